@@ -1,0 +1,3 @@
+from thtui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""`thtui list`, `thtui doctor`, `thtui plan`: read-only views of the catalog and the machine."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+from rich.table import Table
+
+from thtui.cli.common import CliError, catalog_from, console, print_json, settings_from, subcommand
+from thtui.core.doctor import findings_json, run_doctor
+from thtui.core.install_status import solution_status
+from thtui.core.plan import build_plan
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = subcommand(sub, "list", "every solution with install status, licence and estimates")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_list)
+
+    p = subcommand(sub, "doctor", "check GPU, driver, conda, git, ffmpeg, disk and settings")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_doctor)
+
+    p = subcommand(sub, "plan", "show the exact argv, cwd and environment inference would use (no side effects)")
+    p.add_argument("solution")
+    p.add_argument("--image", required=True, type=Path)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--audio", type=Path)
+    g.add_argument("--text", help="text to speak (the TTS stage makes the audio)")
+    p.add_argument("--tts", choices=["piper", "coqui"], default="piper")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_plan)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    catalog = catalog_from(settings)
+    rows = []
+    for s in catalog:
+        sol, st = s.solution, solution_status(settings, s)
+        rows.append(
+            {
+                "name": sol.name,
+                "title": sol.title,
+                "kind": sol.kind,
+                "status": st.state,
+                "status_detail": st.detail,
+                "license_code": sol.license.code,
+                "license_weights": sol.license.weights,
+                "commercial": sol.license.commercial,
+                "vram_gb": sol.estimates.vram_gb,
+                "sec_per_sec": sol.estimates.sec_per_sec,
+                "disk_gb": sol.estimates.disk_gb,
+                "needs_gpu": sol.needs_gpu,
+                "upstream": f"{sol.upstream.repo}@{sol.upstream.commit[:8]}" if sol.upstream else None,
+            }
+        )
+    if args.json:
+        print_json(rows)
+        return 0
+    t = Table(title=f"{len(rows)} solutions", title_justify="left")
+    for col in ("name", "status", "licence (code / weights)", "commercial", "VRAM", "s per s audio", "disk"):
+        t.add_column(col, justify="right" if col in ("VRAM", "s per s audio", "disk") else "left")
+    for r in rows:
+        t.add_row(
+            r["name"],
+            r["status"],
+            f"{r['license_code']} / {r['license_weights']}",
+            r["commercial"],
+            f"{r['vram_gb']:g} GB" if r["needs_gpu"] else "no GPU",
+            f"{r['sec_per_sec']:g}",
+            f"{r['disk_gb']:g} GB",
+        )
+    out = console()
+    out.print(t)
+    out.print("Estimates are from upstream issues and reports (see each solution.yaml); `thtui run` measures.")
+    return 0
+
+
+_ICON = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "info": "    "}
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    try:
+        catalog = catalog_from(settings)
+    except CliError:
+        catalog = None
+    findings = run_doctor(settings, catalog)
+    if args.json:
+        print_json(findings_json(findings))
+    else:
+        out = console()
+        for f in findings:
+            out.print(f"[{_ICON[f.level]}] {f.check}: {f.detail}", markup=False)
+            if f.fix:
+                out.print(f"       -> {f.fix}", markup=False)
+    return 1 if any(f.level == "fail" for f in findings) else 0
+
+
+def _require_file(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise CliError(f"{what} not found: {path}")
+    if not path.is_file():
+        raise CliError(f"{what} is not a file: {path}")
+    return path
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    catalog = catalog_from(settings)
+    if args.solution not in catalog:
+        raise CliError(f"unknown solution {args.solution!r}; known: {', '.join(catalog.names())}")
+    image = _require_file(args.image, "image")
+    tts = None
+    if args.audio is not None:
+        audio = _require_file(args.audio, "audio")
+    else:
+        if not args.text or not args.text.strip():
+            raise CliError("--text is empty; give the words to speak")
+        # The TTS stage runs before the job and writes here; the job then prepares it like any audio.
+        audio = settings.cache_dir / "tts" / f"{args.tts}-<hash of text and voice>.wav"
+        tts = {"backend": args.tts, "text": args.text, "writes": str(audio)}
+    plan = build_plan(catalog.get(args.solution), settings, image, audio)
+    if args.json:
+        data = plan.to_dict()
+        data["tts"] = tts
+        print_json(data)
+        return 0
+    out = console()
+    say = lambda s="": out.print(s, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    say(f"# {plan.solution}: plan for run {plan.run_id} (nothing has been run)")
+    if tts:
+        say(f"tts:     {tts['backend']} speaks {tts['text']!r} -> {tts['writes']}")
+    for item in plan.inputs:
+        say(f"{item.kind + ':':8} {item.source}\n         -> {item.dest}\n         ({'; '.join(item.steps)})")
+    for f in plan.files:
+        say(f"writes:  {f.path}")
+        for line in f.content.rstrip().splitlines():
+            say(f"         | {line}")
+    say(f"mkdir:   {' '.join(shlex.quote(d) for d in plan.mkdirs)}")
+    say(f"cwd:     {plan.cwd}")
+    say("env:     " + "\n         ".join(f"{k}={v}" for k, v in plan.env.items()))
+    say(f"argv:    {shlex.join(plan.argv)}")
+    say(f"output:  {plan.output_path or plan.output_glob + '  (newest match after the job starts)'}")
+    say(f"result:  {plan.job_dir}/result.mp4")
+    return 0

@@ -1,0 +1,342 @@
+"""Pydantic models for `solutions/<name>/solution.yaml`.
+
+A manifest is data, not code: setup, inference planning and the UI all read these models and nothing
+else. Strings in `infer` may use placeholders such as `{image}`; they are checked at load time against
+PLACEHOLDERS so a typo fails when the catalog loads, not after twenty minutes of GPU time.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Placeholders an inference template may use. Values are filled by thtui.core.plan.
+PLACEHOLDERS: dict[str, str] = {
+    "python": "the env's own interpreter (or thtui's own for builtins)",
+    "repo": "the upstream clone (absolute)",
+    "weights": "the solution's weight directory (absolute)",
+    "image": "the prepared image (absolute)",
+    "audio": "the prepared audio (absolute)",
+    "still_video": "the prepared still-image video (absolute), when inputs.still_video is set",
+    "job": "the job's scratch directory (absolute, fresh per job)",
+    "outdir": "an empty directory the upstream script writes into (absolute)",
+    "output": "where the final video must land: {outdir}/result.mp4",
+    "gpu": "the GPU index as CUDA sees it inside the job (always 0: CUDA_VISIBLE_DEVICES selects)",
+    "fps": "inputs.fps",
+    "image_stem": "file name of {image} without its extension",
+    "audio_stem": "file name of {audio} without its extension",
+}
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+def template_fields(text: str) -> set[str]:
+    """Names used as `{name}` in a format string (`{{` escapes a brace)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Upstream(Strict):
+    repo: str = Field(description="git URL of the upstream repository")
+    commit: str = Field(description="pinned commit (full sha preferred: shallow fetch by sha needs it)")
+    entry: str = Field(description="script the upstream README runs, relative to the repo")
+
+    @field_validator("commit")
+    @classmethod
+    def _commit(cls, v: str) -> str:
+        if not _COMMIT.match(v):
+            raise ValueError("must be a hex git commit (7-40 characters)")
+        return v
+
+
+class License(Strict):
+    code: str
+    weights: str
+    commercial: Literal["yes", "no", "unknown"]
+    notes: str = ""
+
+
+class TorchProfile(Strict):
+    """One CUDA build of torch. `index_url` is the PyTorch wheel index for that CUDA version."""
+
+    torch: str
+    torchvision: str | None = None
+    torchaudio: str | None = None
+    index_url: str
+    min_driver: str = Field(description="lowest NVIDIA driver that runs this CUDA build, e.g. '525.60'")
+    cuda: str = Field(description="CUDA version of the wheels, e.g. '12.1'")
+
+
+class Env(Strict):
+    python: str
+    conda: list[str] = Field(default_factory=list, description="conda-forge packages (e.g. ffmpeg)")
+    torch: dict[str, TorchProfile] = Field(default_factory=dict, description="CUDA profile -> torch pins")
+    torch_default: str | None = None
+    pip: list[str] = Field(default_factory=list)
+    pip_extra_index: list[str] = Field(default_factory=list)
+    pip_no_deps: list[str] = Field(default_factory=list, description="installed with --no-deps after pip")
+    verify_imports: list[str] = Field(default_factory=list, description="modules that must import in the env")
+
+    @field_validator("python")
+    @classmethod
+    def _python(cls, v: str) -> str:
+        if not re.match(r"^3\.\d{1,2}$", v):
+            raise ValueError("must be a minor version like '3.10'")
+        return v
+
+    @model_validator(mode="after")
+    def _default_profile(self) -> Env:
+        if self.torch and (self.torch_default not in self.torch):
+            raise ValueError(f"torch_default must name one of the torch profiles {sorted(self.torch)}")
+        return self
+
+
+class Patch(Strict):
+    """A literal find/replace on an upstream file (or an installed package), applied idempotently."""
+
+    id: str
+    target: Literal["repo", "site-packages"] = "repo"
+    path: str
+    find: str
+    replace: str
+    count: int | None = Field(default=None, description="expected occurrences of `find` (None: at least one)")
+    reason: str
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Patch:
+        if self.find == self.replace:
+            raise ValueError("find and replace are identical")
+        return self
+
+
+class HFSource(Strict):
+    """A file (`file`) or a set of files (`include` globs, `dest` is then a directory) on a HF model repo."""
+
+    repo: str
+    file: str | None = None
+    include: list[str] | None = None
+    revision: str = Field(default="main", description="branch, tag or commit; a commit pins the bytes")
+
+    @model_validator(mode="after")
+    def _one(self) -> HFSource:
+        if (self.file is None) == (self.include is None):
+            raise ValueError("give exactly one of file, include")
+        return self
+
+
+class Weight(Strict):
+    """One file the solution needs, from exactly one source, checked by sha256 (or size when unknown)."""
+
+    dest: str = Field(description="path relative to the repo clone where the upstream code expects it")
+    hf: HFSource | None = None
+    url: str | None = None
+    gdrive: str | None = Field(default=None, description="Google Drive file id")
+    sha256: str | None = None
+    size: int | None = Field(default=None, gt=0)
+    optional: bool = False
+    note: str = ""
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha(cls, v: str | None) -> str | None:
+        if v is not None and not _SHA256.match(v):
+            raise ValueError("must be 64 lower-case hex characters")
+        return v
+
+    @field_validator("dest")
+    @classmethod
+    def _dest(cls, v: str) -> str:
+        if v.startswith("/") or ".." in v.split("/"):
+            raise ValueError("must be a relative path inside the repo clone")
+        return v
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Weight:
+        sources = [s for s in (self.hf, self.url, self.gdrive) if s]
+        if len(sources) != 1:
+            raise ValueError("give exactly one of hf, url, gdrive")
+        snapshot = self.hf is not None and self.hf.include is not None
+        if snapshot and (self.sha256 or self.size):
+            raise ValueError("an hf include-set is checked file by file against the hub's LFS sha256; drop sha256/size")
+        if not snapshot and self.sha256 is None and self.size is None:
+            raise ValueError("give sha256 (preferred) or at least size, so a bad download is never accepted")
+        return self
+
+
+class ImagePrep(Strict):
+    format: Literal["png", "jpg"] = "png"
+    size: int | None = Field(default=None, gt=0, description="square side in px; None keeps the size")
+    crop: Literal["none", "face", "center"] = "none"
+    face_required: bool = False
+    single_dot_name: bool = Field(default=False, description="absolute path with exactly one dot (Wav2Lip)")
+
+
+class AudioPrep(Strict):
+    format: Literal["wav", "mp3"] = "wav"
+    rate: int = 16000
+    channels: int = 1
+
+
+class Inputs(Strict):
+    image: ImagePrep = Field(default_factory=ImagePrep)
+    audio: AudioPrep = Field(default_factory=AudioPrep)
+    still_video: bool = False
+    fps: int = 25
+    max_audio_seconds: float | None = Field(default=None, gt=0)
+
+
+class GeneratedFile(Strict):
+    """A file written into the job dir before the run (e.g. EchoMimic's YAML with test_cases)."""
+
+    path: str = Field(description="relative to {job}")
+    yaml: dict | None = None
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> GeneratedFile:
+        if (self.yaml is None) == (self.text is None):
+            raise ValueError("give exactly one of yaml, text")
+        return self
+
+
+class Output(Strict):
+    """How to find the video the upstream script wrote."""
+
+    path: str | None = Field(default=None, description="exact path template, e.g. '{output}'")
+    glob: str | None = Field(default=None, description="glob template; the newest match after job start wins")
+
+    @model_validator(mode="after")
+    def _one(self) -> Output:
+        if (self.path is None) == (self.glob is None):
+            raise ValueError("give exactly one of path, glob")
+        return self
+
+
+class Infer(Strict):
+    cwd: str = "{repo}"
+    argv: list[str] = Field(min_length=1)
+    env: dict[str, str] = Field(default_factory=dict)
+    mkdirs: list[str] = Field(default_factory=list, description="dirs (templates) to create before the run")
+    files: list[GeneratedFile] = Field(default_factory=list)
+    output: Output
+    exclusive_cwd: bool = Field(default=True, description="upstream writes cwd-relative temp files")
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Infer:
+        texts: list[tuple[str, str]] = [("cwd", self.cwd)]
+        texts += [(f"argv[{i}]", a) for i, a in enumerate(self.argv)]
+        texts += [(f"env.{k}", v) for k, v in self.env.items()]
+        texts += [(f"mkdirs[{i}]", d) for i, d in enumerate(self.mkdirs)]
+        texts += [("output", self.output.path or self.output.glob or "")]
+        for i, f in enumerate(self.files):
+            texts.append((f"files[{i}].path", f.path))
+            texts += [(f"files[{i}]", s) for s in _strings(f.yaml if f.yaml is not None else f.text)]
+        for where, text in texts:
+            try:
+                unknown = template_fields(text) - set(PLACEHOLDERS)
+            except ValueError as exc:
+                raise ValueError(f"{where}: bad template {text!r}: {exc}") from exc
+            if unknown:
+                raise ValueError(
+                    f"{where}: unknown placeholder(s) {sorted(unknown)} in {text!r}; known: {sorted(PLACEHOLDERS)}"
+                )
+        return self
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in (_strings(k) + _strings(v))]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+FailureClass = Literal[
+    "out_of_memory",
+    "face_not_detected",
+    "missing_weights",
+    "cuda_arch_mismatch",
+    "missing_dependency",
+    "bad_input",
+    "timeout",
+    "crash",
+    "no_output",
+]
+
+
+class FailurePattern(Strict):
+    pattern: str
+    failure: FailureClass = Field(alias="class")
+    message: str
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return v
+
+
+class Estimates(Strict):
+    vram_gb: float = Field(ge=0)
+    sec_per_sec: float = Field(gt=0, description="seconds of compute per second of audio on a modern GPU")
+    disk_gb: float = Field(ge=0, description="clone + env + weights")
+    source: str = Field(description="where the estimate comes from (issue numbers, our own runs)")
+
+
+class Solution(Strict):
+    schema_version: Literal[1] = 1
+    name: str
+    title: str
+    summary: str
+    kind: Literal["upstream", "builtin"] = "upstream"
+    homepage: str | None = None
+    upstream: Upstream | None = None
+    license: License
+    env: Env | None = None
+    patches: list[Patch] = Field(default_factory=list)
+    weights: list[Weight] = Field(default_factory=list)
+    inputs: Inputs = Field(default_factory=Inputs)
+    infer: Infer
+    failures: list[FailurePattern] = Field(default_factory=list)
+    estimates: Estimates
+    needs_gpu: bool = True
+    notes: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("must be lower-case letters, digits and '_', starting with a letter")
+        return v
+
+    @model_validator(mode="after")
+    def _kind(self) -> Solution:
+        if self.kind == "upstream":
+            if self.upstream is None or self.env is None:
+                raise ValueError("an upstream solution needs both 'upstream' and 'env'")
+        else:
+            if self.upstream or self.env or self.weights or self.patches:
+                raise ValueError("a builtin solution has no upstream, env, weights or patches")
+        dests = [w.dest for w in self.weights]
+        dupes = sorted({d for d in dests if dests.count(d) > 1})
+        if dupes:
+            raise ValueError(f"weights: duplicate dest {dupes}")
+        ids = [p.id for p in self.patches]
+        if len(ids) != len(set(ids)):
+            raise ValueError("patches: ids must be unique")
+        return self

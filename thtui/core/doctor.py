@@ -1,0 +1,163 @@
+"""`thtui doctor`: what this machine has, what is missing, and what to do about each finding."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from thtui.core import tools
+from thtui.core.catalog import Catalog
+from thtui.core.config import Settings
+from thtui.core.gpu_info import GpuReport, probe_gpus
+
+Level = Literal["ok", "warn", "fail", "info"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    level: Level
+    detail: str
+    fix: str = ""
+
+
+def find_env_manager(settings: Settings) -> tools.Tool:
+    """conda/mamba/micromamba: the configured one, else the first found on PATH, else the Miniforge that
+    `thtui bootstrap` installs under the data root."""
+    if settings.conda_exe:
+        path = shutil.which(settings.conda_exe) or (settings.conda_exe if Path(settings.conda_exe).exists() else None)
+        return tools.Tool(Path(settings.conda_exe).name, path, "configured" if path else "missing")
+    names = ("mamba", "micromamba", "conda") if settings.env_backend == "auto" else (settings.env_backend,)
+    for name in names:
+        tool = tools.which(name)
+        if tool.found:
+            return tool
+    for name in names:
+        local = settings.data_root / "miniforge" / "bin" / name
+        if local.exists():
+            return tools.Tool(name, str(local), "thtui bootstrap (Miniforge)")
+    return tools.Tool("conda", None, "missing")
+
+
+def _free_bytes(path: Path) -> tuple[Path, int]:
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe, shutil.disk_usage(probe).free
+
+
+def _hf_token_set() -> tuple[bool, str]:
+    if os.environ.get("HF_TOKEN"):
+        return True, "HF_TOKEN"
+    try:
+        from huggingface_hub import get_token
+
+        if get_token():
+            return True, "huggingface_hub's stored token"
+    except Exception:
+        pass
+    return False, ""
+
+
+def gpu_findings(report: GpuReport) -> list[Finding]:
+    if not report.gpus:
+        return [
+            Finding(
+                "gpu",
+                "warn",
+                f"no NVIDIA GPU ({report.error or 'none found'})",
+                "Only the CPU baseline 'static' can run here; the talking-head systems need an NVIDIA GPU "
+                "with a recent driver (nvidia-smi must work).",
+            )
+        ]
+    out = [Finding("nvidia driver", "ok", f"{report.driver} (supports CUDA <= {report.cuda_driver})")]
+    for g in report.gpus:
+        level: Level = "ok" if g.compute_capability >= (7, 0) else "warn"
+        fix = "" if level == "ok" else "Compute capability < 7.0: torch 2.x wheels may not support this GPU."
+        out.append(
+            Finding(
+                f"gpu {g.index}",
+                level,
+                f"{g.name}, compute capability {g.compute_capability[0]}.{g.compute_capability[1]} ({g.sm}), "
+                f"{g.memory_total_mb / 1024:.0f} GiB",
+                fix,
+            )
+        )
+    return out
+
+
+def run_doctor(settings: Settings, catalog: Catalog | None, gpu: GpuReport | None = None) -> list[Finding]:
+    out: list[Finding] = []
+    out += gpu_findings(gpu or probe_gpus())
+
+    mgr = find_env_manager(settings)
+    if mgr.found:
+        out.append(Finding("env manager", "ok", f"{mgr.name} at {mgr.path} ({mgr.origin})"))
+    else:
+        out.append(
+            Finding(
+                "env manager",
+                "fail",
+                "no conda, mamba or micromamba found",
+                "Run `thtui bootstrap` (installs Miniforge under the data root), or set THTUI_CONDA.",
+            )
+        )
+
+    for name, why in (("git", "to clone upstream repositories"), ("git-lfs", "for repos that keep files in LFS")):
+        t = tools.which(name)
+        out.append(
+            Finding(name, "ok", t.path or "")
+            if t.found
+            else Finding(name, "fail" if name == "git" else "warn", "not found", f"apt install {name} ({why}); "
+                         "or `thtui bootstrap`")
+        )
+
+    ff = tools.ffmpeg()
+    if not ff.found:
+        out.append(Finding("ffmpeg", "fail", "not found", "apt install ffmpeg, or pip install imageio-ffmpeg"))
+    elif ff.origin == "system":
+        out.append(Finding("ffmpeg", "ok", f"{ff.path} (system)"))
+    else:
+        out.append(
+            Finding(
+                "ffmpeg",
+                "ok",
+                f"{ff.path} ({ff.origin})",
+                "Fine for thtui; `apt install ffmpeg` adds ffprobe and the distro's codecs.",
+            )
+        )
+
+    probe, free = _free_bytes(settings.data_root)
+    if catalog is not None:
+        need = sum(s.solution.estimates.disk_gb for s in catalog if s.solution.kind == "upstream") * 1024**3
+        level: Level = "ok" if free >= need else "warn"
+        out.append(
+            Finding(
+                "disk",
+                level,
+                f"{free / 1024**3:.0f} GiB free at {probe}; all solutions need about {need / 1024**3:.0f} GiB",
+                "" if level == "ok" else "Point THTUI_HOME (or --data-root) at a bigger disk, or install fewer systems.",
+            )
+        )
+
+    has_token, where = _hf_token_set()
+    out.append(
+        Finding("hugging face token", "ok", f"set (via {where})")
+        if has_token
+        else Finding(
+            "hugging face token",
+            "info",
+            "not set",
+            "Not needed for the public weights thtui uses; set HF_TOKEN to raise download rate limits.",
+        )
+    )
+    for key, value, source in settings.rows():
+        out.append(Finding(f"setting {key}", "info", f"{value}  [{source}]"))
+    return out
+
+
+def findings_json(findings: list[Finding]) -> list[dict]:
+    return [asdict(f) for f in findings]
