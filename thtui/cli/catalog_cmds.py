@@ -142,7 +142,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
             say(f"         | {line}")
     say(f"mkdir:   {' '.join(shlex.quote(d) for d in plan.mkdirs)}")
     say(f"cwd:     {plan.cwd}")
-    say("env:     " + "\n         ".join(f"{k}={v}" for k, v in plan.env.items()))
+    env_lines = [f"{k}={v}" for k, v in plan.env.items()] + [f"PATH={':'.join(plan.path_prepend)}:$PATH"]
+    say("env:     " + "\n         ".join(env_lines))
     say(f"argv:    {shlex.join(plan.argv)}")
     say(f"output:  {plan.output_path or plan.output_glob + '  (newest match after the job starts)'}")
     say(f"result:  {plan.job_dir}/result.mp4")

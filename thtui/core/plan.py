@@ -70,6 +70,7 @@ class InferencePlan:
     cwd: str
     argv: list[str]
     env: dict[str, str]  # variables set on top of the inherited environment
+    path_prepend: list[str]  # put before the inherited PATH
     mkdirs: list[str]
     files: list[PlannedFile]
     inputs: list[PreparedInput]
@@ -80,6 +81,13 @@ class InferencePlan:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def full_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """The child's complete environment: `base` (default: ours) + env + PATH prefix."""
+        env = dict(os.environ if base is None else base)
+        env.update(self.env)
+        env["PATH"] = os.pathsep.join([*self.path_prepend, env.get("PATH", "")])
+        return env
 
 
 def env_prefix(settings: Settings, name: str) -> Path:
@@ -182,13 +190,8 @@ def build_plan(
         )
 
     infer = sol.infer
-    env: dict[str, str] = {
-        "PYTHONUNBUFFERED": "1",
-        "PATH": os.pathsep.join(
-            ([] if builtin else [str(env_prefix(settings, sol.name) / "bin")])
-            + [str(tools_bin(settings)), "$PATH"]
-        ),
-    }
+    path_prepend = ([] if builtin else [str(env_prefix(settings, sol.name) / "bin")]) + [str(tools_bin(settings))]
+    env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     if not builtin:
         env["CONDA_PREFIX"] = str(env_prefix(settings, sol.name))
     if gpu is not None and sol.needs_gpu:
@@ -212,6 +215,7 @@ def build_plan(
         cwd=infer.cwd.format_map(values),
         argv=[a.format_map(values) for a in infer.argv],
         env=env,
+        path_prepend=path_prepend,
         mkdirs=[values["outdir"], *(d.format_map(values) for d in infer.mkdirs)],
         files=files,
         inputs=inputs,
