@@ -1,0 +1,43 @@
+"""`thtui doctor`: findings for GPU/no GPU, env manager, ffmpeg, disk, token, settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from thtui.cli import main
+from thtui.core.doctor import run_doctor
+from thtui.core.gpu_info import GpuInfo, GpuReport
+
+H100 = GpuReport("550.54.15", "12.4", (GpuInfo(0, "NVIDIA H100 80GB HBM3", (9, 0), 81559, "GPU-x"),))
+
+
+def test_gpu_finding_names_arch(settings, catalog) -> None:
+    f = {x.check: x for x in run_doctor(settings, catalog, gpu=H100)}
+    assert f["nvidia driver"].level == "ok" and "550.54.15" in f["nvidia driver"].detail
+    assert "compute capability 9.0 (sm_90)" in f["gpu 0"].detail
+
+
+def test_no_gpu_is_plain_and_actionable(settings, catalog) -> None:
+    f = {x.check: x for x in run_doctor(settings, catalog, gpu=GpuReport(None, None, (), "NVML unavailable"))}
+    assert f["gpu"].level == "warn" and f["gpu"].detail.startswith("no NVIDIA GPU")
+    assert "static" in f["gpu"].fix
+
+
+def test_token_never_printed(settings, catalog, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_supersecret123")
+    main(["doctor", "--json"])
+    out = capsys.readouterr().out
+    assert "hf_supersecret123" not in out
+    rows = {r["check"]: r for r in json.loads(out)}
+    assert rows["hugging face token"]["detail"] == "set (via HF_TOKEN)"
+    # every setting shows where it came from
+    assert "[env THTUI_HOME]" in rows["setting data_root"]["detail"]
+
+
+def test_every_problem_says_what_to_do(settings, catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    for f in run_doctor(settings, catalog, gpu=GpuReport(None, None, (), "x")):
+        if f.level in ("warn", "fail"):
+            assert f.fix, f"{f.check} has no advice"
