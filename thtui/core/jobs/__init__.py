@@ -1,0 +1,68 @@
+"""Runs: inference jobs in each solution's env, monitored, measured, stored and resumable.
+
+Public API (for the CLI and the TUI; everything here blocks, so call it from a worker thread):
+
+    spec = RunSpec(solutions=("sadtalker", "static"), images=(img,), text="Hello", tts="piper",
+                   repeat=3, warmup=True, gpus=(0, 1), timeout=1800)
+    result = start_run(settings, catalog, spec, sink, cancel, monitor=None, store=None) -> RunResult
+    result = resume_run(settings, catalog, run_id, sink, cancel, retry_failed=False) -> RunResult
+    cancel_job(job_id) -> bool          # ends one running job's process tree; the run goes on
+    cancel.set()                        # (a threading.Event) ends the run: running jobs are cancelled,
+                                        # pending ones stay pending for resume_run
+    preflight(settings, catalog, spec, gpu_count)   # the checks start_run makes first (RunError)
+
+RunError is raised before anything runs (unknown or uninstalled solution, missing or invalid input,
+TTS failure, audio too long for a solution). RunResult: run_id, run_dir, status ("done" | "failed" |
+"interrupted"), jobs (JobResult: job, status, metrics: JobMetrics, result_path), summary() with
+mean ± σ per solution and case over timed repeats.
+
+Events, all frozen dataclasses (thtui.core.jobs.events), delivered to `sink` from worker threads:
+    RunStarted(run_id, run_dir, jobs: tuple[JobInfo], resumed, skipped)
+    RunStage(run_id, stage, detail)          "tts" | "inputs" | "preflight"
+    JobQueued(job: JobInfo)
+    JobStarted(job_id, pid, gpu, argv, cwd, log_path)
+    JobLog(job_id, line, stream, replace_last)   replace_last: redraw the previous line (tqdm bar)
+    JobProgress(job_id, fraction, text)
+    JobFinished(job_id, status, metrics: JobMetrics, job_dir)
+    RunFinished(run_id, status, result: RunResult)
+    MonitorSnapshot (thtui.core.monitor) when start_run created the monitor itself.
+
+Files per run under outputs/<run-id>/: run.json (written first), results.jsonl (a line per finished
+job), and per job <solution>[/<case>][/rN|/warmup]/ result.mp4, log.txt, metrics.json, samples.csv.
+A job id is "<run-id>/<that relative path>".
+"""
+
+from thtui.core.jobs.events import (
+    JobFinished,
+    JobInfo,
+    JobLog,
+    JobProgress,
+    JobQueued,
+    JobStarted,
+    RunFinished,
+    RunStage,
+    RunStarted,
+)
+from thtui.core.jobs.scheduler import active_jobs, cancel_job, preflight, resume_run, start_run
+from thtui.core.jobs.spec import JobResult, RunError, RunResult, RunSpec
+
+__all__ = [
+    "JobFinished",
+    "JobInfo",
+    "JobLog",
+    "JobProgress",
+    "JobQueued",
+    "JobResult",
+    "JobStarted",
+    "RunError",
+    "RunFinished",
+    "RunResult",
+    "RunSpec",
+    "RunStage",
+    "RunStarted",
+    "active_jobs",
+    "cancel_job",
+    "preflight",
+    "resume_run",
+    "start_run",
+]

@@ -1,0 +1,493 @@
+"""Run a matrix of jobs: preflight, TTS once, inputs prepared once per solution and case, then jobs spread
+over GPUs (one job per GPU at a time; one job per clone at a time when the manifest says exclusive_cwd),
+every result stored as it lands, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from thtui.core import tools
+from thtui.core.catalog import Catalog, LoadedSolution
+from thtui.core.config import Settings
+from thtui.core.events import EventSink, discard
+from thtui.core.install_status import solution_status
+from thtui.core.jobs import media_glue
+from thtui.core.jobs.events import JobFinished, JobInfo, JobQueued, RunFinished, RunStage, RunStarted
+from thtui.core.jobs.matrix import PlannedJob, build_matrix, copy_prepared, plan_for, prepared_plan
+from thtui.core.jobs.proctree import kill_marked
+from thtui.core.jobs.records import RunFiles, read_results
+from thtui.core.jobs.runner import JobContext, JobOutcome, duration_tolerance, run_job
+from thtui.core.jobs.spec import JobResult, RunError, RunResult, RunSpec
+from thtui.core.metrics import JobMetrics
+from thtui.core.monitor import Monitor, open_backend
+from thtui.core.plan import InferencePlan, new_run_id, tools_bin
+from thtui.core.store import JobRow, Store
+
+_ACTIVE: dict[str, threading.Event] = {}
+_ACTIVE_LOCK = threading.Lock()
+
+
+def cancel_job(job_id: str) -> bool:
+    """Cancel one running job (its whole process tree ends; the run goes on). False if not running here."""
+    with _ACTIVE_LOCK:
+        event = _ACTIVE.get(job_id)
+    if event is None:
+        return False
+    event.set()
+    return True
+
+
+def active_jobs() -> list[str]:
+    with _ACTIVE_LOCK:
+        return sorted(_ACTIVE)
+
+
+class _Either:
+    """Set when either event is: a job stops on its own cancel or on the run's."""
+
+    def __init__(self, a: threading.Event, b: threading.Event):
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or self.b.is_set()
+
+
+class JobQueue:
+    """Pending jobs in matrix order. take() blocks until a job may start: its solution's warm-up is done,
+    and its clone is free when the solution needs an exclusive cwd. None when nothing is left."""
+
+    def __init__(self, jobs: Iterable[PlannedJob], exclusive: set[str]):
+        self._pending = list(jobs)
+        self._exclusive = exclusive
+        self._busy: Counter[str] = Counter()
+        self._warmups: Counter[str] = Counter(j.solution for j in self._pending if j.info.warmup)
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def take(self) -> PlannedJob | None:
+        with self._cond:
+            while True:
+                if self._closed or not self._pending:
+                    return None
+                for job in self._pending:
+                    if self._busy[job.solution] and job.solution in self._exclusive:
+                        continue
+                    if not job.info.warmup and self._warmups[job.solution]:
+                        continue
+                    self._pending.remove(job)
+                    self._busy[job.solution] += 1
+                    return job
+                self._cond.wait(0.5)
+
+    def done(self, job: PlannedJob) -> None:
+        with self._cond:
+            self._busy[job.solution] -= 1
+            if job.info.warmup:
+                self._warmups[job.solution] -= 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: int) -> list[LoadedSolution]:
+    """Refuse before anything runs: unknown or not-ready solutions, missing or unusable inputs, a GPU
+    system on a machine without a GPU. Raises RunError with every problem at once."""
+    problems: list[str] = []
+    loaded: list[LoadedSolution] = []
+    for name in spec.solutions:
+        if name not in catalog:
+            problems.append(f"unknown solution {name!r} (known: {', '.join(catalog.names())})")
+            continue
+        sol = catalog.get(name)
+        st = solution_status(settings, sol)
+        if st.state != "ready":
+            detail = f" ({st.detail})" if st.detail else ""
+            problems.append(f"{name} is not ready: {st.state}{detail}; install it first: thtui setup {name}")
+        if sol.solution.needs_gpu and gpu_count == 0 and not spec.gpus:
+            problems.append(f"{name} needs an NVIDIA GPU and none is visible here")
+        loaded.append(sol)
+    errors = media_glue.input_error_types()
+    for kind, paths, check in (
+        ("image", spec.images, media_glue.check_image),
+        ("audio", spec.audios, media_glue.check_audio),
+    ):
+        for path in paths:
+            if not Path(path).is_file():
+                problems.append(f"{kind} not found: {path}")
+                continue
+            try:
+                check(Path(path))
+            except errors as exc:
+                problems.append(f"{kind} {path}: {exc}")
+    if problems:
+        raise RunError("cannot start the run:\n  " + "\n  ".join(problems))
+    return loaded
+
+
+@dataclass
+class _RunContext:
+    settings: Settings
+    catalog: Catalog
+    spec: RunSpec
+    run_id: str
+    run_dir: Path
+    sink: EventSink
+    cancel: threading.Event
+    monitor: Monitor
+    store: Store
+    files: RunFiles
+
+
+def start_run(
+    settings: Settings,
+    catalog: Catalog,
+    spec: RunSpec,
+    sink: EventSink = discard,
+    cancel: threading.Event | None = None,
+    *,
+    monitor: Monitor | None = None,
+    store: Store | None = None,
+    fingerprint: bool = True,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run the matrix of `spec` to the end (or until `cancel` is set) and return its results.
+
+    Blocks; call it from a worker thread. Events go to `sink` from several threads. With `monitor=None`
+    a monitor is created for the run and its MonitorSnapshots are forwarded to `sink` too; pass your own
+    (already subscribed) monitor to share one with a UI. Raises RunError before anything runs."""
+    with _Resources(monitor, store, settings, sink) as (mon, st):
+        preflight(settings, catalog, spec, mon.backend.device_count())
+        run_id = run_id or new_run_id()
+        run_dir = settings.outputs_dir / run_id
+        if run_dir.exists():
+            raise RunError(f"run {run_id} already exists at {run_dir}; use resume_run")
+        inputs = {"images": [str(p.resolve()) for p in spec.images], "audios": [str(p.resolve()) for p in spec.audios],
+                  "image": str(spec.images[0].resolve()), "text": spec.text, "tts": spec.tts if spec.text else None,
+                  "voice": spec.voice}  # fmt: skip
+        files = RunFiles.create(run_dir, run_id, spec.to_json(), inputs)
+        ctx = _RunContext(
+            settings, catalog, spec, run_id, run_dir, sink, cancel or threading.Event(), mon, st, files
+        )
+        fp = _start_fingerprint(ctx) if fingerprint else None
+        try:
+            return _execute(ctx, finished={}, resumed=False)
+        finally:
+            if fp is not None:
+                fp.join(timeout=120)
+
+
+def resume_run(
+    settings: Settings,
+    catalog: Catalog,
+    run_id: str,
+    sink: EventSink = discard,
+    cancel: threading.Event | None = None,
+    *,
+    monitor: Monitor | None = None,
+    store: Store | None = None,
+    retry_failed: bool = False,
+) -> RunResult:
+    """Continue an interrupted run: jobs that finished (ok, or failed unless `retry_failed`) are kept and
+    skipped; the rest run again from a fresh job dir. Processes a killed thtui left behind are ended."""
+    run_dir = settings.outputs_dir / run_id
+    files = RunFiles.load(run_dir)
+    if files is None:
+        raise RunError(f"no run {run_id!r} under {settings.outputs_dir} (run.json missing)")
+    spec = RunSpec.from_json(files.data["spec"])
+    with _Resources(monitor, store, settings, sink) as (mon, st):
+        preflight(settings, catalog, spec, mon.backend.device_count())
+        leftovers = kill_marked(f"{run_id}/", prefix=True)
+        keep = ("ok",) if retry_failed else ("ok", "failed")
+        finished: dict[str, JobMetrics] = {}
+        for job in st.list_jobs(run_id):
+            if job.status in keep and job.metrics is not None:
+                finished[job.id] = job.metrics
+        if not finished:  # no database record (a copied outputs dir): the files know
+            for job_id, rec in read_results(run_dir).items():
+                if rec.get("status") in keep and isinstance(rec.get("metrics"), dict):
+                    finished[job_id] = JobMetrics.from_json(rec["metrics"])
+        files.new_session()
+        ctx = _RunContext(
+            settings, catalog, spec, run_id, run_dir, sink, cancel or threading.Event(), mon, st, files
+        )
+        if leftovers:
+            sink(
+                RunStage(
+                    run_id, "preflight", f"ended {len(leftovers)} process(es) left by the interrupted session"
+                )
+            )
+        return _execute(ctx, finished=finished, resumed=True)
+
+
+class _Resources:
+    """The monitor and store a run uses: the caller's, or its own (started here, closed at the end)."""
+
+    def __init__(self, monitor: Monitor | None, store: Store | None, settings: Settings, sink: EventSink):
+        self.own_monitor = monitor is None
+        self.own_store = store is None
+        self.monitor = monitor or Monitor(open_backend(), rate_hz=4.0)
+        self.store = store or Store(settings.db_path)
+        self._unsub = self.monitor.subscribe(sink) if self.own_monitor else None
+
+    def __enter__(self) -> tuple[Monitor, Store]:
+        if not self.monitor.running:
+            self.monitor.start()
+        return self.monitor, self.store
+
+    def __exit__(self, *exc) -> None:
+        if self._unsub:
+            self._unsub()
+        if self.own_monitor:
+            self.monitor.close()
+        if self.own_store:
+            self.store.close()
+
+
+def _start_fingerprint(ctx: _RunContext) -> threading.Thread | None:
+    """Environment fingerprint (thtui.core.report) into run.json, off the critical path."""
+
+    def capture() -> None:
+        try:
+            from thtui.core.report.fingerprint import capture_fingerprint
+
+            ctx.files.update(fingerprint=capture_fingerprint(ctx.settings, ctx.catalog, ctx.spec.solutions))
+        except Exception as exc:  # a missing fingerprint must never fail a run
+            ctx.files.update(fingerprint_error=str(exc))
+
+    t = threading.Thread(target=capture, name="thtui-fingerprint", daemon=True)
+    t.start()
+    return t
+
+
+def _tts_audio(ctx: _RunContext) -> tuple[Path, ...]:
+    spec = ctx.spec
+    if not spec.text:
+        return tuple(p.resolve() for p in spec.audios)
+    ctx.sink(RunStage(ctx.run_id, "tts", f"{spec.tts}: synthesising {len(spec.text)} characters"))
+    try:
+        res = media_glue.synthesize(ctx.settings, spec.text, spec.tts, spec.voice)
+    except Exception as exc:
+        raise RunError(f"TTS ({spec.tts}) failed: {exc}") from exc
+    info = {"backend": res.backend, "voice": res.voice, "path": str(res.path), "duration_s": res.duration_s,
+            "rtf": res.rtf, "cached": res.cached}  # fmt: skip
+    inputs = {
+        **ctx.files.data["inputs"],
+        "tts_audio": str(res.path),
+        "audio": str(res.path),
+        "tts_result": info,
+    }
+    ctx.files.update(inputs=inputs)
+    ctx.sink(RunStage(ctx.run_id, "tts", f"{res.backend} ({res.voice}): {res.duration_s:.2f} s of audio"
+                      f"{' (cached)' if res.cached else ''} -> {res.path}"))  # fmt: skip
+    return (Path(res.path).resolve(),)
+
+
+def _check_lengths(ctx: _RunContext, audios: tuple[Path, ...]) -> dict[Path, float | None]:
+    lengths = {a: media_glue.audio_seconds(a) for a in audios}
+    problems = []
+    for name in ctx.spec.solutions:
+        limit = ctx.catalog.get(name).solution.inputs.max_audio_seconds
+        for a, secs in lengths.items():
+            if limit and secs and secs > limit:
+                problems.append(f"{name} accepts at most {limit:g} s of audio; {a.name} is {secs:.1f} s")
+    if problems:
+        raise RunError("cannot start the run:\n  " + "\n  ".join(problems))
+    return lengths
+
+
+def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -> RunResult:
+    spec, sink = ctx.spec, ctx.sink
+    audios = _tts_audio(ctx)
+    lengths = _check_lengths(ctx, audios)
+    ctx.files.update(inputs={**ctx.files.data["inputs"], "audio_seconds": {str(a): s for a, s in lengths.items()},
+                             "audio": ctx.files.data["inputs"].get("audio") or str(audios[0])})  # fmt: skip
+    jobs = build_matrix(spec, ctx.catalog, ctx.run_id, ctx.run_dir, audios)
+    ctx.store.create_run(ctx.run_id, spec.to_json(), ctx.run_dir, [_row(j) for j in jobs])
+    ctx.store.set_run_status(ctx.run_id, "running")
+    to_run = [j for j in jobs if j.info.job_id not in finished]
+    statuses = {j.info.job_id: m.status for j, m in ((j, finished.get(j.info.job_id)) for j in jobs) if m}
+    ctx.files.set_jobs([j.info for j in jobs], statuses)
+    sink(RunStarted(ctx.run_id, str(ctx.run_dir), tuple(j.info for j in jobs), resumed, tuple(finished)))
+
+    outcomes: dict[str, JobOutcome] = {}
+    prepared, prep_errors = _prepare_inputs(ctx, to_run)
+    shim = tools.ensure_ffmpeg_shim(tools_bin(ctx.settings))
+    if shim is None:
+        sink(RunStage(ctx.run_id, "preflight", "no ffmpeg found: jobs that call `ffmpeg` will fail"))
+    for j in to_run:
+        sink(JobQueued(j.info))
+
+    gpus = _gpu_slots(ctx)
+    exclusive = {
+        j.solution
+        for j in to_run
+        if j.loaded.solution.kind == "upstream" and j.loaded.solution.infer.exclusive_cwd
+    }
+    queue = JobQueue(to_run, exclusive)
+    lock = threading.Lock()
+
+    def worker(gpu: int | None) -> None:
+        while not ctx.cancel.is_set() and (job := queue.take()) is not None:
+            try:
+                outcome = _run_one(ctx, job, gpu, prepared, prep_errors, lengths)
+                with lock:
+                    outcomes[job.info.job_id] = outcome
+            finally:
+                queue.done(job)
+
+    threads = [threading.Thread(target=worker, args=(g,), name=f"thtui-gpu-{g}", daemon=True) for g in gpus]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(timeout=0.2)
+    except KeyboardInterrupt:  # called on the main thread: stop the jobs cleanly, then re-raise
+        ctx.cancel.set()
+        queue.close()
+        for t in threads:
+            t.join()
+        raise
+    finally:
+        queue.close()
+
+    results = []
+    for j in jobs:
+        if j.info.job_id in outcomes:
+            o = outcomes[j.info.job_id]
+            results.append(JobResult(j.info, o.metrics.status, o.metrics, o.result_path))
+        elif j.info.job_id in finished:
+            m = finished[j.info.job_id]
+            path = Path(j.info.job_dir) / "result.mp4"
+            results.append(
+                JobResult(j.info, m.status, m, str(path) if m.status == "ok" and path.is_file() else None)
+            )
+        else:
+            results.append(JobResult(j.info, "pending", None, None))
+    states = {r.status for r in results}
+    status = (
+        "interrupted" if states & {"pending", "cancelled"} else ("failed" if "failed" in states else "done")
+    )
+    ctx.store.set_run_status(ctx.run_id, status)
+    ctx.files.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    tts = ctx.files.data["inputs"].get("tts_result") or {}
+    result = RunResult(ctx.run_id, str(ctx.run_dir), status, tuple(results), tuple(finished), tts)
+    sink(RunFinished(ctx.run_id, status, result))
+    return result
+
+
+def _row(j: PlannedJob) -> JobRow:
+    i = j.info
+    return JobRow(i.job_id, j.seq, i.solution, i.case_index, i.image, i.audio, i.repeat, i.warmup, i.job_dir)
+
+
+def _gpu_slots(ctx: _RunContext) -> list[int | None]:
+    count = ctx.monitor.backend.device_count()
+    if ctx.spec.gpus:
+        bad = [g for g in ctx.spec.gpus if count and not 0 <= g < count]
+        if bad:
+            raise RunError(f"GPU index {bad} out of range: this machine has {count} GPU(s)")
+        if not count:
+            ctx.sink(
+                RunStage(ctx.run_id, "preflight", f"GPU monitoring unavailable ({ctx.monitor.backend.error})")
+            )
+        return list(ctx.spec.gpus)
+    return list(range(count)) or [None]
+
+
+def _prepare_inputs(ctx: _RunContext, jobs: list[PlannedJob]) -> tuple[dict, dict]:
+    """Prepare each solution x case once (into _prepared/); a failure there fails only those jobs."""
+    prepared: dict[tuple[str, int], InferencePlan] = {}
+    errors: dict[tuple[str, int], str] = {}
+    for j in jobs:
+        key = (j.solution, j.case.index)
+        if key in prepared or key in errors:
+            continue
+        plan = prepared_plan(j, ctx.settings, ctx.run_dir)
+        ctx.sink(
+            RunStage(
+                ctx.run_id,
+                "inputs",
+                f"{j.solution}: preparing {Path(j.info.image).name} + {Path(j.info.audio).name}",
+            )
+        )
+        try:
+            if not all(Path(i.dest).is_file() for i in plan.inputs):
+                media_glue.prepare(plan, j.loaded)
+            prepared[key] = plan
+        except Exception as exc:
+            errors[key] = str(exc) or type(exc).__name__
+            ctx.sink(RunStage(ctx.run_id, "inputs", f"{j.solution}: input preparation failed: {errors[key]}"))
+    return prepared, errors
+
+
+def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict, prep_errors: dict,
+             lengths: dict) -> JobOutcome:  # fmt: skip
+    info = job.info
+    key = (job.solution, job.case.index)
+    if key in prep_errors:
+        return _record_unrun(ctx, info, "bad_input", f"input preparation failed: {prep_errors[key]}")
+    gpu_for_job = gpu if job.loaded.solution.needs_gpu else None
+    plan = plan_for(job, ctx.settings, gpu_for_job)
+    source = prepared[key]
+
+    def prepare(dest: InferencePlan) -> None:
+        if not copy_prepared(source, dest):  # the prepared copy vanished (resume after a cleanup)
+            media_glue.prepare(source, job.loaded)
+            copy_prepared(source, dest)
+
+    audio_s = media_glue.audio_seconds(Path(next(i.dest for i in source.inputs if i.kind == "audio")))
+    if audio_s is None:
+        audio_s = lengths.get(Path(info.audio))
+    cancel = threading.Event()
+    with _ACTIVE_LOCK:
+        _ACTIVE[info.job_id] = cancel
+    jctx = JobContext(
+        job=info, plan=plan, loaded=job.loaded, gpu=gpu_for_job, sink=ctx.sink, monitor=ctx.monitor,
+        cancel=_Either(cancel, ctx.cancel), prepare=prepare, audio_s=audio_s, timeout=ctx.spec.timeout,
+        grace_s=ctx.spec.grace_s, tolerance_s=duration_tolerance(audio_s, ctx.spec.duration_tolerance_s),
+        on_started=lambda pid, ctime: ctx.store.job_started(info.job_id, pid=pid, pid_create_time=ctime, gpu=gpu_for_job),
+    )  # fmt: skip
+    try:
+        outcome = run_job(jctx)
+    except Exception as exc:  # a harness error must cost one job, not the run
+        return _record_unrun(ctx, info, "crash", f"thtui could not run the job: {exc}")
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.pop(info.job_id, None)
+    ctx.store.job_finished(info.job_id, outcome.metrics, outcome.samples, outcome.log_tail)
+    ctx.files.job_finished(info, outcome.metrics, outcome.result_path)
+    return outcome
+
+
+def _record_unrun(ctx: _RunContext, info: JobInfo, failure: str, message: str) -> JobOutcome:
+    """A job that failed before its process could run (bad input, harness error)."""
+    metrics = JobMetrics(
+        status="failed", exit_code=None, failure_class=failure, failure_message=message, wall_s=None,
+        audio_s=None, rtf=None, vram_peak_mb=None, vram_mean_mb=None, vram_peak_device_mb=None,
+        vram_mean_device_mb=None, vram_attribution="none", vram_attribution_note="the job did not run",
+        gpu_index=None, gpu_util_mean=None, energy_j=None, energy_method="unavailable", rss_peak_mb=None,
+        cpu_time_s=None, sample_rate_hz=ctx.monitor.rate_hz, n_samples=0, warmup=info.warmup, repeat=info.repeat,
+    )  # fmt: skip
+    job_dir = Path(info.job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    with open(job_dir / "log.txt", "a", encoding="utf-8") as log:  # after a harness error, keep what ran
+        log.write(f"[thtui] FAILED ({failure}): {message}\n")
+    (job_dir / "metrics.json").write_text(
+        json.dumps(metrics.to_json(), indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    outcome = JobOutcome(metrics, (), message, None)
+    ctx.store.job_finished(info.job_id, metrics, (), message)
+    ctx.files.job_finished(info, metrics, None)
+    ctx.sink(JobFinished(info.job_id, "failed", metrics, info.job_dir))
+    return outcome

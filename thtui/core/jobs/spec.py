@@ -1,0 +1,116 @@
+"""What a run is asked to do (RunSpec) and what it did (RunResult)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from thtui.core.jobs.events import JobInfo
+from thtui.core.metrics import JobMetrics, Stats, aggregate
+
+
+class RunError(ValueError):
+    """The run cannot start (unknown or uninstalled solution, bad input, unknown run id): nothing ran."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """The matrix: every solution x every image x every audio (or the one TTS text), `repeat` times.
+
+    `warmup` adds one untimed job per solution before its timed ones (excluded from statistics).
+    `gpus`: indices to spread jobs over, one job per GPU at a time; None = every GPU the monitor sees.
+    `timeout`: seconds per job (None: no limit). `grace_s`: SIGTERM-to-SIGKILL grace on timeout/cancel."""
+
+    solutions: tuple[str, ...]
+    images: tuple[Path, ...]
+    audios: tuple[Path, ...] = ()
+    text: str | None = None
+    tts: str = "piper"
+    voice: str | None = None
+    repeat: int = 1
+    warmup: bool = False
+    gpus: tuple[int, ...] | None = None
+    timeout: float | None = None
+    grace_s: float = 10.0
+    duration_tolerance_s: float | None = None  # None: 0.5 s + 5% of the audio
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "solutions", tuple(dict.fromkeys(self.solutions)))
+        object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
+        object.__setattr__(self, "audios", tuple(Path(p) for p in self.audios))
+        if self.gpus is not None:
+            object.__setattr__(self, "gpus", tuple(int(g) for g in self.gpus))
+        if not self.solutions:
+            raise RunError("give at least one solution")
+        if not self.images:
+            raise RunError("give at least one --image")
+        if bool(self.audios) == bool(self.text and self.text.strip()):
+            raise RunError("give either --audio (one or more) or --text, not both and not neither")
+        if self.repeat < 1:
+            raise RunError("--repeat must be at least 1")
+        if self.timeout is not None and self.timeout <= 0:
+            raise RunError("--timeout must be positive")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "solutions": list(self.solutions),
+            "images": [str(p.resolve()) for p in self.images],
+            "audios": [str(p.resolve()) for p in self.audios],
+            "text": self.text,
+            "tts": self.tts if self.text else None,
+            "voice": self.voice,
+            "repeat": self.repeat,
+            "warmup": self.warmup,
+            "gpus": list(self.gpus) if self.gpus is not None else None,
+            "timeout": self.timeout,
+            "grace_s": self.grace_s,
+            "duration_tolerance_s": self.duration_tolerance_s,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunSpec:
+        return cls(
+            solutions=tuple(data["solutions"]),
+            images=tuple(Path(p) for p in data["images"]),
+            audios=tuple(Path(p) for p in data.get("audios") or ()),
+            text=data.get("text"),
+            tts=data.get("tts") or "piper",
+            voice=data.get("voice"),
+            repeat=int(data.get("repeat", 1)),
+            warmup=bool(data.get("warmup", False)),
+            gpus=tuple(data["gpus"]) if data.get("gpus") is not None else None,
+            timeout=data.get("timeout"),
+            grace_s=float(data.get("grace_s", 10.0)),
+            duration_tolerance_s=data.get("duration_tolerance_s"),
+        )
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: JobInfo
+    status: str  # "ok" | "failed" | "cancelled" | "pending" (never started: the run was interrupted)
+    metrics: JobMetrics | None
+    result_path: str | None  # job_dir/result.mp4 when the job succeeded
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    run_dir: str
+    status: str  # "done" (every job ok) | "failed" (some job failed) | "interrupted"
+    jobs: tuple[JobResult, ...]
+    skipped: tuple[str, ...] = ()  # finished in an earlier session (their results are in `jobs` too)
+    tts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "done"
+
+    def summary(self) -> dict[tuple[str, int], dict[str, Stats]]:
+        """(solution, case index) -> metric -> mean ± σ, min/max over timed successful repeats."""
+        groups: dict[tuple[str, int], list[JobMetrics]] = {}
+        for j in self.jobs:
+            if j.metrics is not None:
+                groups.setdefault((j.job.solution, j.job.case_index), []).append(j.metrics)
+        return {key: aggregate(ms) for key, ms in groups.items()}

@@ -1,0 +1,213 @@
+"""The one sampler thread: reads GPUs (backend) and host (psutil) at `rate_hz`, accounts watched jobs,
+keeps a bounded history and hands each MonitorSnapshot to subscribers.
+
+    monitor = Monitor(open_backend(), rate_hz=4)
+    unsubscribe = monitor.subscribe(on_snapshot, max_hz=2)   # called on the sampler thread
+    monitor.start()
+    w = monitor.watch("run/job", gpu_index=0)   # just before spawning: device baseline, energy start
+    w.attach(process_tree)                      # right after spawning
+    stats = monitor.unwatch("run/job")          # after the job ended: JobUsageStats
+    monitor.stop()
+
+Subscribers must be quick (post a message, set a value); a subscriber that raises is dropped from
+nothing and breaks nothing: its error is counted in `subscriber_errors`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import psutil
+
+from thtui.core.monitor.backends import GpuBackend, NullGpuBackend
+from thtui.core.monitor.host import HostSampler, tree_usage
+from thtui.core.monitor.snapshots import GpuProcessReading, GpuReading, JobUsage, MonitorSnapshot
+from thtui.core.monitor.watch import JobUsageStats, JobWatch, RawSample
+
+Subscriber = Callable[[MonitorSnapshot], None]
+
+CONTAINER_NOTE = "NVML process ids are not visible in this PID namespace (container): device-level delta"
+NO_PROC_MEM_NOTE = "the driver reports no per-process memory (MIG/WDDM): device-level delta"
+
+
+class Monitor:
+    def __init__(self, backend: GpuBackend | None = None, rate_hz: float = 4.0, history: int = 1200):
+        if rate_hz <= 0:
+            raise ValueError("rate_hz must be positive")
+        self.backend: GpuBackend = backend or NullGpuBackend()
+        self.rate_hz = rate_hz
+        self._history: deque[MonitorSnapshot] = deque(maxlen=history)
+        self._host = HostSampler()
+        self._watches: dict[str, JobWatch] = {}
+        self._subs: list[tuple[Subscriber, float, list[float]]] = []
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.subscriber_errors = 0
+        self.sample_cost_s: deque[float] = deque(maxlen=100)  # how long each sample took (self-check)
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> Monitor:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="thtui-monitor", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        self.backend.close()
+
+    def __enter__(self) -> Monitor:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ---- subscribers and history -----------------------------------------------------------------
+    def subscribe(self, callback: Subscriber, max_hz: float | None = None) -> Callable[[], None]:
+        """Call `callback(snapshot)` on the sampler thread, at most `max_hz` times a second.
+        Returns a function that unsubscribes."""
+        entry = (callback, 1.0 / max_hz if max_hz else 0.0, [0.0])
+        with self._lock:
+            self._subs.append(entry)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if entry in self._subs:
+                    self._subs.remove(entry)
+
+        return unsubscribe
+
+    def history(self) -> list[MonitorSnapshot]:
+        with self._lock:
+            return list(self._history)
+
+    @property
+    def latest(self) -> MonitorSnapshot | None:
+        with self._lock:
+            return self._history[-1] if self._history else None
+
+    # ---- jobs -------------------------------------------------------------------------------------
+    def _device(self, gpu_index: int | None) -> GpuReading | None:
+        if gpu_index is None:
+            return None
+        try:
+            return next((d for d in self.backend.read_devices() if d.index == gpu_index), None)
+        except Exception:
+            return None
+
+    def watch(self, job_id: str, gpu_index: int | None) -> JobWatch:
+        """Start accounting a job; call just before it spawns. Reads the device now (baseline, energy)."""
+        w = JobWatch(job_id, gpu_index, self._device(gpu_index), self.rate_hz, time.monotonic())
+        with self._lock:
+            self._watches[job_id] = w
+        return w
+
+    def unwatch(self, job_id: str) -> JobUsageStats:
+        """Stop accounting a job and summarise it (reads the device once more for the energy counter)."""
+        with self._lock:
+            w = self._watches.pop(job_id)
+        return w.finish(self._device(w.gpu_index), time.monotonic())
+
+    # ---- sampling ---------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        period = 1.0 / self.rate_hz
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            self.sample_once()
+            next_at += period
+            delay = next_at - time.monotonic()
+            if delay < 0:  # fell behind (a slow NVML call): skip ahead instead of bursting
+                next_at = time.monotonic()
+                delay = 0
+            self._stop.wait(delay)
+
+    def sample_once(self) -> MonitorSnapshot:
+        """Take one reading, account watched jobs, store and publish it. Callable without the thread."""
+        began = time.perf_counter()
+        t = time.monotonic()
+        gpu_error = self.backend.error
+        try:
+            gpus = self.backend.read_devices()
+            procs = self.backend.read_processes()
+        except Exception as exc:  # a GPU that fell off the bus must not kill host monitoring
+            gpus, procs, gpu_error = [], [], f"GPU read failed: {exc}"
+        pids_visible = _pids_visible(procs)
+        host = self._host.read()
+        with self._lock:
+            watches = list(self._watches.values())
+        usages = tuple(self._account(w, t, gpus, procs, pids_visible) for w in watches)
+        snap = MonitorSnapshot(
+            t=t, gpus=tuple(gpus), host=host, jobs=usages, gpu_error=gpu_error, pids_visible=pids_visible
+        )
+        with self._lock:
+            self._history.append(snap)
+            subs = list(self._subs)
+        for callback, min_gap, last in subs:
+            if min_gap and t - last[0] < min_gap:
+                continue
+            last[0] = t
+            try:
+                callback(snap)
+            except Exception:
+                self.subscriber_errors += 1
+        self.sample_cost_s.append(time.perf_counter() - began)
+        return snap
+
+    def _account(
+        self,
+        w: JobWatch,
+        t: float,
+        gpus: list[GpuReading],
+        procs: list[GpuProcessReading],
+        pids_visible: bool,
+    ) -> JobUsage:
+        members = w.tree.members() if w.tree is not None else []
+        rss, cpu, pids = tree_usage(members)
+        dev = next((g for g in gpus if g.index == w.gpu_index), None)
+        proc_bytes: int | None = None
+        delta: int | None = None
+        reason: str | None = None
+        if dev is not None:
+            on_dev = [p for p in procs if p.gpu_index == w.gpu_index]
+            if not pids_visible:
+                reason = CONTAINER_NOTE
+            elif any(p.used_bytes is None for p in on_dev if p.pid in pids):
+                reason = NO_PROC_MEM_NOTE
+            else:
+                proc_bytes = sum(p.used_bytes or 0 for p in on_dev if p.pid in pids)
+            if dev.mem_used is not None and w.baseline is not None:
+                delta = max(0, dev.mem_used - w.baseline)
+        if w.tree is not None:  # before attach() there is no process to account
+            w.add(RawSample(t, dev.util_pct if dev else None, proc_bytes, delta,
+                            dev.mem_used if dev else None, dev.power_w if dev else None,
+                            rss, cpu, len(pids), reason))  # fmt: skip
+        if dev is None:
+            attribution, vram = "none", None
+        elif reason:
+            attribution, vram = "device-delta", delta
+        else:
+            attribution, vram = "process", proc_bytes
+        return JobUsage(w.job_id, w.gpu_index, vram, proc_bytes, delta, attribution, rss, cpu, len(pids))
+
+
+def _pids_visible(procs: list[GpuProcessReading]) -> bool:
+    """False when NVML lists processes and none of them exists here: we are in another PID namespace.
+    (With no GPU processes at all there is nothing to disagree with, so we assume visible.)"""
+    if not procs:
+        return True
+    return any(psutil.pid_exists(p.pid) for p in procs)
