@@ -26,20 +26,14 @@ class Finding:
 
 def find_env_manager(settings: Settings) -> tools.Tool:
     """conda/mamba/micromamba: the configured one, else the first found on PATH, else the Miniforge that
-    `thtui bootstrap` installs under the data root."""
-    if settings.conda_exe:
-        path = shutil.which(settings.conda_exe) or (settings.conda_exe if Path(settings.conda_exe).exists() else None)
-        return tools.Tool(Path(settings.conda_exe).name, path, "configured" if path else "missing")
-    names = ("mamba", "micromamba", "conda") if settings.env_backend == "auto" else (settings.env_backend,)
-    for name in names:
-        tool = tools.which(name)
-        if tool.found:
-            return tool
-    for name in names:
-        local = settings.data_root / "miniforge" / "bin" / name
-        if local.exists():
-            return tools.Tool(name, str(local), "thtui bootstrap (Miniforge)")
-    return tools.Tool("conda", None, "missing")
+    `thtui bootstrap` installs under the data root (detection lives in thtui.core.envs)."""
+    from thtui.core.envs import detect_env_manager
+
+    mgr = detect_env_manager(settings)
+    if mgr is None:
+        name = Path(settings.conda_exe).name if settings.conda_exe else "conda"
+        return tools.Tool(name, None, "missing")
+    return tools.Tool(mgr.kind, mgr.exe, mgr.origin)
 
 
 def _free_bytes(path: Path) -> tuple[Path, int]:

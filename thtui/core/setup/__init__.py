@@ -1,0 +1,67 @@
+"""Setup engine: resumable, logged, one-command installs of every system into its own conda env.
+
+Public API (the CLI and the TUI use only this):
+
+    install(settings, solution, sink, *, cancel=None, gpu=None, wait=False, force=False) -> InstallResult
+    verify(settings, solution, sink, *, cancel=None, gpu=None, rehash=False) -> InstallResult
+    uninstall(settings, solution, sink) -> UninstallResult
+    solution_status(settings, loaded) / target_status(settings, target) -> InstallStatus
+    coqui_target() -> SetupTarget;  coqui_env(settings) -> CoquiEnv (python path, readiness, environ)
+
+`solution` is a LoadedSolution from the catalog or a SetupTarget (Coqui TTS). Progress arrives as the
+events of thtui.core.setup.events (see its docstring); `cancel` stops at the next safe point, keeping
+finished steps and partial downloads. Expected failures never raise: they are in the result.
+"""
+
+from thtui.core.install_status import InstallStatus, solution_status, target_status
+from thtui.core.setup.coqui import COQUI, CoquiEnv, coqui_env, coqui_target
+from thtui.core.setup.engine import STEP_LIST, InstallResult, install, verify
+from thtui.core.setup.events import (
+    Kept,
+    LogLine,
+    Removed,
+    SetupEvent,
+    SetupFinished,
+    SetupStarted,
+    StepFailed,
+    StepFinished,
+    StepNote,
+    StepProgress,
+    StepSkipped,
+    StepStarted,
+    WaitingForLock,
+)
+from thtui.core.setup.target import STEPS, SetupTarget, target_of
+from thtui.core.setup.uninstall import UninstallResult, uninstall
+
+__all__ = [
+    "COQUI",
+    "STEPS",
+    "STEP_LIST",
+    "CoquiEnv",
+    "InstallResult",
+    "InstallStatus",
+    "Kept",
+    "LogLine",
+    "Removed",
+    "SetupEvent",
+    "SetupFinished",
+    "SetupStarted",
+    "SetupTarget",
+    "StepFailed",
+    "StepFinished",
+    "StepNote",
+    "StepProgress",
+    "StepSkipped",
+    "StepStarted",
+    "UninstallResult",
+    "WaitingForLock",
+    "coqui_env",
+    "coqui_target",
+    "install",
+    "solution_status",
+    "target_of",
+    "target_status",
+    "uninstall",
+    "verify",
+]

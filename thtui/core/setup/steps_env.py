@@ -1,0 +1,113 @@
+"""Steps `env` (conda-forge prefix env), `torch` (the CUDA build for this machine) and `requirements`."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+
+from thtui.core.envs import NoEnvManager, installer_argv, require_env_manager
+from thtui.core.setup.context import Outcome, Step, StepContext
+from thtui.core.setup.session import StepFailure
+from thtui.core.setup.torch_select import NoTorchProfile, constraints_text, select_profile, torch_install_argv
+
+CONSTRAINTS = "thtui-constraints.txt"  # inside the env prefix
+
+
+def run_env(ctx: StepContext) -> Outcome:
+    try:
+        mgr = require_env_manager(ctx.settings)
+    except NoEnvManager as exc:
+        raise StepFailure(str(exc), "run `thtui bootstrap`") from None
+    prefix, env = ctx.prefix, ctx.target.env
+    if prefix.exists():
+        # Unfinished (killed) or built for another manifest: a conda env is not safely updatable in place.
+        ctx.session.log("env", f"removing the previous env at {prefix}")
+        shutil.rmtree(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    argv = mgr.create_argv(prefix, env.python, list(env.conda))
+    ctx.session.run("env", argv, env={**os.environ, **mgr.environ(ctx.settings)})
+    if not ctx.python.exists():
+        raise StepFailure(f"{mgr.kind} create finished but {ctx.python} does not exist")
+    version = ctx.session.run("env", [ctx.python, "--version"], env=ctx.install_environ(), quiet=True)[-1]
+    return Outcome(
+        f"{version} at {prefix} ({mgr.kind})", {"manager": mgr.kind, "exe": mgr.exe, "python": version}
+    )
+
+
+def env_intact(ctx: StepContext, info: dict) -> str | None:
+    return None if ctx.python.exists() else f"{ctx.python} is missing"
+
+
+def run_torch(ctx: StepContext) -> Outcome:
+    try:
+        choice = select_profile(ctx.target.env, ctx.gpu)
+    except NoTorchProfile as exc:
+        raise StepFailure(str(exc), "see `thtui doctor`") from None
+    ctx.session.note("torch", choice.reason)
+    inst, uv = ctx.installer
+    argv = torch_install_argv(inst, ctx.python, choice.profile, uv=uv)  # type: ignore[arg-type]
+    ctx.session.run("torch", argv, env=ctx.install_environ())
+    (ctx.prefix / CONSTRAINTS).write_text(constraints_text(choice.profile))
+    p = choice.profile
+    return Outcome(
+        f"torch {p.torch} ({choice.name}, CUDA {p.cuda})",
+        {"profile": choice.name, "torch": p.torch, "cuda": p.cuda, "index_url": p.index_url},
+    )
+
+
+def _requirement_args(entries: list[str], ctx: StepContext) -> list[str]:
+    """Manifest pip entries are requirement strings; `-r FILE` / `-e DIR` take an argument, and `{repo}`
+    stands for the clone, so `-r {repo}/requirements.txt` works."""
+    out: list[str] = []
+    for entry in entries:
+        text = entry.replace("{repo}", str(ctx.repo))
+        out += shlex.split(text) if text.startswith("-") else [text]
+    return out
+
+
+def run_requirements(ctx: StepContext) -> Outcome:
+    env, inst, uv = ctx.target.env, *ctx.installer
+    constraints = ctx.prefix / CONSTRAINTS
+    common = {
+        "uv": uv,
+        "extra_index_urls": list(env.pip_extra_index),
+        "constraints": constraints if constraints.exists() else None,
+    }
+    cwd = ctx.repo if ctx.repo.is_dir() else None  # relative `-r requirements.txt` means the clone's
+    environ = ctx.install_environ()
+    if env.pip:
+        argv = installer_argv(inst, ctx.python, _requirement_args(env.pip, ctx), **common)  # type: ignore[arg-type]
+        ctx.session.run("requirements", argv, cwd=cwd, env=environ)
+    if env.pip_no_deps:
+        argv = installer_argv(
+            inst, ctx.python, _requirement_args(env.pip_no_deps, ctx), no_deps=True, **common
+        )  # type: ignore[arg-type]
+        ctx.session.run("requirements", argv, cwd=cwd, env=environ)
+    n = len(env.pip) + len(env.pip_no_deps)
+    return Outcome(f"{n} requirement(s) via {inst}", {"installer": inst})
+
+
+ENV = Step(
+    "env",
+    lambda t: (
+        f"create env (python {t.env.python}"
+        + (f", conda-forge: {' '.join(t.env.conda)})" if t.env.conda else ")")
+    ),
+    run_env,
+    intact=env_intact,
+)
+TORCH = Step(
+    "torch",
+    lambda t: "install torch for this GPU and driver",
+    run_torch,
+    applies=lambda t: None if t.env.torch else "the manifest pins no torch",
+    intact=env_intact,
+)
+REQUIREMENTS = Step(
+    "requirements",
+    lambda t: f"install {len(t.env.pip) + len(t.env.pip_no_deps)} requirement(s)",
+    run_requirements,
+    applies=lambda t: None if (t.env.pip or t.env.pip_no_deps) else "no pip requirements",
+    intact=env_intact,
+)
