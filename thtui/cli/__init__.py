@@ -15,6 +15,7 @@ from thtui.cli.common import CliError, add_global_flags
 
 COMMAND_MODULES = [
     "thtui.cli.catalog_cmds",  # list, doctor, plan
+    "thtui.cli.setup_cmds",  # setup, status, verify, uninstall, bootstrap
     "thtui.cli.report_cmds",  # compare, rate, report
 ]
 
