@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from thtui.core.config import Settings
-from thtui.core.plan import env_python
+from thtui.core.envs import env_environ
+from thtui.core.plan import env_prefix, env_python
 from thtui.core.tts.errors import TtsError, TtsLicenseRequired, TtsUnavailable
 
 ENV_NAME = "coqui-tts"
@@ -78,11 +79,14 @@ def synthesize_to(
         raise TtsUnavailable(
             f"Coqui is not installed: run `thtui setup {ENV_NAME}` (no interpreter at {python})"
         )
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "COQUI_TOS_AGREED")}
-    env["TTS_HOME"] = str(models_dir(settings))
-    env["PYTHONUNBUFFERED"] = "1"
+    # The env's own bin first on PATH, no leaking PYTHONPATH/VIRTUAL_ENV, models under the weight store
+    # (the same TTS_HOME `thtui setup coqui-tts` uses).
+    extra = {"TTS_HOME": str(models_dir(settings))}
     if is_xtts(model):
-        env["COQUI_TOS_AGREED"] = "1"
+        extra["COQUI_TOS_AGREED"] = "1"
+    env = env_environ(env_prefix(settings, ENV_NAME), **extra)
+    if not is_xtts(model):
+        env.pop("COQUI_TOS_AGREED", None)
     request = {"model": model, "text": text, "out": str(out), **options}
     worker = Path(__file__).with_name("coqui_worker.py")
     try:
