@@ -125,7 +125,9 @@ def build_report(
     fp, origin = _fingerprint(settings, run, catalog)
     notes = []
     if origin != FP_RECORDED:
-        notes.append(f"Environment fingerprint {origin}.")
+        failed_capture = run.raw.get("fingerprint_error")
+        why = f" (capturing it at run start failed: {failed_capture})" if failed_capture else ""
+        notes.append(f"Environment fingerprint {origin}{why}.")
     failed = [j.label for j in run.jobs if not j.ok]
     if failed:
         notes.append(f"{len(failed)} of {len(run.jobs)} jobs did not succeed: {', '.join(failed)}.")

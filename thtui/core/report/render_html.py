@@ -218,12 +218,21 @@ def _environment(report: Report) -> str:
     )
 
 
+def _input(key: str, value: object) -> str:
+    """Paths show their file name; the full path is in the tooltip (and in the JSON report)."""
+    text = str(value)
+    if key in ("image", "audio") and "/" in text:
+        names = ", ".join(Path(p.strip()).name for p in text.split(","))
+        return f'{_e(key)}: <code title="{_e(text)}">{_e(names)}</code>'
+    return f"{_e(key)}: <code>{_e(text)}</code>"
+
+
 def render_html(report: Report, dest: Path | None = None, outputs_dir: Path | None = None) -> str:
     """The report as one HTML document. Links to videos and logs are relative when `dest` sits beside
     the outputs (in or below `outputs_dir`), file: URIs otherwise."""
     run = report.run
     outputs = outputs_dir or run.dir.parent
-    inputs = " · ".join(f"{k}: <code>{_e(v)}</code>" for k, v in run.inputs.items() if v not in (None, ""))
+    inputs = " · ".join(_input(k, v) for k, v in run.inputs.items() if v not in (None, ""))
     audio_s = audio_seconds([r.values for r in report.rows])
     if audio_s:
         inputs += f" · audio length: {_e(audio_s)}"

@@ -88,20 +88,21 @@ def _iso(value: Any) -> str | None:
 
 
 def _inputs_of(spec: dict[str, Any]) -> dict[str, Any]:
-    """The few input facts a report header shows, from whatever shape the run spec has."""
+    """The few input facts a report header shows (text values only), from run.json's "inputs" and
+    "options" or the store's spec, whichever has them."""
+    merged: dict[str, Any] = {}
+    for part in (spec, spec.get("spec"), spec.get("options"), spec.get("inputs")):
+        if isinstance(part, dict):
+            merged.update({k: v for k, v in part.items() if v not in (None, "", [], {})})
     out: dict[str, Any] = {}
-    cases = spec.get("cases")
-    if isinstance(cases, list) and cases:
-        first = cases[0] if isinstance(cases[0], dict) else {}
-        for key in ("image", "audio", "text", "tts"):
-            if first.get(key):
-                out[key] = first[key]
-        if len(cases) > 1:
-            out["cases"] = len(cases)
-    src = spec.get("inputs") if isinstance(spec.get("inputs"), dict) else spec
-    for key in ("image", "audio", "text", "tts", "repeats", "warmup"):
-        if key not in out and src.get(key) not in (None, "", [], False, 0):
-            out[key] = src[key]
+    for key, label in (("images", "image"), ("image", "image"), ("audios", "audio"), ("audio", "audio")):
+        v = merged.get(key)
+        if label not in out and v:
+            out[label] = ", ".join(map(str, v)) if isinstance(v, list) else v
+    for key in ("text", "tts", "voice", "repeat", "warmup"):
+        v = merged.get(key)
+        if v not in (None, "", False):
+            out[key] = v
     return {k: v for k, v in out.items() if isinstance(v, (str, int, float))}
 
 
@@ -183,7 +184,7 @@ def _view(
     run_id: str, run_dir: Path, spec: dict[str, Any], created: str | None, status: str | None, jobs
 ) -> RunView:
     first = jobs[0] if jobs else None
-    fp = spec.get("fingerprint")
+    fp = spec.get("fingerprint")  # run.json, written by the scheduler at run start
     return RunView(
         run_id=run_id,
         dir=run_dir,
