@@ -225,7 +225,8 @@ def render_diff(diff: RunDiff, fmt: str = "md") -> str:
     if fmt != "md":
         raise ValueError(f"diff formats: md, json (not {fmt!r})")
     out = [f"# Run diff: `{diff.run_a}` → `{diff.run_b}`", ""]
-    out += [f"> **Note:** {n}" for n in diff.notes] + ([""] if diff.notes else [])
+    for n in diff.notes:
+        out += [f"> **Note:** {n}", ""]
     if diff.only_in_a or diff.only_in_b:
         out += [
             f"- only in A: {', '.join(diff.only_in_a) or '—'}",

@@ -43,7 +43,7 @@ def machine_rows(fp: dict[str, Any]) -> list[tuple[str, str]]:
         ("OS", osf.get("platform") or "—"),
         ("Python (thtui)", osf.get("python") or "—"),
         ("thtui", f"{th.get('version') or '—'} @ {commit}"),
-        ("ffmpeg", f"{ff.get('version') or '—'} ({ff.get('origin') or '?'})"),
+        ("ffmpeg", f"{ff.get('version') or '—'} · {ff.get('origin') or '?'}"),
         ("Fingerprint digest", fp.get("digest") or "—"),
         ("Captured", fp.get("captured_at") or "—"),
     ]

@@ -124,7 +124,15 @@ def render_md(
             commit = _cell(s.upstream) + (f"<br>*{_cell(s.commit_note)}*" if s.commit_note else "")
             out.append(
                 _row(
-                    [f"**{s.solution}**", s.python, s.torch, s.torch_cuda, commit, patches, f"`{s.manifest}`"]
+                    [
+                        f"**{s.solution}**",
+                        s.python,
+                        s.torch,
+                        s.torch_cuda,
+                        commit,
+                        patches,
+                        f"`{s.manifest}`" + (f"<br>⚠ {_cell(s.error)}" if s.error else ""),
+                    ]  # fmt: skip
                 )
             )
         out.append("")
