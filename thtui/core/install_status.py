@@ -45,7 +45,8 @@ def solution_status(settings: Settings, loaded: LoadedSolution) -> InstallStatus
     return target_status(settings, target_of(loaded))
 
 
-def target_status(settings: Settings, target: SetupTarget) -> InstallStatus:
+def target_status(settings: Settings, target: SetupTarget, *, check_running: bool = True) -> InstallStatus:
+    """`check_running=False` is for the setup engine itself, which holds the lock while it reports."""
     from thtui.core.plan import env_prefix
     from thtui.core.setup.record import holder
     from thtui.core.setup.target import STEPS
@@ -58,7 +59,7 @@ def target_status(settings: Settings, target: SetupTarget) -> InstallStatus:
     except (OSError, ValueError) as exc:
         return InstallStatus("broken", f"unreadable install record {path}: {exc}")
     log = record.get("log")
-    running = holder(settings, target.name)
+    running = holder(settings, target.name) if check_running else None
     done = record.get("steps") or {}
     nxt = next((s for s in STEPS if s not in done), None)
     if running:

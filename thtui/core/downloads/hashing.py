@@ -36,13 +36,16 @@ class Expect:
     sha256: str | None = None
     size: int | None = None
     git_sha1: str | None = None
+    min_size: int | None = None  # last resort when the source publishes no checksum: rejects error pages
 
     def describe(self) -> str:
         if self.sha256:
             return f"sha256 {self.sha256[:12]}…"
         if self.git_sha1:
             return f"git blob {self.git_sha1[:12]}…"
-        return f"{self.size} bytes" if self.size is not None else "anything"
+        if self.size is not None:
+            return f"{self.size} bytes"
+        return f">= {self.min_size} bytes" if self.min_size else "anything"
 
 
 def _sidecar(path: Path) -> Path:
@@ -62,6 +65,8 @@ def check_file(path: Path, expect: Expect, *, use_cache: bool = True) -> str | N
         return f"missing: {path}"
     if expect.size is not None and st.st_size != expect.size:
         return f"wrong size: {path} has {st.st_size} bytes, expected {expect.size}"
+    if expect.min_size is not None and st.st_size < expect.min_size:
+        return f"too small: {path} has {st.st_size} bytes, expected at least {expect.min_size} (an error page?)"
     if not (expect.sha256 or expect.git_sha1):
         return None
     cache = _sidecar(path.resolve())

@@ -142,7 +142,7 @@ def _run(ctx: StepContext, steps: tuple[Step, ...], force: bool, t0: float) -> I
     skipped: list[str] = []
 
     def result(ok: bool, **kw) -> InstallResult:  # type: ignore[no-untyped-def]
-        status = target_status(settings, target)
+        status = target_status(settings, target, check_running=False)
         secs = time.monotonic() - t0
         s.write_log("setup", f"finished: {status.state} {status.detail} ({secs:.1f} s)")
         s.sink(

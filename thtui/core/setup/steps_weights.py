@@ -33,11 +33,12 @@ class Placed:
             "sha256": e.sha256,
             "size": e.size,
             "git_sha1": e.git_sha1,
+            "min_size": e.min_size,
         }
 
 
 def expect_of(item: dict) -> Expect:
-    return Expect(sha256=item.get("sha256"), size=item.get("size"), git_sha1=item.get("git_sha1"))
+    return Expect(item.get("sha256"), item.get("size"), item.get("git_sha1"), item.get("min_size"))
 
 
 def files_store(weights_dir: Path, w: Weight) -> Path:
@@ -79,7 +80,7 @@ def place(ctx: StepContext, w: Weight) -> list[Placed]:
     wdir, base = ctx.settings.weights_dir, ctx.repo
     if w.url or w.gdrive:
         store = files_store(wdir, w)
-        expect = Expect(sha256=w.sha256, size=w.size)
+        expect = Expect(sha256=w.sha256, size=w.size, min_size=getattr(w, "min_size", None))
         if w.url:
             _get(ctx, w.dest, w.url, store, expect)
         elif not (store.exists() and check_file(store, expect) is None):
