@@ -141,6 +141,12 @@ class Weight(Strict):
     gdrive: str | None = Field(default=None, description="Google Drive file id")
     sha256: str | None = None
     size: int | None = Field(default=None, gt=0)
+    min_size: int | None = Field(
+        default=None,
+        gt=0,
+        description="last resort when upstream publishes neither sha256 nor size (Audio2Head's Google Drive "
+        "checkpoint): reject anything smaller, e.g. an HTML error page saved as the weight",
+    )
     optional: bool = False
     note: str = ""
 
@@ -164,9 +170,9 @@ class Weight(Strict):
         if len(sources) != 1:
             raise ValueError("give exactly one of hf, url, gdrive")
         snapshot = self.hf is not None and self.hf.include is not None
-        if snapshot and (self.sha256 or self.size):
+        if snapshot and (self.sha256 or self.size or self.min_size):
             raise ValueError("an hf include-set is checked file by file against the hub's LFS sha256; drop sha256/size")
-        if not snapshot and self.sha256 is None and self.size is None:
+        if not snapshot and self.sha256 is None and self.size is None and self.min_size is None:
             raise ValueError("give sha256 (preferred) or at least size, so a bad download is never accepted")
         return self
 
