@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "thtui.cli.catalog_cmds",  # list, doctor, plan
     "thtui.cli.setup_cmds",  # setup, status, verify, uninstall, bootstrap
     "thtui.cli.report_cmds",  # compare, rate, report
+    "thtui.cli.say_cmd",  # say, check-inputs
 ]
 
 
