@@ -66,7 +66,9 @@ def check_file(path: Path, expect: Expect, *, use_cache: bool = True) -> str | N
     if expect.size is not None and st.st_size != expect.size:
         return f"wrong size: {path} has {st.st_size} bytes, expected {expect.size}"
     if expect.min_size is not None and st.st_size < expect.min_size:
-        return f"too small: {path} has {st.st_size} bytes, expected at least {expect.min_size} (an error page?)"
+        return (
+            f"too small: {path} has {st.st_size} bytes, expected at least {expect.min_size} (an error page?)"
+        )
     if not (expect.sha256 or expect.git_sha1):
         return None
     cache = _sidecar(path.resolve())

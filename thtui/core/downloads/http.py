@@ -66,6 +66,11 @@ def part_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
 
+def lock_path(dest: Path) -> Path:
+    """Hidden and kept after the download: unlinking a lock file others may be waiting on races."""
+    return dest.with_name(f".{dest.name}.lock")
+
+
 def _meta_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part.json")
 
@@ -120,7 +125,7 @@ def download(
     An existing `dest` that matches is kept without any network access; one that does not is deleted."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with file_lock(dest.with_name(dest.name + ".lock"), cancel):
+    with file_lock(lock_path(dest), cancel):
         if dest.exists():
             if check_file(dest, expect) is None:
                 return dest

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from thtui.core.catalog.loader import LoadedSolution
 from thtui.core.config import Settings
+from thtui.core.downloads.http import lock_path
 from thtui.core.events import EventSink, discard
 from thtui.core.plan import env_prefix, repo_dir
 from thtui.core.setup.events import Kept, Removed
@@ -18,7 +19,7 @@ from thtui.core.setup.record import Record, SetupBusy, child_path, record_path, 
 from thtui.core.setup.steps_weights import files_store
 from thtui.core.setup.target import SetupTarget, target_of
 
-_SIDECARS = (".part", ".part.json", ".verified", ".lock")
+_SIDECARS = (".part", ".part.json", ".verified")
 
 
 @dataclass(frozen=True)
@@ -117,12 +118,15 @@ def uninstall(
             ]
             kept: list[tuple[str, str]] = []
             weights: list[Path] = []
+            sidecars: set[Path] = set()  # reported only when they free bytes (a .part does)
             for store in _our_weights(settings, target, record):
                 if str(store) in others:
                     kept.append((str(store), f"also used by {others[str(store)]}"))
                     sink(Kept(solution=name, path=str(store), reason=kept[-1][1]))
                     continue
-                weights += [store] + [store.with_name(store.name + sfx) for sfx in _SIDECARS]
+                extra = [lock_path(store)] + [store.with_name(store.name + sfx) for sfx in _SIDECARS]
+                weights += [store, *extra]
+                sidecars.update(extra)
             freed, removed, meter = 0, [], _Freed()
             for path in doomed + weights:
                 if not (path.exists() or path.is_symlink()):
@@ -131,7 +135,7 @@ def uninstall(
                 _remove(path)
                 freed += size
                 removed.append(str(path))
-                if size or not path.name.endswith(_SIDECARS):
+                if size or path not in sidecars:
                     sink(Removed(solution=name, path=str(path), bytes=size))
             for store in weights:
                 _prune_empty(store, settings.weights_dir)
