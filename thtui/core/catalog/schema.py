@@ -171,7 +171,9 @@ class Weight(Strict):
             raise ValueError("give exactly one of hf, url, gdrive")
         snapshot = self.hf is not None and self.hf.include is not None
         if snapshot and (self.sha256 or self.size or self.min_size):
-            raise ValueError("an hf include-set is checked file by file against the hub's LFS sha256; drop sha256/size")
+            raise ValueError(
+                "an hf include-set is checked file by file against the hub's LFS sha256; drop sha256/size"
+            )
         if not snapshot and self.sha256 is None and self.size is None and self.min_size is None:
             raise ValueError("give sha256 (preferred) or at least size, so a bad download is never accepted")
         return self
