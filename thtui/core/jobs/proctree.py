@@ -6,7 +6,8 @@ holding the GPU after a timeout or cancel:
   1. descendants of the root (psutil);
   2. processes of the root's session (the root is a session leader, so double-forked daemons keep it);
   3. any process seen once before that is still the same process (pid + create time);
-  4. at termination, any process of ours whose environment carries THTUI_JOB_ID=<this job>.
+  4. any process of ours whose environment carries THTUI_JOB_ID=<this job> (scanned once a second
+     while sampling, and always at termination).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import psutil
 
 JOB_ENV_MARKER = "THTUI_JOB_ID"
+MARKER_SCAN_INTERVAL_S = 1.0  # reading every process's environment costs a few ms: not on every sample
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class ProcessTree:
         self.exited_at: float | None = None  # time.monotonic() of the root's exit
         self.escaped_killed: list[int] = []
         self._exited = threading.Event()
+        self._last_marker_scan = 0.0
         self._waiter = threading.Thread(target=self._wait_root, name=f"wait-{self.pid}", daemon=True)
         self._waiter.start()
 
@@ -101,6 +104,10 @@ class ProcessTree:
                 pass
             if include_root:
                 found[self.pid] = root
+        if self.marker and time.monotonic() - self._last_marker_scan >= MARKER_SCAN_INTERVAL_S:
+            self._last_marker_scan = time.monotonic()
+            for p in find_marked(self.marker):  # escaped both tree and session (setsid after a fork)
+                found.setdefault(p.pid, self._procs.setdefault(p.pid, p))
         for pid in _session_members(self.pid):
             if pid not in found and (p := self._proc(pid)) is not None:
                 found[pid] = p
@@ -160,11 +167,11 @@ class ProcessTree:
             time.sleep(0.05)
         killed: set[int] = set()
         for _ in range(3):  # a dying parent may fork once more; sweep until nothing is left
-            self._signal_group(signal.SIGKILL)
             left = _alive(targets) + self._everything(deep=True)
+            killed.update(p.pid for p in left)  # alive after the grace period: they needed SIGKILL
+            self._signal_group(signal.SIGKILL)
             for p in left:
-                if _send(p, signal.SIGKILL):
-                    killed.add(p.pid)
+                _send(p, signal.SIGKILL)
             self.wait(timeout=2.0)
             psutil.wait_procs([p for p in left if p.pid != self.pid], timeout=2.0)
             if not self._everything(deep=True):

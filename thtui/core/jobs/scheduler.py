@@ -292,23 +292,10 @@ def _tts_audio(ctx: _RunContext) -> tuple[Path, ...]:
     return (Path(res.path).resolve(),)
 
 
-def _check_lengths(ctx: _RunContext, audios: tuple[Path, ...]) -> dict[Path, float | None]:
-    lengths = {a: media_glue.audio_seconds(a) for a in audios}
-    problems = []
-    for name in ctx.spec.solutions:
-        limit = ctx.catalog.get(name).solution.inputs.max_audio_seconds
-        for a, secs in lengths.items():
-            if limit and secs and secs > limit:
-                problems.append(f"{name} accepts at most {limit:g} s of audio; {a.name} is {secs:.1f} s")
-    if problems:
-        raise RunError("cannot start the run:\n  " + "\n  ".join(problems))
-    return lengths
-
-
 def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -> RunResult:
     spec, sink = ctx.spec, ctx.sink
     audios = _tts_audio(ctx)
-    lengths = _check_lengths(ctx, audios)
+    lengths = {a: media_glue.audio_seconds(a) for a in audios}
     ctx.files.update(inputs={**ctx.files.data["inputs"], "audio_seconds": {str(a): s for a, s in lengths.items()},
                              "audio": ctx.files.data["inputs"].get("audio") or str(audios[0])})  # fmt: skip
     jobs = build_matrix(spec, ctx.catalog, ctx.run_id, ctx.run_dir, audios)
@@ -406,9 +393,10 @@ def _gpu_slots(ctx: _RunContext) -> list[int | None]:
 
 
 def _prepare_inputs(ctx: _RunContext, jobs: list[PlannedJob]) -> tuple[dict, dict]:
-    """Prepare each solution x case once (into _prepared/); a failure there fails only those jobs."""
+    """Prepare each solution x case once (into _prepared/). What only one system refuses (no face where
+    it needs one, audio over its length limit) fails that system's jobs, not the run."""
     prepared: dict[tuple[str, int], InferencePlan] = {}
-    errors: dict[tuple[str, int], str] = {}
+    errors: dict[tuple[str, int], tuple[str, str]] = {}
     for j in jobs:
         key = (j.solution, j.case.index)
         if key in prepared or key in errors:
@@ -426,8 +414,11 @@ def _prepare_inputs(ctx: _RunContext, jobs: list[PlannedJob]) -> tuple[dict, dic
                 media_glue.prepare(plan, j.loaded)
             prepared[key] = plan
         except Exception as exc:
-            errors[key] = str(exc) or type(exc).__name__
-            ctx.sink(RunStage(ctx.run_id, "inputs", f"{j.solution}: input preparation failed: {errors[key]}"))
+            failure = "face_not_detected" if getattr(exc, "code", "") == "no_face" else "bad_input"
+            errors[key] = (failure, str(exc) or type(exc).__name__)
+            ctx.sink(
+                RunStage(ctx.run_id, "inputs", f"{j.solution}: input preparation failed: {errors[key][1]}")
+            )
     return prepared, errors
 
 
@@ -436,7 +427,8 @@ def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict,
     info = job.info
     key = (job.solution, job.case.index)
     if key in prep_errors:
-        return _record_unrun(ctx, info, "bad_input", f"input preparation failed: {prep_errors[key]}")
+        failure, message = prep_errors[key]
+        return _record_unrun(ctx, info, failure, f"input preparation failed: {message}")
     gpu_for_job = gpu if job.loaded.solution.needs_gpu else None
     plan = plan_for(job, ctx.settings, gpu_for_job)
     source = prepared[key]
