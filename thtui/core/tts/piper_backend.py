@@ -17,8 +17,8 @@ from typing import Any
 
 from thtui.core.config import Settings
 from thtui.core.events import EventSink, discard
+from thtui.core.tts import text as tts_text
 from thtui.core.tts.errors import TtsError, TtsProgress
-from thtui.core.tts.text import chunk_text
 
 BUNDLED_VOICE = "en_US-joe-medium"
 VOICES_REPO = "rhasspy/piper-voices"
@@ -172,7 +172,7 @@ def synthesize_to(
 
     voice = load_voice(files)
     syn = SynthesisConfig(**options)
-    chunks = chunk_text(text)
+    chunks = tts_text.chunk_text(text, tts_text.CHUNK_CHARS)
     started = time.perf_counter()
     frames = 0
     rate = int(voice.config.sample_rate)

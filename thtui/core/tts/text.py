@@ -27,11 +27,18 @@ def clean_text(text: str | None, *, max_chars: int = MAX_TEXT_CHARS) -> str:
     if len(text) > max_chars:
         raise InputError(
             f"text is {len(text):,} characters; the limit is {max_chars:,} "
-            f"(about {max_chars // 1000} minutes of speech): shorten it or record the audio instead",
+            f"(about {_speech_length(max_chars)} of speech): shorten it or record the audio instead",
             kind="text",
             code="too_long",
         )
     return text
+
+
+def _speech_length(chars: int) -> str:
+    seconds = chars * 0.06  # ~1000 characters a minute of read-aloud English
+    if seconds >= 90:
+        return f"{round(seconds / 60)} minutes"
+    return f"{max(1, round(seconds))} second{'s' if round(seconds) > 1 else ''}"
 
 
 def split_sentences(text: str) -> list[str]:
