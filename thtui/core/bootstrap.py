@@ -57,18 +57,20 @@ class Action:
 
 
 def _missing_apt(packages: tuple[str, ...]) -> list[str]:
-    missing = []
-    for pkg in packages:
-        try:
-            out = subprocess.run(
-                ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, timeout=20
-            )
-            ok = out.returncode == 0 and "install ok installed" in out.stdout
-        except (OSError, subprocess.TimeoutExpired):
-            ok = False
-        if not ok:
-            missing.append(pkg)
-    return missing
+    """Packages dpkg does not list as installed (one dpkg-query call for all of them)."""
+    try:
+        out = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Package} ${Status}\n", *packages],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return list(packages)
+    installed = {
+        line.split()[0].split(":")[0] for line in out.splitlines() if line.endswith("install ok installed")
+    }
+    return [p for p in packages if p not in installed]
 
 
 def _privilege() -> tuple[list[str] | None, str]:

@@ -138,3 +138,47 @@ def test_bootstrap_dry_run_prints_every_action(lab: SetupLab, monkeypatch) -> No
     ):
         assert expected in text, expected
     assert not (lab.settings.data_root / "miniforge").exists()
+
+
+def test_coqui_tts_env_installs_like_a_solution(lab: SetupLab, monkeypatch) -> None:
+    """The real Coqui definition, with its torch index and the package index pointed at the stand-ins."""
+    import dataclasses
+    import subprocess
+
+    from thtui.core.setup import coqui as coqui_mod
+    from thtui.core.setup import coqui_env, coqui_target
+
+    cpu_torch = FAKE_TORCH.replace("2.99.0+cu121", "2.6.0+cpu").replace("return True", "return False")
+    torch_whl = write_wheel(lab.tmp / "idx", "torch", "2.6.0+cpu", {"torch/__init__.py": cpu_torch})
+    audio_whl = write_wheel(lab.tmp / "idx", "torchaudio", "2.6.0+cpu", {"torchaudio/__init__.py": ""})
+    tts_whl = write_wheel(
+        lab.tmp / "idx",
+        "coqui-tts",
+        "0.28.0",
+        {"TTS/__init__.py": "", "TTS/api.py": "class TTS:\n    pass\n"},
+    )
+    index = lab.server.add_simple_package("torch", torch_whl)
+    lab.server.add_simple_package("torchaudio", audio_whl)
+    lab.server.add_simple_package("coqui-tts", tts_whl)
+    real = coqui_target()
+    profiles = {n: p.model_copy(update={"index_url": index}) for n, p in real.env.torch.items()}
+    local = dataclasses.replace(real, env=real.env.model_copy(update={"torch": profiles}))
+    monkeypatch.setattr(coqui_mod, "coqui_target", lambda: local)
+
+    assert not coqui_env(lab.settings).ready
+    result = install(lab.settings, local, gpu=NO_GPU)
+    assert result.ok, result.error
+    info = coqui_env(lab.settings)
+    assert info.ready and info.python == lab.settings.envs_dir / "coqui-tts" / "bin" / "python"
+    probe = subprocess.run(
+        [
+            str(info.python),
+            "-c",
+            "import TTS.api, torch, os; print(torch.__version__, os.environ['TTS_HOME'])",
+        ],
+        env=info.environ,
+        capture_output=True,
+        text=True,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == ["2.6.0+cpu", str(lab.settings.weights_dir / "coqui-tts")]
