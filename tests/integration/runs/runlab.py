@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from thtui.core.catalog import Catalog, load_manifest
+from thtui.core.catalog import Catalog
 from thtui.core.config import Settings, repo_root
 from thtui.core.events import Collector
 from thtui.core.install_status import InstallStatus
@@ -133,12 +133,12 @@ def install_standin(settings: Settings) -> None:
 
 @pytest.fixture
 def lab(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    catalog = Catalog(
-        [
-            load_manifest(STANDIN / "solution.yaml"),
-            load_manifest(repo_root() / "solutions/static/solution.yaml"),
-        ]
-    )
+    solutions = tmp_path / "solutions"  # the stand-in beside the real static baseline, for CLI runs too
+    for name, src in (("standin", STANDIN), ("static", repo_root() / "solutions" / "static")):
+        (solutions / name).mkdir(parents=True)
+        shutil.copyfile(src / "solution.yaml", solutions / name / "solution.yaml")
+    monkeypatch.setenv("THTUI_SOLUTIONS", str(solutions))
+    catalog = Catalog.load(solutions)
     install_standin(settings)
     real_status = scheduler.solution_status
 

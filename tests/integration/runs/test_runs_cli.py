@@ -1,0 +1,97 @@
+"""`thtui run` / `thtui runs` end to end, in-process, on this machine (no GPU): the static baseline."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from runlab import Lab
+
+from thtui.cli import main
+from thtui.core.config import repo_root
+from thtui.core.jobs import JobFinished, start_run
+from thtui.core.media import validate_video
+
+PORTRAIT = repo_root() / "assets" / "portrait.jpg"
+
+
+def _json_out(capsys: pytest.CaptureFixture) -> object:
+    return json.loads(capsys.readouterr().out)
+
+
+def test_static_from_text_through_piper(lab: Lab, capsys: pytest.CaptureFixture) -> None:
+    """Issue #6: text -> Piper -> static video, through the same runner as every system."""
+    rc = main(
+        ["run", "static", "--image", str(PORTRAIT), "--text", "Hello there", "--tts", "piper", "--json"]
+    )
+    data = _json_out(capsys)
+    assert rc == 0 and data["status"] == "done"
+    (job,) = data["jobs"]
+    assert job["status"] == "ok" and job["metrics"]["failure_class"] is None
+    assert data["tts"]["backend"] == "piper" and data["tts"]["duration_s"] > 0.3
+    assert job["metrics"]["audio_s"] == pytest.approx(data["tts"]["duration_s"], abs=0.05)
+    assert validate_video(job["result_path"], job["metrics"]["audio_s"], 0.5).ok
+    run_dir = Path(data["run_dir"])
+    assert {p.name for p in (run_dir / "static").iterdir()} >= {
+        "result.mp4",
+        "log.txt",
+        "metrics.json",
+        "samples.csv",
+    }
+    assert json.loads((run_dir / "run.json").read_text())["inputs"]["text"] == "Hello there"
+
+    assert main(["runs", "--json"]) == 0
+    runs = _json_out(capsys)
+    assert runs[0]["id"] == data["run_id"] and runs[0]["counts"] == {"ok": 1}
+
+
+def test_plain_output_and_failed_exit_code(lab: Lab, capsys: pytest.CaptureFixture) -> None:
+    rc = main(["run", "static", "--image", str(PORTRAIT), "--audio", str(lab.audio), "--repeat", "2"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "started" in out and "finished" in out and "wall" in out and "±" in out  # repeat statistics
+    assert "results.jsonl" in out
+
+
+def test_refusals_are_one_clear_line(
+    lab: Lab, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stand-in needs a GPU; this machine has none visible to NVML.
+    rc = main(["run", "standin", "--image", str(PORTRAIT), "--audio", str(lab.audio)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "standin needs an NVIDIA GPU" in err
+    rc = main(["run", "--solutions", "static,nosuch", "--image", str(PORTRAIT), "--audio", str(lab.audio)])
+    assert rc == 2 and "unknown solution 'nosuch'" in capsys.readouterr().err
+    monkeypatch.delenv("THTUI_SOLUTIONS")  # the real catalog: nothing upstream is installed here
+    rc = main(["run", "--solutions", "static,sadtalker", "--image", str(PORTRAIT), "--audio", str(lab.audio)])
+    assert rc == 2 and "sadtalker is not ready: not installed" in capsys.readouterr().err
+    rc = main(["run", "static", "--image", str(PORTRAIT)])
+    assert rc == 2 and "either --audio" in capsys.readouterr().err
+    assert not list(lab.settings.outputs_dir.glob("2*"))  # nothing ran, nothing was written
+
+
+def test_dry_run_shows_jobs_and_commands(lab: Lab, capsys: pytest.CaptureFixture) -> None:
+    rc = main(["run", "static", "--image", str(PORTRAIT), "--audio", str(lab.audio), "--repeat", "2", "--warmup",
+               "--dry-run"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert rc == 0 and "3 job(s); nothing has been run" in out
+    assert "<run-id>/static/warmup" in out and "<run-id>/static/r2" in out and "thtui.builtins.static" in out
+    assert not list(lab.settings.outputs_dir.glob("2*"))
+
+
+def test_resume_from_the_command_line(lab: Lab, capsys: pytest.CaptureFixture) -> None:
+    cancel = threading.Event()
+
+    def sink(e) -> None:
+        if isinstance(e, JobFinished):
+            cancel.set()
+
+    first = start_run(lab.settings, lab.catalog, lab.spec("static", repeat=2), sink, cancel, monitor=lab.monitor,
+                      store=lab.store(), fingerprint=False)  # fmt: skip
+    assert first.status == "interrupted"
+    rc = main(["run", "--resume", first.run_id, "--json"])
+    data = _json_out(capsys)
+    assert rc == 0 and data["status"] == "done" and len(data["skipped"]) == 1
+    assert [j["status"] for j in data["jobs"]] == ["ok", "ok"]

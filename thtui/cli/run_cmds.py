@@ -1,0 +1,378 @@
+"""`thtui run` (the matrix of solutions x inputs, live, resumable) and `thtui runs` (past runs).
+
+The run itself happens in thtui.core.jobs on a worker thread; this module only turns its events and the
+monitor's snapshots into a live rich table, and the result into a summary. Ctrl-C (or SIGTERM) stops
+the running jobs cleanly and prints how to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from thtui.cli.common import CliError, catalog_from, console, print_json, settings_from, subcommand
+from thtui.core.jobs import (
+    JobFinished,
+    JobLog,
+    JobProgress,
+    JobQueued,
+    JobStarted,
+    RunError,
+    RunResult,
+    RunSpec,
+    RunStage,
+    RunStarted,
+    preflight,
+    resume_run,
+    start_run,
+)
+from thtui.core.jobs.matrix import build_matrix, plan_for
+from thtui.core.monitor import MiB, Monitor, MonitorSnapshot, open_backend
+from thtui.core.store import Store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = subcommand(sub, "run", "run solutions on an image and audio (or text), live, measured and resumable")
+    p.add_argument("solution", nargs="?", help="one solution (or use --solutions a,b)")
+    p.add_argument("--solutions", help="comma-separated solutions")
+    p.add_argument("--image", action="append", type=Path, default=[], help="portrait (repeatable)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--audio", action="append", type=Path, default=[], help="driving audio (repeatable)")
+    g.add_argument("--text", help="text to speak (synthesised once, shared by every solution)")
+    p.add_argument("--tts", choices=["piper", "coqui"], default="piper")
+    p.add_argument("--voice", help="TTS voice (Piper voice name or .onnx; Coqui model)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="timed runs per solution and input")
+    p.add_argument("--warmup", action="store_true", help="one untimed run per solution first")
+    p.add_argument("--gpus", help="GPU indices to use, e.g. 0,1 (default: all); one job per GPU at a time")
+    p.add_argument(
+        "--timeout", type=float, metavar="S", help="seconds per job before its process tree is ended"
+    )
+    p.add_argument("--dry-run", action="store_true", help="check everything and show the jobs; run nothing")
+    p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run, skipping finished jobs")
+    p.add_argument("--retry-failed", action="store_true", help="with --resume: run failed jobs again too")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (no live view)")
+    p.set_defaults(func=cmd_run)
+
+    p = subcommand(sub, "runs", "past runs, newest first, with their ids and job counts")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_runs)
+
+
+def _spec(args: argparse.Namespace) -> RunSpec:
+    names = [n.strip() for n in (args.solutions or "").split(",") if n.strip()]
+    if args.solution:
+        names.insert(0, args.solution)
+    if not names:
+        raise CliError("name a solution (thtui run static ...) or give --solutions a,b")
+    try:
+        gpus = tuple(int(g) for g in args.gpus.split(",")) if args.gpus else None
+    except ValueError:
+        raise CliError(f"--gpus takes indices like 0,1; got {args.gpus!r}") from None
+    try:
+        return RunSpec(solutions=tuple(names), images=tuple(args.image), audios=tuple(args.audio), text=args.text,
+                       tts=args.tts, voice=args.voice, repeat=args.repeat, warmup=args.warmup, gpus=gpus,
+                       timeout=args.timeout)  # fmt: skip
+    except RunError as exc:
+        raise CliError(str(exc)) from None
+
+
+# ---- live view --------------------------------------------------------------------------------------
+@dataclass
+class _JobView:
+    rel: str
+    state: str = "queued"
+    gpu: int | None = None
+    started: float | None = None
+    ended: float | None = None
+    line: str = ""
+    fraction: float | None = None
+    vram_peak: int = 0
+    vram_now: int | None = None
+    result: str = ""
+
+
+@dataclass
+class _LiveState:
+    run_id: str = ""
+    run_dir: str = ""
+    jobs: dict[str, _JobView] = field(default_factory=dict)
+    stage: str = ""
+    snap: MonitorSnapshot | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_event(self, e) -> None:
+        with self.lock:
+            if isinstance(e, RunStarted):
+                self.run_id, self.run_dir = e.run_id, e.run_dir
+                for j in e.jobs:
+                    view = _JobView(j.job_id.split("/", 1)[1])
+                    if j.job_id in e.skipped:
+                        view.state = "done earlier"
+                    self.jobs[j.job_id] = view
+            elif isinstance(e, RunStage):
+                self.stage = f"{e.stage}: {e.detail}"
+            elif isinstance(e, JobQueued) and e.job.job_id in self.jobs:
+                self.jobs[e.job.job_id].state = "queued"
+            elif isinstance(e, JobStarted):
+                v = self.jobs[e.job_id]
+                v.state, v.gpu, v.started = "running", e.gpu, time.monotonic()
+            elif isinstance(e, JobLog) and e.stream != "thtui" and e.line.strip():
+                self.jobs[e.job_id].line = e.line.strip()
+            elif isinstance(e, JobProgress):
+                self.jobs[e.job_id].fraction = e.fraction
+            elif isinstance(e, JobFinished):
+                v = self.jobs[e.job_id]
+                v.state, v.ended = e.status, time.monotonic()
+                v.result = e.metrics.failure_class or ""
+            elif isinstance(e, MonitorSnapshot):
+                self.snap = e
+                for u in e.jobs:
+                    if u.job_id in self.jobs and u.vram_bytes is not None:
+                        v = self.jobs[u.job_id]
+                        v.vram_now, v.vram_peak = u.vram_bytes, max(v.vram_peak, u.vram_bytes)
+
+    def render(self) -> Group:
+        with self.lock:
+            head = Text(f"run {self.run_id}  {self.stage}", style="bold")
+            t = Table(expand=True, box=None, pad_edge=False)
+            for col, kw in (("job", {"ratio": 2}), ("state", {}), ("GPU", {"justify": "right"}),
+                            ("elapsed", {"justify": "right"}), ("VRAM now/peak", {"justify": "right"}),
+                            ("progress", {"ratio": 3, "no_wrap": True})):  # fmt: skip
+                t.add_column(col, **kw)
+            now = time.monotonic()
+            for v in self.jobs.values():
+                elapsed = f"{(v.ended or now) - v.started:.1f}s" if v.started else ""
+                vram = f"{(v.vram_now or 0) / MiB:.0f}/{v.vram_peak / MiB:.0f} MiB" if v.vram_peak else ""
+                pct = f"{v.fraction * 100:3.0f}% " if v.fraction is not None and v.state == "running" else ""
+                style = {"ok": "green", "failed": "red", "cancelled": "yellow", "running": "cyan"}.get(
+                    v.state, ""
+                )
+                state = v.state + (f" ({v.result})" if v.result else "")
+                t.add_row(v.rel, Text(state, style=style), "-" if v.gpu is None else str(v.gpu), elapsed, vram,
+                          Text(pct + v.line[-80:], overflow="ellipsis"))  # fmt: skip
+            return Group(head, _machine_line(self.snap), t)
+
+
+def _machine_line(snap: MonitorSnapshot | None) -> Text:
+    if snap is None:
+        return Text("")
+    h = snap.host
+    parts = [f"CPU {h.cpu_pct:.0f}%  RAM {h.ram_used / 2**30:.1f}/{h.ram_total / 2**30:.0f} GiB"]
+    for g in snap.gpus:
+        mem = f"{(g.mem_used or 0) / 2**30:.1f}/{(g.mem_total or 0) / 2**30:.0f} GiB"
+        util = f"{g.util_pct:.0f}%" if g.util_pct is not None else "?"
+        power = f" {g.power_w:.0f} W" if g.power_w is not None else ""
+        parts.append(f"GPU{g.index} {util} {mem}{power}")
+    if snap.gpu_error:
+        parts.append(f"(no GPU panel: {snap.gpu_error})")
+    return Text("   ".join(parts), style="dim")
+
+
+def _print_line(out, e) -> None:
+    """Non-terminal output (a log file, CI): one plain line per milestone instead of a live table."""
+    if isinstance(e, RunStarted):
+        out.print(f"run {e.run_id}: {len(e.jobs)} job(s) -> {e.run_dir}", markup=False)
+    elif isinstance(e, RunStage):
+        out.print(f"{e.stage}: {e.detail}", markup=False)
+    elif isinstance(e, JobStarted):
+        out.print(
+            f"started  {e.job_id} (pid {e.pid}, GPU {e.gpu if e.gpu is not None else '-'})", markup=False
+        )
+    elif isinstance(e, JobFinished):
+        m = e.metrics
+        why = f" {m.failure_class}: {m.failure_message}" if m.failure_class else ""
+        out.print(f"finished {e.job_id}: {e.status} in {m.wall_s or 0:.2f} s{why}", markup=False)
+
+
+# ---- commands ---------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    catalog = catalog_from(settings)
+    if args.resume:
+        if args.solution or args.solutions or args.image or args.audio or args.text:
+            raise CliError("--resume takes its inputs and solutions from the run; give nothing else")
+        spec = None
+    else:
+        spec = _spec(args)
+        if args.retry_failed:
+            raise CliError("--retry-failed only makes sense with --resume RUN_ID")
+    monitor = Monitor(open_backend(), rate_hz=4.0)
+    try:
+        if args.dry_run:
+            if spec is None:
+                raise CliError("--dry-run shows a new run; it does not combine with --resume")
+            return _dry_run(settings, catalog, spec, monitor)
+        return _run(args, settings, catalog, spec, monitor)
+    finally:
+        monitor.close()
+
+
+def _dry_run(settings, catalog, spec: RunSpec, monitor: Monitor) -> int:
+    try:
+        preflight(settings, catalog, spec, monitor.backend.device_count())
+    except RunError as exc:
+        raise CliError(str(exc)) from None
+    out = console()
+    audios = spec.audios or (settings.cache_dir / "tts" / f"{spec.tts}-<text>.wav",)
+    jobs = build_matrix(
+        spec, catalog, "<run-id>", settings.outputs_dir / "<run-id>", tuple(Path(a) for a in audios)
+    )
+    out.print(f"{len(jobs)} job(s); nothing has been run (all checks passed)", markup=False)
+    if spec.text:
+        out.print(f"tts: {spec.tts} speaks {spec.text!r} once for every job", markup=False)
+    shown: set[str] = set()
+    for j in jobs:
+        out.print(f"  {j.info.job_id}{'  (warm-up, untimed)' if j.info.warmup else ''}", markup=False)
+        if j.solution not in shown:
+            shown.add(j.solution)
+            plan = plan_for(j, settings, 0 if j.loaded.solution.needs_gpu else None)
+            out.print(
+                f"      cwd  {plan.cwd}\n      argv {shlex.join(plan.argv)}", markup=False, soft_wrap=True
+            )
+    return 0
+
+
+def _run(args, settings, catalog, spec: RunSpec | None, monitor: Monitor) -> int:
+    state = _LiveState()
+    out = console()
+    live_view = out.is_terminal and not args.json
+    cancel = threading.Event()
+    box: dict[str, object] = {}
+
+    def sink(e) -> None:
+        state.on_event(e)
+        if not live_view and not args.json and not isinstance(e, MonitorSnapshot | JobLog | JobProgress):
+            _print_line(out, e)
+
+    def work() -> None:
+        try:
+            store = Store(settings.db_path)
+            try:
+                if spec is None:
+                    box["result"] = resume_run(settings, catalog, args.resume, sink, cancel, monitor=monitor,
+                                               store=store, retry_failed=args.retry_failed)  # fmt: skip
+                else:
+                    box["result"] = start_run(
+                        settings, catalog, spec, sink, cancel, monitor=monitor, store=store
+                    )
+            finally:
+                store.close()
+        except BaseException as exc:  # handed to the main thread
+            box["error"] = exc
+
+    monitor.subscribe(state.on_event)
+    monitor.start()
+    old_term = signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+    worker = threading.Thread(target=work, name="thtui-run", daemon=True)
+    worker.start()
+    try:
+        if live_view:
+            with Live(get_renderable=state.render, console=out, refresh_per_second=4, transient=False):
+                _wait(worker, cancel, out)
+        else:
+            _wait(worker, cancel, out)
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+    if "error" in box:
+        err = box["error"]
+        if isinstance(err, RunError):
+            raise CliError(str(err))
+        raise err  # type: ignore[misc]
+    result: RunResult = box["result"]  # type: ignore[assignment]
+    if args.json:
+        print_json(_result_json(result))
+    else:
+        _print_result(out, result)
+    return {"done": 0, "failed": 1}.get(result.status, 130)
+
+
+def _wait(worker: threading.Thread, cancel: threading.Event, out) -> None:
+    while worker.is_alive():
+        try:
+            worker.join(timeout=0.25)
+        except KeyboardInterrupt:
+            if not cancel.is_set():
+                cancel.set()
+                out.print("stopping: ending the running jobs (their process trees), keeping finished ones…")
+
+
+def _fmt(value: float | None, spec: str = ".2f", unit: str = "") -> str:
+    return "-" if value is None else f"{value:{spec}}{unit}"
+
+
+def _print_result(out, result: RunResult) -> None:
+    t = Table(title=f"run {result.run_id}: {result.status}", title_justify="left")
+    for col in ("job", "status", "wall", "RTF", "peak VRAM", "GPU util", "energy", "peak RSS", "failure"):
+        t.add_column(col, justify="right" if col not in ("job", "status", "failure") else "left")
+    for j in result.jobs:
+        m = j.metrics
+        rel = j.job.job_id.split("/", 1)[1] + (" (warm-up)" if j.job.warmup else "")
+        if m is None:
+            t.add_row(rel, j.status, *["-"] * 7)
+            continue
+        vram = _fmt(m.vram_peak_mb, ".0f", " MiB") + (" Δdev" if m.vram_attribution == "device-delta" else "")
+        t.add_row(rel, j.status, _fmt(m.wall_s, ".2f", " s"), _fmt(m.rtf), vram, _fmt(m.gpu_util_mean, ".0f", "%"),
+                  _fmt(m.energy_j, ".1f", " J"), _fmt(m.rss_peak_mb, ".0f", " MiB"), m.failure_class or "")  # fmt: skip
+    out.print(t)
+    for (solution, case), stats in result.summary().items():
+        wall = stats.get("wall_s")
+        if wall is not None and wall.n > 1:
+            rtf, vram = stats.get("rtf"), stats.get("vram_peak_mb")
+            out.print(f"{solution} (case {case}): wall {wall.text()}" + (f"; RTF {rtf.text()}" if rtf else "")
+                      + (f"; peak VRAM {vram.text('{:.0f}')}" if vram else ""), markup=False)  # fmt: skip
+    for j in result.jobs:
+        if j.status == "failed" and j.metrics is not None:
+            out.print(f"[red]{j.job.job_id}[/red]: {j.metrics.failure_message}", highlight=False)
+            out.print(f"    log: {Path(j.job.job_dir) / 'log.txt'}", markup=False)
+    out.print(f"files: {result.run_dir}  (result.mp4, log.txt, metrics.json, samples.csv per job; results.jsonl)",
+              markup=False)  # fmt: skip
+    if result.status == "interrupted":
+        out.print(f"interrupted: continue with  thtui run --resume {result.run_id}", markup=False)
+    if result.tts:
+        tts = result.tts
+        out.print(f"tts: {tts.get('backend')} ({tts.get('voice')}), {tts.get('duration_s', 0):.2f} s, "
+                  f"RTF {tts.get('rtf', 0):.3f}{' (cached)' if tts.get('cached') else ''}", markup=False)  # fmt: skip
+
+
+def _result_json(result: RunResult) -> dict:
+    data = asdict(result)
+    data["summary"] = [
+        {"solution": sol, "case_index": case, **{k: asdict(v) for k, v in stats.items()}}
+        for (sol, case), stats in result.summary().items()
+    ]
+    return data
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    store = Store(settings.db_path)
+    try:
+        runs = store.list_runs()
+    finally:
+        store.close()
+    if args.json:
+        print_json([{**asdict(r), "n_jobs": r.n_jobs} for r in runs])
+        return 0
+    out = console()
+    if not runs:
+        out.print(f"no runs yet in {settings.db_path}", markup=False)
+        return 0
+    t = Table(title=f"{len(runs)} run(s), newest first", title_justify="left")
+    for col in ("run id", "status", "started", "solutions", "jobs ok/failed/other", "dir"):
+        t.add_column(col)
+    for r in runs:
+        ok, failed = r.counts.get("ok", 0), r.counts.get("failed", 0)
+        t.add_row(r.id, r.status, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
+                  ",".join(r.spec.get("solutions", [])), f"{ok}/{failed}/{r.n_jobs - ok - failed}", r.run_dir)  # fmt: skip
+    out.print(t)
+    return 0
