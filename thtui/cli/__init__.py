@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "thtui.cli.setup_cmds",  # setup, status, verify, uninstall, bootstrap
     "thtui.cli.report_cmds",  # compare, rate, report
     "thtui.cli.say_cmd",  # say, check-inputs
+    "thtui.cli.run_cmds",  # run, runs
 ]
 
 
