@@ -128,6 +128,8 @@ def plan_bootstrap(settings: Settings, *, with_uv: bool = True) -> list[Action]:
     prefix_dir = settings.data_root / "miniforge"
     arch = platform.machine() or "x86_64"
     installer = settings.cache_dir / f"Miniforge3-Linux-{arch}.sh"
+    # THTUI_MINIFORGE_URL: an internal mirror (or a stand-in in tests); its `.sha256` sits beside it.
+    url = os.environ.get("THTUI_MINIFORGE_URL") or MINIFORGE_URL.format(arch=arch)
     if mgr is not None:
         actions.append(
             Action(
@@ -143,7 +145,7 @@ def plan_bootstrap(settings: Settings, *, with_uv: bool = True) -> list[Action]:
                 "miniforge",
                 f"install Miniforge (conda + mamba, conda-forge only) into {prefix_dir}",
                 (("bash", str(installer), "-b", "-p", str(prefix_dir)),),
-                download=(MINIFORGE_URL.format(arch=arch), str(installer)),
+                download=(url, str(installer)),
             )
         )
     uv = find_uv()

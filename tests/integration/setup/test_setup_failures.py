@@ -123,3 +123,16 @@ def test_second_setup_refuses_or_waits(lab: SetupLab) -> None:
     waiter.join(timeout=120)
     assert box["r"].ok
     assert str(os.getpid()) in events.of(WaitingForLock)[0].holder
+
+
+def test_not_enough_disk_for_the_weights_fails_before_downloading(lab: SetupLab) -> None:
+    huge = {
+        "dest": "checkpoints/huge.bin",
+        "url": lab.server.url("/w/huge.bin"),
+        "sha256": "1" * 64,
+        "size": 10**15,
+    }
+    loaded = lab.write(weights=[huge], patches=[], env__pip=[], env__verify_imports=[])
+    result = install(lab.settings, loaded, gpu=NO_GPU)
+    assert result.failed_step == "weights" and result.error.startswith("the weights need 1000000.0 GB but ")
+    assert not any(p == "/w/huge.bin" for _, p, _ in lab.server.requests)

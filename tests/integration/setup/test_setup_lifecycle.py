@@ -47,8 +47,9 @@ def test_uninstall_keeps_weights_another_install_uses(lab: SetupLab) -> None:
     data = lab.manifest_data("tiny")
     data["weights"].append({"dest": "checkpoints/only.bin", "url": url, "sha256": sha(only)})
     tiny, other = lab.write_data(data), lab.write("other")
-    assert install(lab.settings, tiny, gpu=NO_GPU).ok
-    assert install(lab.settings, other, gpu=NO_GPU).ok
+    both = lab.thtui("setup", "tiny", "other", "--jobs", "2")  # in parallel, sharing the same weights
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert solution_status(lab.settings, tiny).state == solution_status(lab.settings, other).state == "ready"
     shared = lab.settings.weights_dir / "files" / sha(WEIGHT_DATA["model"]) / "model.bin"
     mine = lab.settings.weights_dir / "files" / sha(only) / "only.bin"
 
@@ -182,3 +183,43 @@ def test_coqui_tts_env_installs_like_a_solution(lab: SetupLab, monkeypatch) -> N
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.split() == ["2.6.0+cpu", str(lab.settings.weights_dir / "coqui-tts")]
+
+
+def test_bootstrap_installs_miniforge_under_the_data_root(lab: SetupLab, monkeypatch) -> None:
+    """The Miniforge action for real: download (sha256 from the published .sha256), run the installer
+    with -b -p <data_root>/miniforge; afterwards setup finds that conda. The installer is a stand-in."""
+    from stand_ins.fake_conda import install_fake_conda
+
+    from thtui.core.bootstrap import plan_bootstrap, run_bootstrap
+    from thtui.core.envs import detect_env_manager
+    from thtui.core.setup import StepFailed
+
+    wrapper = install_fake_conda(lab.tmp / "mf-src", "conda")
+    script = (
+        '#!/bin/bash\nwhile [ $# -gt 0 ]; do case "$1" in -p) P="$2"; shift 2;; *) shift;; esac; done\n'
+        f'mkdir -p "$P/bin" && cp {wrapper} "$P/bin/conda" && echo "installation finished."\n'
+    ).encode()
+    url = lab.server.add_file("/mf/Miniforge3-Linux-x86_64.sh", script)
+    lab.server.add_file(
+        "/mf/Miniforge3-Linux-x86_64.sh.sha256", f"{sha(script)}  Miniforge3-Linux-x86_64.sh\n".encode()
+    )
+    monkeypatch.setenv("THTUI_MINIFORGE_URL", url)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setenv("HOME", str(lab.tmp / "fresh-home"))
+    assert detect_env_manager(lab.settings) is None
+
+    actions = [a for a in plan_bootstrap(lab.settings) if a.name == "miniforge"]
+    assert actions[0].needed
+    events = Collector()
+    assert run_bootstrap(lab.settings, actions, events)
+    mgr = detect_env_manager(lab.settings)
+    assert mgr is not None and mgr.exe == str(lab.settings.data_root / "miniforge" / "bin" / "conda")
+    assert mgr.origin == "thtui bootstrap (Miniforge)"
+    assert not events.of(StepFailed)
+
+    # A tampered installer is refused before it runs.
+    lab.server.add_file("/mf/Miniforge3-Linux-x86_64.sh", script + b"\necho evil\n")
+    (lab.settings.cache_dir / "Miniforge3-Linux-x86_64.sh").unlink()
+    events = Collector()
+    assert not run_bootstrap(lab.settings, actions, events)
+    assert "sha256 mismatch" in events.of(StepFailed)[0].error

@@ -160,6 +160,7 @@ def note_child(settings: Settings, name: str, pid: int | None) -> None:
     if pid is None:
         path.unlink(missing_ok=True)
         return
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{pid} {_proc_start(pid) or ''}")
 
 

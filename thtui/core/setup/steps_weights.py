@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,7 +113,32 @@ def place(ctx: StepContext, w: Weight) -> list[Placed]:
     return out
 
 
+def _check_disk(ctx: StepContext) -> None:
+    """Fail before downloading gigabytes into a disk that cannot hold them (sizes the manifest knows)."""
+    wdir = ctx.settings.weights_dir
+
+    def present(w: Weight) -> bool:
+        if w.url or w.gdrive:
+            return files_store(wdir, w).exists()
+        assert w.hf is not None  # any stored commit will do for an estimate
+        return (
+            any((wdir / "hf" / w.hf.repo.replace("/", "--")).glob(f"*/{w.hf.file}")) if w.hf.file else False
+        )
+
+    need = sum(w.size for w in ctx.target.weights if w.size and not present(w))
+    probe = wdir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if need > free:
+        raise StepFailure(
+            f"the weights need {need / 1e9:.1f} GB but {probe} has {free / 1e9:.1f} GB free",
+            "free some space, or point THTUI_HOME (--data-root) at a bigger disk",
+        )
+
+
 def run_weights(ctx: StepContext) -> Outcome:
+    _check_disk(ctx)
     placed: list[Placed] = []
     skipped = []
     for w in ctx.target.weights:
@@ -121,7 +147,9 @@ def run_weights(ctx: StepContext) -> Outcome:
             items = place(ctx, w)
         except DownloadError as exc:
             if not w.optional:
-                raise StepFailure(f"{w.dest}: {exc}") from None
+                gated = w.hf is not None and any(k in str(exc) for k in ("Gated", "401", "403"))
+                hint = "set HF_TOKEN to a Hugging Face token that has access" if gated else ""
+                raise StepFailure(f"{w.dest}: {exc}", hint or "rerun setup: downloads resume") from None
             ctx.session.note("weights", f"optional weight {w.dest} skipped: {exc}")
             skipped.append(w.dest)
             continue
