@@ -111,3 +111,15 @@ def test_validate_video_reports_each_problem(tmp_path: Path) -> None:
     assert problem.startswith(f"output is not readable media: {junk} (")
     audio_only = validate_video(make_tone(tmp_path / "t.wav"))
     assert audio_only.problems[0].startswith("output has no video stream")
+
+
+def test_missing_ffmpeg_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from thtui.core import tools
+    from thtui.core.media import MediaError
+
+    monkeypatch.setattr(tools, "ffmpeg", lambda: tools.Tool("ffmpeg", None, "missing"))
+    with pytest.raises(
+        MediaError, match=r"^ffmpeg not found: install imageio-ffmpeg \(pip\) or ffmpeg \(apt\)$"
+    ):
+        normalize_audio(make_tone(tmp_path / "t.wav"), tmp_path / "n.wav")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.wav"]

@@ -53,3 +53,21 @@ def test_head_box_is_square_inside_and_contains_the_face() -> None:
 
 def test_detector_name_names_dlib() -> None:
     assert faces.detector_name().startswith("dlib HOG")
+
+
+def test_without_dlib_the_fallback_or_a_clear_error(monkeypatch) -> None:
+    def no_dlib(self) -> None:
+        raise ImportError("No module named 'dlib'")
+
+    monkeypatch.setattr(faces._DlibHog, "__init__", no_dlib)
+    faces._detector.cache_clear()
+    try:
+        try:
+            name = faces.detector_name()
+        except faces.FaceDetectorUnavailable as exc:  # OpenCV >= 5 ships no Haar cascades
+            assert str(exc).startswith("no face detector available (pip install dlib-bin): dlib HOG")
+        else:
+            assert name.startswith("OpenCV Haar")  # OpenCV 4.x: the cascade in cv2.data
+            assert faces.best_face(load_image(PORTRAIT)) is not None
+    finally:
+        faces._detector.cache_clear()
