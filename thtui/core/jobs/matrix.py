@@ -4,8 +4,8 @@ its job id, job dir and inference plan. Deterministic, so a resumed run rebuilds
 Layout under outputs/<run-id>/:
     <solution>/                     one case, one repeat, no warm-up
     <solution>/r1/ ... /rN/         --repeat N (or --warmup): a subdir per repeat
-    <solution>/warmup/              the untimed warm-up job
-    <solution>/<k>-<image>-<audio>/[rN/]   several images or audios: a subdir per case
+    <solution>/warmup/              the untimed warm-up job (on the first case)
+    <solution>/<k>-<image>-<audio>/[rN/|warmup/]   several images or audios: a subdir per case
     _prepared/<solution>/<case>/    inputs prepared once per solution and case, copied into each job
 """
 
