@@ -203,7 +203,7 @@ def _fetch(url, dest, expect, headers, progress, cancel, timeout, retries) -> No
                     out.truncate()
                     if progress:
                         progress(done, total)
-                    while chunk := resp.read(CHUNK):
+                    while chunk := resp.read1(CHUNK):  # whatever arrived: smooth progress, quick cancel
                         out.write(chunk)
                         done += len(chunk)
                         if progress:
