@@ -243,7 +243,10 @@ def _run_all(work, jobs: int, out: Console) -> tuple[list, bool]:  # type: ignor
             cancel.set()
             out.print("cancelling: finished steps are kept, downloads resume on the next `thtui setup`")
             wait_futures(futures)
-        results = [f.result() for f in futures]
+        try:
+            results = [f.result() for f in futures]
+        except OSError as exc:  # e.g. the data root is not writable: one line, not a traceback
+            raise CliError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), code=1) from None
     return results, cancel.is_set()
 
 
