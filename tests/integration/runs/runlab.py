@@ -8,73 +8,24 @@ import shutil
 import stat
 import sys
 import threading
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
+from media_factory import make_tone
 
 from thtui.core.catalog import Catalog
 from thtui.core.config import Settings, repo_root
 from thtui.core.events import Collector
-from thtui.core.install_status import InstallStatus
-from thtui.core.jobs import RunResult, RunSpec, scheduler, start_run
+from thtui.core.install_status import solution_status
+from thtui.core.jobs import RunResult, RunSpec, start_run
 from thtui.core.jobs.proctree import find_marked
 from thtui.core.monitor import FakeGpuBackend, Monitor
 from thtui.core.monitor.backends import FakeDevice
 from thtui.core.store import Store
 
 STANDIN = repo_root() / "tests" / "fixtures" / "solutions" / "standin"
-
-
-def _inputs_missing() -> bool:
-    try:
-        import thtui.core.inputs  # noqa: F401
-    except ImportError:
-        return True
-    return False
-
-
-@pytest.fixture(autouse=True)
-def _inputs_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until thtui.core.inputs lands: copy the image and audio where the plan wants them (tests only)."""
-    if not _inputs_missing():
-        return
-    from thtui.core.jobs import media_glue
-
-    def prepare(plan, loaded) -> None:
-        for item in plan.inputs:
-            Path(item.dest).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(item.source, item.dest)
-
-    monkeypatch.setattr(media_glue, "prepare", prepare)
-    monkeypatch.setattr(media_glue, "check_image", lambda path: None)
-    monkeypatch.setattr(media_glue, "check_audio", lambda path, max_seconds=None: None)
-    monkeypatch.setattr(media_glue, "input_error_types", lambda: (ValueError,))
-
-
-def make_tone(path: Path, seconds: float = 1.0, rate: int = 16000) -> Path:
-    try:
-        from media_factory import make_tone as factory_tone  # the media engineer's (tests/), when present
-
-        return factory_tone(path, seconds=seconds)
-    except (ImportError, TypeError):
-        pass
-    import math
-    import struct
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * i / rate)))
-        for i in range(int(seconds * rate))
-    )
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(frames)
-    return path
 
 
 def make_image(path: Path, size: int = 64) -> Path:
@@ -121,14 +72,24 @@ class Lab:
         return [int(x) for x in self.pidfile.read_text().split()]
 
 
-def install_standin(settings: Settings) -> None:
-    """What setup would leave: the clone (repo/ copied) and an env whose python is ours."""
+def install_standin(settings: Settings, loaded) -> None:
+    """What setup would leave: the clone (repo/ copied), an env whose python is ours, and the setup
+    engine's record of every step done with the manifest's current fingerprints."""
+    from thtui.core.setup.record import Record
+    from thtui.core.setup.target import target_of
+
     shutil.copytree(STANDIN / "repo", settings.repos_dir / "standin")
     bin_dir = settings.envs_dir / "standin" / "bin"
     bin_dir.mkdir(parents=True)
     python = bin_dir / "python"
     python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     python.chmod(python.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    record = Record("standin", manifest_digest=loaded.digest)
+    for step, fp in target_of(loaded).fingerprints().items():
+        record.mark_done(step, fp, 0.0, {"stand_in": True})
+    record.complete = True
+    record.save(settings)
+    assert solution_status(settings, loaded).state == "ready"
 
 
 @pytest.fixture
@@ -139,17 +100,7 @@ def lab(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         shutil.copyfile(src / "solution.yaml", solutions / name / "solution.yaml")
     monkeypatch.setenv("THTUI_SOLUTIONS", str(solutions))
     catalog = Catalog.load(solutions)
-    install_standin(settings)
-    real_status = scheduler.solution_status
-
-    def status(s: Settings, loaded) -> InstallStatus:
-        # The setup engine's record format is its own; the stand-in counts as installed once its clone
-        # and env exist (test_refuses_uninstalled drives the real check).
-        if loaded.name == "standin" and (s.envs_dir / "standin" / "bin" / "python").exists():
-            return InstallStatus("ready")
-        return real_status(s, loaded)
-
-    monkeypatch.setattr(scheduler, "solution_status", status)
+    install_standin(settings, catalog.get("standin"))
     fake_dir = tmp_path / "fakegpu"
     fake_dir.mkdir()
     pidfile = tmp_path / "children.pids"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from runlab import Lab
 
+from thtui.core.install_status import record_path
 from thtui.core.jobs import JobFinished, JobLog, JobProgress, JobStarted, RunFinished, RunStarted
 from thtui.core.media import probe, validate_video
 from thtui.core.monitor import MonitorSnapshot
@@ -131,7 +132,7 @@ def test_container_pids_fall_back_to_device_delta(lab: Lab, monkeypatch: pytest.
 def test_refuses_uninstalled_solution_before_anything_runs(lab: Lab) -> None:
     from thtui.core.jobs import RunError
 
-    (lab.settings.envs_dir / "standin" / "bin" / "python").unlink()  # setup never finished
+    record_path(lab.settings, "standin").unlink()  # setup never ran
     with pytest.raises(RunError, match="standin is not ready: not installed"):
         lab.run()
     assert not lab.settings.outputs_dir.exists() or not any(lab.settings.outputs_dir.glob("2*"))
