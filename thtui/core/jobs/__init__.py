@@ -32,19 +32,20 @@ job), and per job <solution>[/<case>][/rN|/warmup]/ result.mp4, log.txt, metrics
 A job id is "<run-id>/<that relative path>".
 """
 
-from thtui.core.jobs.events import (
-    JobFinished,
-    JobInfo,
-    JobLog,
-    JobProgress,
-    JobQueued,
-    JobStarted,
-    RunFinished,
-    RunStage,
-    RunStarted,
-)
-from thtui.core.jobs.scheduler import active_jobs, cancel_job, preflight, resume_run, start_run
-from thtui.core.jobs.spec import JobResult, RunError, RunResult, RunSpec
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Lazy exports (PEP 562): `thtui.core.jobs.proctree` stays importable with psutil alone, e.g. by
+# benchmarks/gpu_vram_check.py on a GPU box that has only torch, psutil and nvidia-ml-py.
+_EXPORTS = {
+    "JobFinished": "events", "JobInfo": "events", "JobLog": "events", "JobProgress": "events",
+    "JobQueued": "events", "JobStarted": "events", "RunFinished": "events", "RunStage": "events",
+    "RunStarted": "events", "active_jobs": "scheduler", "cancel_job": "scheduler", "preflight": "scheduler",
+    "resume_run": "scheduler", "start_run": "scheduler", "JobResult": "spec", "RunError": "spec",
+    "RunResult": "spec", "RunSpec": "spec",
+}  # fmt: skip
 
 __all__ = [
     "JobFinished",
@@ -66,3 +67,29 @@ __all__ = [
     "resume_run",
     "start_run",
 ]
+assert sorted(__all__) == sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from thtui.core.jobs.events import (
+        JobFinished,
+        JobInfo,
+        JobLog,
+        JobProgress,
+        JobQueued,
+        JobStarted,
+        RunFinished,
+        RunStage,
+        RunStarted,
+    )
+    from thtui.core.jobs.scheduler import active_jobs, cancel_job, preflight, resume_run, start_run
+    from thtui.core.jobs.spec import JobResult, RunError, RunResult, RunSpec
