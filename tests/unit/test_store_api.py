@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -147,3 +148,15 @@ def test_a_second_process_reads_while_writing(store: Store, tmp_path: Path) -> N
         assert reader.get_job("r/sol/r1").status == "ok"
     finally:
         reader.close()
+
+
+def test_a_run_whose_owner_died_is_stale(store: Store, tmp_path: Path) -> None:
+    store.create_run("r", {}, tmp_path / "r", rows("r", tmp_path / "r", 1))
+    assert store.get_run("r").owner_pid == os.getpid() and not store.get_run("r").stale
+    db = sqlite3.connect(store.path)
+    db.execute("UPDATE runs SET owner_pid=?, owner_started=1.0 WHERE id='r'", (os.getpid(),))  # a reused pid
+    db.commit()
+    db.close()
+    assert store.get_run("r").stale
+    store.set_run_status("r", "interrupted")
+    assert not store.get_run("r").stale and store.get_run("r").owner_pid is None

@@ -361,7 +361,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print_json([{**asdict(r), "n_jobs": r.n_jobs} for r in runs])
+        print_json([{**asdict(r), "n_jobs": r.n_jobs, "stale": r.stale} for r in runs])
         return 0
     out = console()
     if not runs:
@@ -372,7 +372,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         t.add_column(col)
     for r in runs:
         ok, failed = r.counts.get("ok", 0), r.counts.get("failed", 0)
-        t.add_row(r.id, r.status, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
+        status = "interrupted (thtui was stopped)" if r.stale else r.status
+        t.add_row(r.id, status, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
                   ",".join(r.spec.get("solutions", [])), f"{ok}/{failed}/{r.n_jobs - ok - failed}", r.run_dir)  # fmt: skip
     out.print(t)
     return 0

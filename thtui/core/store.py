@@ -12,6 +12,7 @@ other half of a run's record and survive without the database.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import threading
@@ -20,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from thtui.core.metrics import DEFINITIONS, JobMetrics
 from thtui.core.monitor.snapshots import JobSample
@@ -34,7 +37,9 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at REAL,
     status TEXT NOT NULL,               -- running | done | failed | interrupted
     run_dir TEXT NOT NULL,
-    spec_json TEXT NOT NULL
+    spec_json TEXT NOT NULL,
+    owner_pid INTEGER,                  -- the thtui process running it (a dead owner: interrupted)
+    owner_started REAL                  -- that process's start time, so a reused pid is not mistaken
 );
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,                -- "<run-id>/<solution>[/<case>][/r<n>|/warmup]"
@@ -153,10 +158,29 @@ class RunRecord:
     run_dir: str
     spec: dict[str, Any]
     counts: dict[str, int]  # job status -> number of jobs
+    owner_pid: int | None = None
+    owner_started: float | None = None
 
     @property
     def n_jobs(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def stale(self) -> bool:
+        """Marked running, but the thtui process that ran it is gone (killed, reboot): resume it."""
+        if self.status != "running":
+            return False
+        if self.owner_pid is None:
+            return True
+        try:
+            proc = psutil.Process(self.owner_pid)
+            return self.owner_started is not None and abs(proc.create_time() - self.owner_started) > 0.01
+        except psutil.Error:
+            return True
+
+
+def _me() -> tuple[int, float]:
+    return os.getpid(), psutil.Process().create_time()
 
 
 class Store:
@@ -171,6 +195,10 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
+            for column, kind in (("owner_pid", "INTEGER"), ("owner_started", "REAL")):
+                if column not in have:  # a database from before these columns
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @classmethod
@@ -204,7 +232,8 @@ class Store:
                 "INSERT OR IGNORE INTO runs(id, created_at, updated_at, status, run_dir, spec_json) "
                 "VALUES (?, ?, ?, 'running', ?, ?)",
                 (run_id, now, now, str(run_dir), json.dumps(spec, default=str)),
-            )
+            ),
+            ("UPDATE runs SET owner_pid=?, owner_started=? WHERE id=?", (*_me(), run_id)),
         ]
         stmts += [
             (
@@ -230,11 +259,12 @@ class Store:
     def set_run_status(self, run_id: str, status: str) -> None:
         now = time.time()
         finished = now if status in ("done", "failed") else None
+        pid, started = _me() if status == "running" else (None, None)
         self._tx(
             [
                 (
-                    "UPDATE runs SET status=?, updated_at=?, finished_at=? WHERE id=?",
-                    (status, now, finished, run_id),
+                    "UPDATE runs SET status=?, updated_at=?, finished_at=?, owner_pid=?, owner_started=? WHERE id=?",
+                    (status, now, finished, pid, started, run_id),
                 )
             ]
         )
@@ -338,6 +368,8 @@ class Store:
             run_dir=row["run_dir"],
             spec=json.loads(row["spec_json"]),
             counts=counts,
+            owner_pid=row["owner_pid"],
+            owner_started=row["owner_started"],
         )
 
     def list_runs(self, limit: int | None = None) -> list[RunRecord]:

@@ -139,3 +139,8 @@ def ffprobe_codecs(path: Path) -> str:
     from thtui.core.media import probe
 
     return probe(path).describe()
+
+
+@pytest.fixture
+def _inputs_fallback() -> None:
+    """No longer needed (thtui.core.inputs has landed); kept because tests/integration/report imports it."""

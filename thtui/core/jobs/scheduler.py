@@ -339,12 +339,14 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
         for t in threads:
             while t.is_alive():
                 t.join(timeout=0.2)
-    except KeyboardInterrupt:  # called on the main thread: stop the jobs cleanly, then re-raise
+    except KeyboardInterrupt:  # called on the main thread: stop the jobs, record the run, then re-raise
+        interrupted = True
         ctx.cancel.set()
         queue.close()
         for t in threads:
             t.join()
-        raise
+    else:
+        interrupted = False
     finally:
         queue.close()
 
@@ -370,6 +372,8 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     tts = ctx.files.data["inputs"].get("tts_result") or {}
     result = RunResult(ctx.run_id, str(ctx.run_dir), status, tuple(results), tuple(finished), tts)
     sink(RunFinished(ctx.run_id, status, result))
+    if interrupted:
+        raise KeyboardInterrupt
     return result
 
 
