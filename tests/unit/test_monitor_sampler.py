@@ -176,7 +176,12 @@ def test_fake_backend_reads_announcements_from_processes(tmp_path, sleeper) -> N
     assert backend.read_devices()[0].util_pct == 55
 
 
-def test_open_backend_never_raises() -> None:
+def test_open_backend_never_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THTUI_GPU_BACKEND", "fake")
+    assert isinstance(open_backend(), FakeGpuBackend)
+    monkeypatch.setenv("THTUI_GPU_BACKEND", "bogus")
+    assert "choose auto, fake or none" in open_backend().error
+    monkeypatch.delenv("THTUI_GPU_BACKEND")
     assert open_backend("none").device_count() == 0
     assert open_backend("fake").device_count() == 1
     auto = open_backend("auto")

@@ -28,6 +28,7 @@ from thtui.core.jobs import (
     JobQueued,
     JobStarted,
     RunError,
+    RunFinished,
     RunResult,
     RunSpec,
     RunStage,
@@ -121,6 +122,8 @@ class _LiveState:
                     self.jobs[j.job_id] = view
             elif isinstance(e, RunStage):
                 self.stage = f"{e.stage}: {e.detail}"
+            elif isinstance(e, RunFinished):
+                self.stage = e.status
             elif isinstance(e, JobQueued) and e.job.job_id in self.jobs:
                 self.jobs[e.job.job_id].state = "queued"
             elif isinstance(e, JobStarted):
@@ -159,7 +162,7 @@ class _LiveState:
                 )
                 state = v.state + (f" ({v.result})" if v.result else "")
                 t.add_row(v.rel, Text(state, style=style), "-" if v.gpu is None else str(v.gpu), elapsed, vram,
-                          Text(pct + v.line[-80:], overflow="ellipsis"))  # fmt: skip
+                          Text(pct + v.line, overflow="ellipsis", no_wrap=True))  # fmt: skip
             return Group(head, _machine_line(self.snap), t)
 
 

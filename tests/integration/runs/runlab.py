@@ -107,7 +107,7 @@ def lab(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("STANDIN_FAKE_GPU_DIR", str(fake_dir))
     monkeypatch.setenv("STANDIN_PIDFILE", str(pidfile))
     monkeypatch.setenv("STANDIN_DELAY", "0.3")
-    for var in ("STANDIN_MODE", "STANDIN_CODEC", "STANDIN_VRAM_MB"):
+    for var in ("STANDIN_MODE", "STANDIN_CODEC", "STANDIN_VRAM_MB", "THTUI_GPU_BACKEND"):
         monkeypatch.delenv(var, raising=False)
     backend = FakeGpuBackend(devices=[FakeDevice(power_w=100.0)], pid_dir=fake_dir)
     monitor = Monitor(backend, rate_hz=20).start()

@@ -190,9 +190,8 @@ def test_monitor_snapshots_reach_the_sink_when_the_run_owns_the_monitor(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from thtui.core.jobs import start_run
-    from thtui.core.monitor import open_backend
 
-    monkeypatch.setattr("thtui.core.jobs.scheduler.open_backend", lambda: open_backend("fake"))
+    monkeypatch.setenv("THTUI_GPU_BACKEND", "fake")  # the monitor start_run makes for itself
     events: list = []
     result = start_run(
         lab.settings, lab.catalog, lab.spec(), events.append, store=lab.store(), fingerprint=False

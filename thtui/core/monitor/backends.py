@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from thtui.core.monitor.snapshots import GpuProcessReading, GpuReading
+
+BACKEND_ENV = "THTUI_GPU_BACKEND"
 
 
 @runtime_checkable
@@ -270,9 +273,13 @@ def _alive_not_zombie(pid: int) -> bool:
         return False
 
 
-def open_backend(kind: str = "auto", fake: Mapping | None = None) -> GpuBackend:
-    """ "auto": NVML when it initialises, else a NullGpuBackend whose `error` says why (host panels only).
-    "fake": a FakeGpuBackend (kw from `fake`). "none": no GPU."""
+def open_backend(kind: str | None = None, fake: Mapping | None = None) -> GpuBackend:
+    """The GPU source for a monitor. `kind`: "auto" = NVML when it initialises, else a NullGpuBackend
+    whose `error` says why (host panels only); "fake" = a FakeGpuBackend (kw from `fake`), for demos and
+    UI work on a machine without a GPU; "none" = no GPU. Default: $THTUI_GPU_BACKEND, else "auto"."""
+    kind = kind or os.environ.get(BACKEND_ENV) or "auto"
+    if kind not in ("auto", "fake", "none"):
+        return NullGpuBackend(f"{BACKEND_ENV}={kind!r}: choose auto, fake or none")
     if kind == "fake":
         return FakeGpuBackend(**dict(fake or {}))
     if kind == "none":
