@@ -47,7 +47,6 @@ class ProcessTree:
         self._procs: dict[int, psutil.Process] = {}  # cached so cpu_percent() has a previous reading
         self.exit: ExitInfo | None = None
         self.exited_at: float | None = None  # time.monotonic() of the root's exit
-        self.escaped_killed: list[int] = []
         self._exited = threading.Event()
         self._last_marker_scan = 0.0
         self._waiter = threading.Thread(target=self._wait_root, name=f"wait-{self.pid}", daemon=True)
@@ -183,7 +182,6 @@ class ProcessTree:
         left = [p.pid for p in self._everything(deep=True)]
         if left:
             self.terminate(grace)
-            self.escaped_killed = left
         return left
 
     def _everything(self, deep: bool) -> list[psutil.Process]:

@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -49,7 +49,6 @@ class JobContext:
     grace_s: float = 10.0
     tolerance_s: float | None = None
     on_started: Callable[[int, float | None], None] = lambda pid, ctime: None
-    extra_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,6 @@ def run_job(ctx: JobContext) -> JobOutcome:
         Path(f.path).write_text(f.content, encoding="utf-8")
 
     env = plan.full_env()
-    env.update(ctx.extra_env)
     if ctx.gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = str(ctx.gpu)
     scanner = LogScanner(ctx.loaded.solution.failures)

@@ -302,8 +302,7 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     ctx.store.create_run(ctx.run_id, spec.to_json(), ctx.run_dir, [_row(j) for j in jobs])
     ctx.store.set_run_status(ctx.run_id, "running")
     to_run = [j for j in jobs if j.info.job_id not in finished]
-    statuses = {j.info.job_id: m.status for j, m in ((j, finished.get(j.info.job_id)) for j in jobs) if m}
-    ctx.files.set_jobs([j.info for j in jobs], statuses)
+    ctx.files.set_jobs([j.info for j in jobs], {job_id: m.status for job_id, m in finished.items()})
     sink(RunStarted(ctx.run_id, str(ctx.run_dir), tuple(j.info for j in jobs), resumed, tuple(finished)))
 
     outcomes: dict[str, JobOutcome] = {}

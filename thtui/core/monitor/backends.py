@@ -12,7 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -258,10 +258,6 @@ class FakeGpuBackend:
 
     def close(self) -> None:
         pass
-
-    def with_devices(self, n: int, **kw) -> FakeGpuBackend:
-        """n identical fake boards (kw overrides FakeDevice fields)."""
-        return replace(self, devices=[FakeDevice(**kw) for _ in range(n)])
 
 
 def _alive_not_zombie(pid: int) -> bool:

@@ -47,7 +47,6 @@ class Monitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.subscriber_errors = 0
-        self.sample_cost_s: deque[float] = deque(maxlen=100)  # how long each sample took (self-check)
 
     # ---- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Monitor:
@@ -138,7 +137,6 @@ class Monitor:
 
     def sample_once(self) -> MonitorSnapshot:
         """Take one reading, account watched jobs, store and publish it. Callable without the thread."""
-        began = time.perf_counter()
         t = time.monotonic()
         gpu_error = self.backend.error
         try:
@@ -165,7 +163,6 @@ class Monitor:
                 callback(snap)
             except Exception:
                 self.subscriber_errors += 1
-        self.sample_cost_s.append(time.perf_counter() - began)
         return snap
 
     def _account(
