@@ -1,49 +1,111 @@
-"""The thtui application. Screens are thin views over thtui.core; see thtui/tui/screens/."""
+"""The thtui application: screens, keys, and the state that outlives any one screen.
+
+The App is a composition root only. Work runs in thread workers (thtui/tui/workers.py) that post
+messages; the App applies them to its state (thtui/tui/state.py) and publishes signals the screens
+subscribe to. Dependencies are injected so tests run against a fake GPU, a frozen clock and tmp dirs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import time
+from collections.abc import Callable
+from typing import Any
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header
+from textual.reactive import reactive
+from textual.signal import Signal
 
 from thtui.core.catalog import Catalog
 from thtui.core.config import Settings, load_settings
-from thtui.core.install_status import solution_status
+from thtui.tui.commands import ThtuiCommands
+from thtui.tui.loghub import LogHub
+from thtui.tui.messages import LogsPending
+from thtui.tui.results_data import ResultsReader
+from thtui.tui.screens.monitor import MonitorScreen
+from thtui.tui.screens.results import ResultsScreen
+from thtui.tui.screens.run import RunScreen
+from thtui.tui.screens.solutions import SolutionsScreen
+from thtui.tui.workers import CoreWorkers
+
+Clock = Callable[[], float]
 
 
-class ThtuiApp(App[int]):
+class ThtuiApp(CoreWorkers, App[int]):
     TITLE = "thtui"
     SUB_TITLE = "talking-head benchmark"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    CSS_PATH = "thtui.tcss"
+    COMMANDS = App.COMMANDS | {ThtuiCommands}
+    MODES = {
+        "solutions": SolutionsScreen,
+        "run": RunScreen,
+        "monitor": MonitorScreen,
+        "results": ResultsScreen,
+    }
+    DEFAULT_MODE = "solutions"
+    BINDINGS = [
+        Binding("1", "switch_mode('solutions')", "Solutions", id="screen.solutions"),
+        Binding("2", "switch_mode('run')", "Run", id="screen.run"),
+        Binding("3", "switch_mode('monitor')", "Monitor", id="screen.monitor"),
+        Binding("4", "switch_mode('results')", "Results", id="screen.results"),
+        Binding("f1,question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit.priority"),
+    ]
 
-    def __init__(self, settings: Settings, catalog: Catalog):
+    busy_summary: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        *,
+        gpu_backend_factory: Callable[[], Any] | None = None,
+        clock: Clock = time.time,
+        monitor_interval: float = 1.0,
+        ascii_only: bool | None = None,
+    ):
         super().__init__()
         self.settings = settings
         self.catalog = catalog
+        self.gpu_backend_factory = gpu_backend_factory
+        self.clock = clock
+        self.monitor_interval = monitor_interval
+        self.ascii_only = bool(os.environ.get("THTUI_ASCII")) if ascii_only is None else ascii_only
+        self.logs = LogHub(self._announce_logs)
+        self.results = ResultsReader(settings)
+        self.installs_changed: Signal[str] = Signal(self, "installs-changed")
+        self.jobs_changed: Signal[str] = Signal(self, "jobs-changed")
+        self.sampled: Signal[Any] = Signal(self, "sampled")
+        self.logs_changed: Signal[str] = Signal(self, "logs-changed")
+        self.init_core_state()
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="solutions", cursor_type="row")
-        yield Footer()
+    def _announce_logs(self, key: str) -> None:
+        # Called from producer threads, at most once per batch (see LogBuffer).
+        self.post_message(LogsPending(key))
+
+    def on_logs_pending(self, message: LogsPending) -> None:
+        buf = self.logs.get(message.key)
+        if buf is not None:
+            buf.acknowledge()
+        self.logs_changed.publish(message.key)
 
     def on_mount(self) -> None:
-        table = self.query_one("#solutions", DataTable)
-        table.add_columns("solution", "status", "licence", "commercial", "VRAM est.")
-        for s in self.catalog:
-            sol = s.solution
-            table.add_row(
-                sol.name,
-                solution_status(self.settings, s).state,
-                sol.license.code,
-                sol.license.commercial,
-                f"{sol.estimates.vram_gb:g} GB" if sol.needs_gpu else "no GPU",
-                key=sol.name,
-            )
+        self.start_monitor()
+
+    def action_help(self) -> None:
+        from thtui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        self.quit_cleanly()
 
 
-def run_app(args: argparse.Namespace) -> int:
+def run_app(args: argparse.Namespace | None) -> int:
     from thtui.cli.common import catalog_from, settings_from
 
     settings = settings_from(args) if args is not None else load_settings()

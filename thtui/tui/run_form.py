@@ -1,0 +1,128 @@
+"""The Run screen's form as plain data: parse and check what the user typed, and build a RunSpec.
+
+No Textual here, so every rule is unit-testable; file checks call thtui.core.inputs (they read the files,
+so the screen calls `check_files` from a worker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from thtui.core.config import repo_root
+
+IMAGE_GLOBS = ("*.png", "*.jpg", "*.jpeg", "*.webp")
+AUDIO_GLOBS = ("*.wav", "*.mp3", "*.flac")
+
+
+@dataclass
+class FormValues:
+    mode: str = "audio"  # "audio" | "text"
+    images: list[Path] = field(default_factory=list)
+    audios: list[Path] = field(default_factory=list)
+    text: str = ""
+    tts: str = "piper"
+    voice: str | None = None
+    solutions: list[str] = field(default_factory=list)
+    repeat: str = "1"
+    gpus: str = "all"
+    timeout: str = ""
+    warmup: bool = False
+
+
+def parse_gpus(text: str, gpu_count: int | None) -> tuple[int, ...] | None:
+    """'all' or '' -> None (every GPU); '0,2' -> (0, 2). Raises ValueError with a user-facing message."""
+    text = text.strip().lower()
+    if text in ("", "all"):
+        return None
+    try:
+        gpus = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError("GPUs: 'all' or indices like 0,1") from None
+    if not gpus or any(g < 0 for g in gpus):
+        raise ValueError("GPUs: 'all' or indices like 0,1")
+    if gpu_count is not None and gpu_count > 0 and any(g >= gpu_count for g in gpus):
+        raise ValueError(f"GPUs: this machine has GPU 0..{gpu_count - 1}")
+    return tuple(dict.fromkeys(gpus))
+
+
+def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> dict[str, str]:
+    """field -> problem, for everything that can be checked without reading files."""
+    errors: dict[str, str] = {}
+    if not values.images:
+        errors["images"] = "choose at least one image"
+    if values.mode == "audio" and not values.audios:
+        errors["audios"] = "choose at least one audio file (or switch to text)"
+    if values.mode == "text":
+        if not values.text.strip():
+            errors["text"] = "type the words to speak"
+        if not values.tts:
+            errors["tts"] = "choose a TTS backend"
+    if not values.solutions:
+        errors["solutions"] = "select at least one ready solution"
+    elif not_ready := [s for s in values.solutions if s not in ready]:
+        errors["solutions"] = f"not ready: {', '.join(not_ready)}"
+    try:
+        if int(values.repeat) < 1:
+            raise ValueError
+    except ValueError:
+        errors["repeat"] = "repeat: a whole number ≥ 1"
+    try:
+        parse_gpus(values.gpus, gpu_count)
+    except ValueError as exc:
+        errors["gpus"] = str(exc)
+    if values.timeout.strip():
+        try:
+            if float(values.timeout) <= 0:
+                raise ValueError
+        except ValueError:
+            errors["timeout"] = "timeout: seconds > 0, or empty for none"
+    return errors
+
+
+def check_files(values: FormValues) -> dict[str, str]:
+    """Read and validate every chosen image and audio (thtui.core.inputs); field -> first problem."""
+    from thtui.core.inputs import InputError, validate_audio, validate_image
+
+    errors: dict[str, str] = {}
+    for path in values.images:
+        try:
+            validate_image(Path(path))
+        except InputError as exc:
+            errors.setdefault("images", str(exc))
+    if values.mode == "audio":
+        for path in values.audios:
+            try:
+                validate_audio(Path(path))
+            except InputError as exc:
+                errors.setdefault("audios", str(exc))
+    return errors
+
+
+def build_spec(values: FormValues, gpu_count: int | None):
+    from thtui.core.jobs.spec import RunSpec
+
+    text_mode = values.mode == "text"
+    return RunSpec(
+        solutions=tuple(values.solutions),
+        images=tuple(values.images),
+        audios=() if text_mode else tuple(values.audios),
+        text=values.text.strip() if text_mode else None,
+        tts=values.tts,
+        voice=values.voice if text_mode else None,
+        repeat=int(values.repeat),
+        warmup=values.warmup,
+        gpus=parse_gpus(values.gpus, gpu_count),
+        timeout=float(values.timeout) if values.timeout.strip() else None,
+    )
+
+
+def sample_inputs(assets: Path | None = None) -> tuple[Path | None, Path | None]:
+    """The sample image and audio shipped in assets/ (files named *sample* win), or None."""
+    assets = assets or repo_root() / "assets"
+
+    def pick(globs: tuple[str, ...]) -> Path | None:
+        found = sorted({p for g in globs for p in assets.glob(g)}) if assets.is_dir() else []
+        samples = [p for p in found if "sample" in p.name.lower()]
+        return (samples or found or [None])[0]
+
+    return pick(IMAGE_GLOBS), pick(AUDIO_GLOBS)

@@ -1,0 +1,1 @@
+"""Screens: thin views over thtui.core, fed by the App's state and signals."""

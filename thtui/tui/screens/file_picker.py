@@ -1,0 +1,94 @@
+"""Modal file picker: type a path or walk the tree; space marks several files, enter picks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DirectoryTree, Footer, Input, Label, Static
+
+from thtui.tui.widgets.file_picker import MarkingDirectoryTree
+
+
+class FilePickerScreen(ModalScreen[list[Path] | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+l", "focus_path", "Type a path"),
+        Binding("ctrl+s", "accept", "Use marked"),
+    ]
+
+    def __init__(self, title: str, start: Path, suffixes: frozenset[str], marked: list[Path] | None = None):
+        super().__init__()
+        self.title_text = title
+        self.start = start if start.is_dir() else Path.cwd()
+        self.suffixes = suffixes
+        self.initial = [Path(p) for p in marked or []]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker", classes="dialog"):
+            yield Label(f"{self.title_text} ({', '.join(sorted(self.suffixes))})", classes="title")
+            yield Input(str(self.start), id="picker-path", placeholder="a file or a directory, then enter")
+            yield MarkingDirectoryTree(self.start, self.suffixes, marked=self.initial, id="picker-tree")
+            yield Static("", id="picker-marked", classes="dim")
+            yield Static("", id="picker-error", classes="error")
+            yield Label(
+                "enter: pick · space: mark several · backspace: up · ctrl+s: use marked · esc: cancel",
+                classes="dim",
+            )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(MarkingDirectoryTree).focus()
+        self._show_marked(tuple(self.initial))
+
+    def _show_marked(self, marked: tuple[Path, ...]) -> None:
+        text = f"marked: {', '.join(p.name for p in marked)}" if marked else ""
+        self.query_one("#picker-marked", Static).update(text)
+
+    @on(MarkingDirectoryTree.MarksChanged)
+    def _marks_changed(self, event: MarkingDirectoryTree.MarksChanged) -> None:
+        self._show_marked(event.marked)
+
+    @on(DirectoryTree.FileSelected)
+    def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        tree = self.query_one(MarkingDirectoryTree)
+        marked = list(tree.marked)
+        if event.path not in marked:
+            marked.append(event.path)
+        self.dismiss(marked)
+
+    @on(Input.Submitted, "#picker-path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        path = Path(event.value).expanduser()
+        error = self.query_one("#picker-error", Static)
+        if path.is_dir():
+            self.query_one(MarkingDirectoryTree).path = path
+            self.query_one(MarkingDirectoryTree).focus()
+            error.update("")
+        elif path.is_file():
+            if path.suffix.lower() not in self.suffixes:
+                error.update(f"✗ not one of {', '.join(sorted(self.suffixes))}: {path.name}")
+                return
+            self.dismiss([*self.query_one(MarkingDirectoryTree).marked, path])
+        else:
+            error.update(f"✗ no such file or directory: {path}")
+
+    def action_focus_path(self) -> None:
+        self.query_one("#picker-path", Input).focus()
+
+    def action_accept(self) -> None:
+        marked = self.query_one(MarkingDirectoryTree).marked
+        if marked:
+            self.dismiss(list(marked))
+        else:
+            self.query_one("#picker-error", Static).update(
+                "✗ nothing marked: space marks a file, enter picks one"
+            )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

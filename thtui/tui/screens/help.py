@@ -1,0 +1,69 @@
+"""F1 / ?: every key of the current screen and the global ones, generated from the live bindings so it
+can never drift from what the keys actually do."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+INTRO = (
+    "thtui installs, runs and benchmarks talking-head systems. Everything works from the keyboard; "
+    "ctrl+p opens the command palette, which lists every action by name."
+)
+
+TIPS = (
+    "Tab / shift+tab move between fields; enter activates; escape closes dialogs.",
+    "Over SSH: run inside tmux so jobs survive a dropped connection (set -g default-terminal tmux-256color).",
+    "NO_COLOR=1 gives a monochrome UI; THTUI_ASCII=1 draws graphs with plain ASCII.",
+)
+
+
+def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
+    """(where, key, what) for every binding with a description, focused widget first, app last."""
+    seen: set[str] = set()
+    rows = []
+    for node, bindings in screen._modal_binding_chain:
+        where = "global" if node is screen.app else type(node).__name__.removesuffix("Screen")
+        for key, binding in bindings:
+            # Widgets' own navigation keys (arrows, page up...) are standard; list only what they show.
+            widget_level = node is not screen and node is not screen.app
+            if (
+                not binding.description
+                or binding.system
+                or key in seen
+                or (widget_level and not binding.show)
+            ):
+                continue
+            seen.add(key)
+            rows.append((where, screen.app.get_key_display(binding), binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close")]
+
+    def __init__(self, for_screen: Screen):
+        super().__init__()
+        self.for_screen = for_screen
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
+        table.add_column("where", no_wrap=True, width=12)
+        table.add_column("key", no_wrap=True, style="bold", width=10)
+        table.add_column("does")
+        for where, key, what in binding_rows(self.for_screen):
+            table.add_row(where, key, what)
+        with VerticalScroll(id="dialog", classes="dialog help"):
+            yield Static(Text("Help — keys", style="bold"))
+            yield Static(INTRO, classes="dim")
+            yield Static(table, id="keys")
+            yield Static("\n".join(f"• {t}" for t in TIPS), classes="dim")
+            yield Static(Text("escape closes this help", style="italic"))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,145 @@
+"""One job in full: its metrics (each with how it was measured), VRAM over time on a fixed scale, the
+output path, a frame of the result drawn with half blocks, and the tail of its log."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from thtui.tui import format as fmt
+from thtui.tui.results_data import JobDetail
+from thtui.tui.widgets.frame_preview import FramePreview
+from thtui.tui.widgets.history_graph import HistoryGraph
+from thtui.tui.widgets.log_view import LogView
+
+METRIC_ORDER = ("wall_s", "audio_s", "rtf", "vram_peak_mb", "vram_mean_mb", "vram_peak_device_mb", "gpu_util_mean",
+                "energy_j", "rss_peak_mb", "cpu_time_s")  # fmt: skip
+PREVIEW_COLS, PREVIEW_ROWS = 32, 10
+
+
+def nice_upper(value: float) -> float:
+    """Round a peak up to 1/2/5 x 10^n so the plot's scale is a number people read at a glance."""
+    if value <= 0:
+        return 1.0
+    base = 10 ** len(str(int(value))) / 10
+    for step in (1, 2, 5, 10):
+        if value <= step * base:
+            return step * base
+    return 10 * base
+
+
+class JobDetailScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q,backspace", "back", "Back"),
+        Binding("l", "full_log", "Full log"),
+        Binding("p", "reload_preview", "Preview", show=False),
+    ]
+
+    def __init__(self, job_id: str):
+        super().__init__()
+        self.job_id = job_id
+        self.detail: JobDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"job {self.job_id}", style="bold"), id="detail-title", classes="title")
+        with Horizontal(id="detail-top"):
+            with Vertical(id="detail-left"):
+                yield Static("loading…", id="detail-metrics")
+                yield Static("", id="vram-label")
+                yield HistoryGraph(1.0, id="vram-plot")
+            with Vertical(id="detail-right"):
+                yield FramePreview(id="preview")
+                yield Static("", id="detail-output")
+        yield LogView(id="detail-log")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exit_on_error=False, group="job-detail", description="Reading a job")
+    def _load(self) -> None:
+        detail = self.app.results.detail(self.job_id)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._show, detail)
+        if detail is not None and detail.result_path:
+            self._preview(
+                detail.result_path, (detail.job.metrics.audio_s or 0) / 2 if detail.job.metrics else None
+            )
+
+    def _show(self, detail: JobDetail | None) -> None:
+        if detail is None:
+            self.query_one("#detail-metrics", Static).update(
+                Text("this job is no longer in the store", style="red")
+            )
+            return
+        self.detail = detail
+        job, m = detail.job, detail.job.metrics
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        table.add_row("status", Text(job.status, style="green" if job.status == "ok" else "bold red"))
+        if job.failure_class or job.failure_message:
+            table.add_row(
+                "failure", Text(f"{job.failure_class or ''}: {job.failure_message or ''}", style="red")
+            )
+        for name in METRIC_ORDER:
+            if name in detail.metrics:
+                value, unit, _method = detail.metrics[name]
+                table.add_row(name, f"{fmt.number(value, 4)} {unit}")
+        if m is not None:
+            table.add_row("vram by", m.vram_attribution)
+            table.add_row("gpu", "—" if m.gpu_index is None else str(m.gpu_index))
+        self.query_one("#detail-metrics", Static).update(table)
+        vram = [s.vram_job_mb for s in detail.samples]
+        peak = max((v for v in vram if v is not None), default=0.0)
+        upper = nice_upper(max(peak, m.vram_peak_device_mb or 0.0) if m else peak)
+        self.query_one("#vram-label", Static).update(
+            f"VRAM over time (0–{upper:g} MiB, {len(vram)} samples)" if vram else "VRAM over time: no samples"
+        )
+        plot = self.query_one("#vram-plot", HistoryGraph)
+        plot.upper = upper
+        plot.values = tuple(vram)
+        out = detail.result_path or f"{job.job_dir}/result.mp4 (missing)"
+        self.query_one("#detail-output", Static).update(
+            Text(f"output: {fmt.short_path(out, [self.app.settings.outputs_dir])}")
+        )  # type: ignore[attr-defined]
+        if not detail.result_path:
+            self.query_one(FramePreview).message = "no result video"
+        else:
+            self.query_one(FramePreview).message = "decoding a frame…"
+        log = self.query_one("#detail-log", LogView)
+        log.border_title = "log tail"
+        log.show_text(detail.log_tail or "(no log)")
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="job-preview", description="Decoding a frame"
+    )
+    def _preview(self, video: str, at_s: float | None) -> None:
+        from thtui.tui.services import frame_pixels
+
+        try:
+            scratch = self.app.settings.cache_dir / "tui-preview"  # type: ignore[attr-defined]
+            pixels = frame_pixels(video, PREVIEW_COLS, PREVIEW_ROWS, at_s, scratch)
+        except Exception as exc:
+            self.app.call_from_thread(setattr, self.query_one(FramePreview), "message", f"no preview: {exc}")
+            return
+        self.app.call_from_thread(setattr, self.query_one(FramePreview), "pixels", pixels)
+
+    def action_reload_preview(self) -> None:
+        if self.detail and self.detail.result_path:
+            self._preview(self.detail.result_path, None)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_full_log(self) -> None:
+        from thtui.tui.screens.log_file import LogFileScreen
+
+        if self.detail is None:
+            return
+        self.app.push_screen(LogFileScreen(f"job log — {self.job_id}", f"{self.detail.job.job_dir}/log.txt"))

@@ -1,0 +1,227 @@
+"""Monitor: a panel per GPU (fixed-scale utilisation and memory history, temperature, power), the host,
+the GPU processes with the job that owns each, the job queue, and the live log of the selected job."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal
+from textual.widgets import DataTable, Static
+
+from thtui.tui import format as fmt
+from thtui.tui.screens.base import ThtuiScreen
+from thtui.tui.state import JobView
+from thtui.tui.widgets.fit_table import set_columns
+from thtui.tui.widgets.gpu_panel import GpuPanel, HostPanel
+from thtui.tui.widgets.log_view import LogView
+from thtui.tui.workers import job_log_key
+
+STATE_STYLE = {
+    "ok": "green",
+    "failed": "bold red",
+    "cancelled": "yellow",
+    "running": "bold cyan",
+    "queued": "dim",
+}
+NO_GPU_HELP = "no NVIDIA GPU"
+QUEUE_COLUMNS = (("job", "job", 9), ("state", "state", 11), ("gpu", "gpu", 3), ("time", "elapsed", 6))
+PROC_COLUMNS = (("pid", "pid", 7), ("gpu", "gpu", 3), ("VRAM", "vram", 6), ("owner", "owner", 8))
+
+
+def job_label(job_id: str) -> str:
+    """'20250101-120000-ab12/static/r1' -> 'static/r1' (the run id is in the run's own line)."""
+    parts = job_id.split("/")
+    return "/".join(parts[1:]) if len(parts) > 1 else job_id
+
+
+class MonitorScreen(ThtuiScreen):
+    MODE = "monitor"
+    BINDINGS = [
+        Binding("c", "cancel_job", "Cancel run"),
+        Binding("f", "follow", "Follow log"),
+        Binding("l", "open_log", "Full log"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="gpu-note")
+        yield Grid(HostPanel(id="host"), id="panels")
+        with Horizontal(id="monitor-tables"):
+            yield DataTable(id="queue", cursor_type="row")
+            yield DataTable(id="procs", cursor_type="row")
+        yield LogView(id="job-log", placeholder="Select a job in the queue: its output streams here.")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        queue = self.query_one("#queue", DataTable)
+        queue.border_title = "jobs"
+        for label, key, width in (
+            ("job", "job", 18),
+            ("state", "state", 12),
+            ("gpu", "gpu", 3),
+            ("elapsed", "elapsed", 7),
+        ):
+            queue.add_column(label, key=key, width=width)
+        procs = self.query_one("#procs", DataTable)
+        procs.border_title = "GPU processes"
+        for label, key, width in (
+            ("pid", "pid", 7),
+            ("gpu", "gpu", 3),
+            ("VRAM", "vram", 6),
+            ("owner", "owner", 24),
+        ):
+            procs.add_column(label, key=key, width=width)
+        self.tapp.sampled.subscribe(self, self._on_sample)
+        self.tapp.jobs_changed.subscribe(self, lambda _key: self._refresh_queue())
+        self.tapp.logs_changed.subscribe(self, self._logs_changed)
+        self.set_interval(1.0, self._tick_elapsed)
+        self._refresh_queue()
+        if self.tapp.latest_snapshot is not None:
+            self._on_sample(self.tapp.latest_snapshot)
+        else:
+            self.query_one("#gpu-note", Static).update("waiting for the first reading…")
+        queue.focus()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height >= 40, "-tall")
+        self.call_after_refresh(self._build_tables)
+
+    def _build_tables(self) -> None:
+        set_columns(self.query_one("#queue", DataTable), QUEUE_COLUMNS, flex="job")
+        set_columns(self.query_one("#procs", DataTable), PROC_COLUMNS, flex="owner")
+        self._refresh_queue()
+        self._show_processes(self.tapp.latest_processes)
+
+    # ---- panels ------------------------------------------------------------------------------------
+    def _on_sample(self, snapshot) -> None:
+        history = self.tapp.history
+        note = self.query_one("#gpu-note", Static)
+        if snapshot.gpu_error or not snapshot.gpus:
+            note.update(
+                Text(
+                    f"{NO_GPU_HELP}: {snapshot.gpu_error or 'none found'} — host panels only",
+                    style="bold yellow",
+                )
+            )
+            note.display = True
+        else:
+            note.display = False
+        panels = self.query_one("#panels", Grid)
+        have = {p.index: p for p in self.query(GpuPanel)}
+        for reading in snapshot.gpus:
+            panel = have.get(reading.index)
+            if panel is None:
+                panel = GpuPanel(reading.index, id=f"gpu-{reading.index}")
+                panels.mount(panel, before=self.query_one(HostPanel))
+                self.call_after_refresh(self._show_gpu, panel, reading)
+            else:
+                self._show_gpu(panel, reading)
+        host_note = "" if snapshot.pids_visible else "GPU pids not visible (container): VRAM by device delta"
+        self.query_one(HostPanel).show(snapshot.host, history.cpu, history.ram, note=host_note)
+        panels.styles.grid_size_columns = min(len(snapshot.gpus) + 1, max(1, self.size.width // 40))
+        self._show_processes(self.tapp.latest_processes)
+
+    def _show_gpu(self, panel: GpuPanel, reading) -> None:
+        series = self.tapp.history.gpus.get(reading.index)
+        if series is not None and panel.is_mounted:
+            panel.show(reading, series.util, series.mem)
+
+    def _show_processes(self, rows) -> None:
+        table = self.query_one("#procs", DataTable)
+        table.clear()
+        for row in rows:
+            owner = job_label(row.job_id) if row.job_id else Text(fmt.ellipsize(row.command, 40), style="dim")
+            table.add_row(str(row.pid), str(row.gpu), fmt.size_bytes(row.used_bytes), owner)
+        if not rows:
+            table.add_row("", "", "", Text("no GPU processes", style="dim"))
+
+    # ---- queue -------------------------------------------------------------------------------------
+    def _jobs(self) -> list[JobView]:
+        return list(self.tapp.runs.jobs.values())
+
+    def _refresh_queue(self) -> None:
+        table = self.query_one("#queue", DataTable)
+        selected = self.selected_job
+        now = self.tapp.clock()
+        table.clear()
+        jobs = self._jobs()
+        for job in jobs:
+            state = job.state
+            if job.state == "running" and job.progress is not None:
+                state = f"running {job.progress * 100:.0f}%"
+            table.add_row(
+                job_label(job.job_id),
+                Text(state, style=STATE_STYLE.get(job.state, "")),
+                "—" if job.gpu is None else str(job.gpu),
+                fmt.duration(job.elapsed(now)),
+                key=job.job_id,
+            )
+        if not jobs:
+            table.add_row(Text("no jobs yet", style="dim"), Text("2: Run", style="dim"), "", "")
+            self.query_one("#job-log", LogView).follow(
+                None, placeholder="The selected job's output streams here."
+            )
+            return
+        ids = [j.job_id for j in jobs]
+        target = (
+            selected if selected in ids else next((j.job_id for j in jobs if j.state == "running"), ids[-1])
+        )
+        table.move_cursor(row=ids.index(target), animate=False)
+        self._follow(target)
+
+    def _tick_elapsed(self) -> None:
+        table = self.query_one("#queue", DataTable)
+        now = self.tapp.clock()
+        for job in self._jobs():
+            if job.state == "running" and job.job_id in table.rows:
+                table.update_cell(job.job_id, "elapsed", fmt.duration(job.elapsed(now)))
+
+    @property
+    def selected_job(self) -> str | None:
+        table = self.query_one("#queue", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return key if key in self.tapp.runs.jobs else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "queue" and event.row_key.value in self.tapp.runs.jobs:
+            self._follow(str(event.row_key.value))
+
+    def _follow(self, job_id: str) -> None:
+        log = self.query_one("#job-log", LogView)
+        key = job_log_key(job_id)
+        if log.following != key:
+            log.border_title = f"log — {job_label(job_id)}"
+            log.follow(self.tapp.logs.get(key), placeholder=f"{job_label(job_id)}: no output yet")
+
+    def _logs_changed(self, key: str) -> None:
+        log = self.query_one("#job-log", LogView)
+        if log.following == key:
+            log.pull()
+        elif log.following is None and self.selected_job and key == job_log_key(self.selected_job):
+            log.follow(self.tapp.logs.get(key))
+
+    # ---- actions -----------------------------------------------------------------------------------
+    def action_cancel_job(self) -> None:
+        job_id = self.selected_job
+        key = self.tapp.run_key_of_job(job_id) if job_id else None
+        if key is None or not self.tapp.cancel_run(key):
+            self.notify("no running job selected", severity="warning")
+            return
+        self.notify(f"cancelling the run of {job_label(job_id or '')}…")
+
+    def action_follow(self) -> None:
+        log = self.query_one("#job-log", LogView)
+        log.auto_scroll = True
+        log.scroll_end(animate=False)
+
+    def action_open_log(self) -> None:
+        from thtui.tui.screens.log_file import LogFileScreen
+
+        job_id = self.selected_job
+        job = self.tapp.runs.jobs.get(job_id) if job_id else None
+        if job is None or not job.log_path:
+            self.notify("the selected job has no log file yet", severity="warning")
+            return
+        self.app.push_screen(LogFileScreen(f"job log — {job_label(job.job_id)}", job.log_path))

@@ -1,0 +1,296 @@
+"""Results: every run in the store (started here or by `thtui run`), a sortable table of its jobs and
+metrics; enter opens a job's detail. Cancel, retry, run again, and delete a run (after confirming)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from thtui.core.store import JobRecord, RunRecord
+from thtui.tui import format as fmt
+from thtui.tui.results_data import JOB_COLUMNS, JOB_WIDTHS, sort_jobs
+from thtui.tui.screens.base import ThtuiScreen
+from thtui.tui.widgets.fit_table import set_columns
+
+STATUS_STYLE = {"ok": "green", "done": "green", "failed": "bold red", "cancelled": "yellow", "interrupted": "yellow",
+                "running": "bold cyan", "pending": "dim"}  # fmt: skip
+RUN_COLUMNS = (("run", "run", 20), ("status", "status", 11), ("jobs", "jobs", 8), ("what", "what", 10))
+POLL_S = 3.0  # runs started by the CLI in another terminal appear within this
+
+
+def run_summary(run: RunRecord) -> str:
+    spec = run.spec
+    what = f"text via {spec.get('tts')}" if spec.get("text") else f"{len(spec.get('audios') or [])} audio"
+    return f"{', '.join(spec.get('solutions') or [])} · {len(spec.get('images') or [])} image · {what}"
+
+
+class ResultsScreen(ThtuiScreen):
+    MODE = "results"
+    BINDINGS = [
+        Binding("enter", "open_job", "Detail", show=False),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse", show=False),
+        Binding("c", "cancel", "Cancel"),
+        Binding("r", "retry", "Retry job"),
+        Binding("a", "run_again", "Run again", show=False),
+        Binding("d", "delete", "Delete run"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[RunRecord] = []
+        self.jobs: list[JobRecord] = []
+        self.sort_column = "solution"
+        self.sort_reverse = False
+        self._shown_run: str | None = None
+        self._runs_drawn = False
+
+    def compose_body(self) -> ComposeResult:
+        yield DataTable(id="runs", cursor_type="row")
+        yield DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="job-line")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        runs = self.query_one("#runs", DataTable)
+        runs.border_title = "runs"
+        set_columns(runs, RUN_COLUMNS, flex="what")
+        self._set_job_columns()
+        self.tapp.jobs_changed.subscribe(self, lambda _key: self.refresh_results())
+        self.set_interval(POLL_S, self.refresh_results)
+        runs.focus()
+        self.refresh_results()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._rebuild)
+
+    def _rebuild(self) -> None:
+        set_columns(self.query_one("#runs", DataTable), RUN_COLUMNS, flex="what")
+        self._runs_drawn = False
+        self._set_job_columns()
+        self._apply(self.runs, self._shown_run, self.jobs)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_results()
+
+    # ---- loading -----------------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.refresh_results()
+
+    def refresh_results(self) -> None:
+        self._load(self.selected_run)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="results", description="Reading results")
+    def _load(self, run_id: str | None) -> None:
+        reader = self.tapp.results
+        runs = reader.runs()
+        ids = [r.id for r in runs]
+        target = run_id if run_id in ids else (ids[0] if ids else None)
+        jobs = reader.jobs(target) if target else []
+        self.app.call_from_thread(self._apply, runs, target, jobs)
+
+    def _apply(self, runs: list[RunRecord], target: str | None, jobs: list[JobRecord]) -> None:
+        table = self.query_one("#runs", DataTable)
+        fresh = [(r.id, r.status, r.counts) for r in runs]
+        if not self._runs_drawn or fresh != [(r.id, r.status, r.counts) for r in self.runs]:
+            self._runs_drawn = True
+            table.clear()
+            for run in runs:
+                ok = run.counts.get("ok", 0)
+                table.add_row(
+                    run.id,
+                    Text(run.status, style=STATUS_STYLE.get(run.status, "")),
+                    f"{ok}/{run.n_jobs} ok",
+                    fmt.ellipsize(
+                        run_summary(run),
+                        table.columns[next(k for k in table.columns if k.value == "what")].width,
+                    ),
+                    key=run.id,
+                )
+            if not runs:
+                table.add_row(
+                    Text("no runs yet — 2 opens Run; `thtui run` runs land here too", style="dim"), "", "", ""
+                )
+        self.runs = runs
+        if target is not None and target in table.rows:
+            row = table.get_row_index(target)
+            if table.cursor_row != row:
+                table.move_cursor(row=row, animate=False)
+        self._shown_run = target
+        self.jobs = jobs
+        self._fill_jobs()
+
+    def _set_job_columns(self) -> None:
+        columns = []
+        for key, label, _fn in JOB_COLUMNS:
+            arrow = ("▼" if self.sort_reverse else "▲") if key == self.sort_column else ""
+            columns.append((label + arrow, key, JOB_WIDTHS[key]))
+        set_columns(self.query_one("#jobs", DataTable), columns, flex="solution")
+
+    def _fill_jobs(self) -> None:
+        table = self.query_one("#jobs", DataTable)
+        selected = self.selected_job_id
+        table.border_title = f"jobs of {self._shown_run}" if self._shown_run else "jobs"
+        table.clear()
+        for job in sort_jobs(self.jobs, self.sort_column, self.sort_reverse):
+            m = job.metrics
+            table.add_row(
+                job.solution,
+                str(job.case_index),
+                "warm" if job.warmup else str(job.repeat),
+                Text(job.status, style=STATUS_STYLE.get(job.status, "")),
+                fmt.number(m.wall_s if m else None, 3),
+                fmt.number(m.rtf if m else None, 3),
+                fmt.number(round(m.vram_peak_mb) if m and m.vram_peak_mb is not None else None),
+                fmt.number(round(m.gpu_util_mean) if m and m.gpu_util_mean is not None else None),
+                fmt.number(m.energy_j if m else None, 3),
+                key=job.id,
+            )
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
+        self._show_job_line()
+
+    def _show_job_line(self) -> None:
+        job = self.selected_job
+        line = self.query_one("#job-line", Static)
+        if job is None:
+            line.update(Text("enter: job detail · s: sort · r: retry · d: delete run", style="dim"))
+            return
+        text = Text(f"{job.id}: ", style="bold")
+        if job.status == "failed":
+            text.append(f"{job.failure_class or 'failed'}: {job.failure_message or ''}", style="red")
+        elif job.status == "ok":
+            text.append(f"{fmt.short_path(job.job_dir, [self.tapp.settings.outputs_dir])}/result.mp4")
+        else:
+            text.append(job.status)
+        line.update(text)
+
+    # ---- selection ---------------------------------------------------------------------------------
+    @property
+    def selected_run(self) -> str | None:
+        table = self.query_one("#runs", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return key if any(r.id == key for r in self.runs) else None
+
+    @property
+    def selected_job_id(self) -> str | None:
+        table = self.query_one("#jobs", DataTable)
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    @property
+    def selected_job(self) -> JobRecord | None:
+        job_id = self.selected_job_id
+        return next((j for j in self.jobs if j.id == job_id), None)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "runs":
+            if event.row_key.value != self._shown_run and event.row_key.value is not None:
+                self._load(event.row_key.value)
+        else:
+            self._show_job_line()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "runs":
+            self.query_one("#jobs", DataTable).focus()
+        else:
+            self.action_open_job()
+
+    # ---- actions -----------------------------------------------------------------------------------
+    def action_open_job(self) -> None:
+        from thtui.tui.screens.job_detail import JobDetailScreen
+
+        job = self.selected_job
+        if job is None:
+            self.notify("select a job first (tab moves to the jobs table)", severity="warning")
+            return
+        self.app.push_screen(JobDetailScreen(job.id))
+
+    def action_sort(self) -> None:
+        keys = [k for k, _l, _f in JOB_COLUMNS]
+        self.sort_column = keys[(keys.index(self.sort_column) + 1) % len(keys)]
+        self._set_job_columns()
+        self._fill_jobs()
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._set_job_columns()
+        self._fill_jobs()
+
+    def action_cancel(self) -> None:
+        run_id = self.selected_run
+        key = self.tapp.run_key_of_run_id(run_id) if run_id else None
+        if key is not None and self.tapp.cancel_run(key):
+            self.notify(f"cancelling run {run_id}…")
+            return
+        run = next((r for r in self.runs if r.id == run_id), None)
+        if run is not None and run.status == "running":
+            self.notify(
+                "that run belongs to another thtui process: stop it there (ctrl+c)", severity="warning"
+            )
+        else:
+            self.notify("no running run selected", severity="warning")
+
+    def action_retry(self) -> None:
+        from thtui.core.jobs.spec import RunSpec
+
+        job = self.selected_job
+        run = next((r for r in self.runs if r.id == self._shown_run), None)
+        if job is None or run is None:
+            self.notify("select a job to retry", severity="warning")
+            return
+        spec = RunSpec(
+            solutions=(job.solution,),
+            images=(job.image,),
+            audios=(job.audio,),
+            timeout=run.spec.get("timeout"),
+            gpus=tuple(run.spec["gpus"]) if run.spec.get("gpus") is not None else None,
+        )
+        self.tapp.start_run(spec)
+        self.notify(f"retrying {job.solution} as a new run")
+
+    def action_run_again(self) -> None:
+        from thtui.core.jobs.spec import RunSpec
+
+        run = next((r for r in self.runs if r.id == self.selected_run), None)
+        if run is None:
+            return
+        self.tapp.start_run(RunSpec.from_json(run.spec))
+        self.notify(f"running {run.id}'s matrix again as a new run")
+
+    def action_delete(self) -> None:
+        from thtui.tui.screens.confirm import ConfirmScreen
+
+        run_id = self.selected_run
+        if run_id is None:
+            return
+        if self.tapp.run_key_of_run_id(run_id) and any(
+            r.run_id == run_id and r.active for r in self.tapp.runs.runs.values()
+        ):
+            self.notify("cancel the run before deleting it", severity="warning")
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete run {run_id}?",
+                "Removes it from the results and deletes its output folder.",
+                yes="Delete",
+            ),
+            lambda yes: self._delete(run_id) if yes else None,
+        )
+
+    @work(thread=True, exit_on_error=False, group="results-delete", description="Deleting a run")
+    def _delete(self, run_id: str) -> None:
+        ok = self.tapp.results.delete(run_id)
+        self.app.call_from_thread(self._deleted, run_id, ok)
+
+    def _deleted(self, run_id: str, ok: bool) -> None:
+        self.notify(f"deleted run {run_id}" if ok else f"run {run_id} was already gone")
+        self._runs_drawn = False  # force a redraw of the runs table
+        self._load(None)

@@ -1,0 +1,334 @@
+"""Run: choose images and audio (keyboard file picker) or type text and pick a TTS backend and voice
+(preview synthesises it and shows the duration); select ready solutions (the others say why they are
+not runnable); set repeat, GPUs and timeout; start. Every problem is flagged in the form before anything
+runs; the run itself goes through thtui.core.jobs exactly as `thtui run` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import (
+    Button,
+    Input,
+    Label,
+    RadioSet,
+    Select,
+    SelectionList,
+    Static,
+)
+from textual.widgets.selection_list import Selection
+
+from thtui.tui import format as fmt
+from thtui.tui.run_form import FormValues, build_spec, check_files, check_form, sample_inputs
+from thtui.tui.screens.base import ThtuiScreen
+from thtui.tui.services import solution_rows, tts_options
+from thtui.tui.widgets.file_picker import AUDIO_SUFFIXES, IMAGE_SUFFIXES
+from thtui.tui.widgets.toggles import PlainCheckbox, PlainRadioButton, PlainSelectionList
+
+FIELDS = ("images", "audios", "text", "tts", "solutions", "repeat", "gpus", "timeout")
+
+
+class RunScreen(ThtuiScreen):
+    MODE = "run"
+    BINDINGS = [
+        Binding("ctrl+r", "start", "Start run"),
+        Binding("ctrl+o", "pick_images", "Images"),
+        Binding("ctrl+g", "pick_audio", "Audio"),
+        Binding("ctrl+t", "preview_tts", "Preview TTS"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values = FormValues()
+        self.ready: set[str] = set()
+        self.file_errors: dict[str, str] = {}
+        self.voices: dict[str, list[str]] = {}
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="run-form"):
+            yield Label("Inputs", classes="section")
+            with RadioSet(id="mode"):
+                yield PlainRadioButton("audio files", value=True, id="mode-audio")
+                yield PlainRadioButton("text → speech", id="mode-text")
+            with Horizontal(classes="row"):
+                yield Label("image(s)", classes="field-label")
+                yield Static("", id="images-value", classes="field-value")
+                yield Button("Pick…", id="pick-images", compact=True)
+            yield Static("", id="images-error", classes="error")
+            with Horizontal(classes="row audio-only"):
+                yield Label("audio", classes="field-label")
+                yield Static("", id="audios-value", classes="field-value")
+                yield Button("Pick…", id="pick-audio", compact=True)
+            yield Static("", id="audios-error", classes="error audio-only")
+            with Horizontal(classes="row text-only"):
+                yield Label("text", classes="field-label")
+                yield Input(placeholder="words to speak", id="text")
+            yield Static("", id="text-error", classes="error text-only")
+            with Horizontal(classes="row text-only"):
+                yield Label("TTS", classes="field-label")
+                yield Select([("piper", "piper")], id="tts", allow_blank=False, compact=True)
+                yield Select([], id="voice", allow_blank=True, prompt="default voice", compact=True)
+                yield Button("Preview", id="preview-tts", compact=True)
+            yield Static("", id="tts-error", classes="error text-only")
+            yield Label("Solutions (only ready ones run)", classes="section")
+            yield PlainSelectionList(id="solutions")
+            yield Static("", id="solutions-error", classes="error")
+            yield Label("Options", classes="section")
+            with Horizontal(classes="row"):
+                yield Label("repeat", classes="field-label")
+                yield Input("1", id="repeat", classes="short")
+                yield Label("GPUs", classes="field-label")
+                yield Input("all", id="gpus", classes="short")
+                yield Label("timeout s", classes="field-label")
+                yield Input("", placeholder="none", id="timeout", classes="short")
+            with Horizontal(classes="row"):
+                yield PlainCheckbox("warm-up job (untimed)", id="warmup", compact=True)
+            yield Static("", id="options-error", classes="error")
+            with Horizontal(classes="row"):
+                yield Button("Start run", id="start", variant="primary", compact=True)
+                yield Static("", id="start-status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for widget in self.query(".error"):
+            widget.add_class("-empty")
+        self._set_mode("audio")
+        self._load_choices()
+        self.tapp.installs_changed.subscribe(self, lambda _name: self._load_choices())
+        self.query_one("#mode", RadioSet).focus()
+
+    def on_screen_resume(self) -> None:
+        self._load_choices()
+
+    # ---- loading choices (install status, TTS voices, sample files) ----------------------------------
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="run-choices",
+        description="Loading run choices",
+    )
+    def _load_choices(self) -> None:
+        rows = solution_rows(self.tapp.settings, self.tapp.catalog, measure_disk=False)
+        voices = tts_options(self.tapp.settings)
+        image, audio = sample_inputs()
+        self.app.call_from_thread(self._apply_choices, rows, voices, image, audio)
+
+    def _apply_choices(
+        self, rows, voices: dict[str, list[str]], image: Path | None, audio: Path | None
+    ) -> None:
+        selections = self.query_one("#solutions", SelectionList)
+        chosen = set(selections.selected) if selections.option_count else set()
+        self.ready = {r.name for r in rows if r.status.state == "ready"}
+        if not chosen and self.ready == {"static"}:
+            chosen = {"static"}
+        selections.clear_options()
+        for row in rows:
+            loaded = self.tapp.catalog.get(row.name)
+            ready = row.name in self.ready
+            if ready:
+                need = (
+                    "CPU"
+                    if not loaded.solution.needs_gpu
+                    else f"~{loaded.solution.estimates.vram_gb:g} GB VRAM"
+                )
+                prompt = Text.assemble((row.name, "bold"), f"  {loaded.solution.title} · {need}")
+            else:
+                why = row.status.state + (f" ({row.status.detail})" if row.status.detail else "")
+                prompt = Text.assemble(
+                    (row.name, "bold"), (f"  {why}: install it on Solutions (1, i)", "dim")
+                )
+            selections.add_option(
+                Selection(prompt, row.name, ready and row.name in chosen, disabled=not ready)
+            )
+        if voices != self.voices:
+            self.voices = voices
+            tts = self.query_one("#tts", Select)
+            tts.set_options([(name, name) for name in voices])
+            if voices:
+                tts.value = "piper" if "piper" in voices else next(iter(voices))
+        if not self.values.images and image is not None:
+            self.values.images = [image]
+        if not self.values.audios and audio is not None:
+            self.values.audios = [audio]
+        self._show_files()
+        self._check_files()
+
+    # ---- form state --------------------------------------------------------------------------------
+    def _set_mode(self, mode: str) -> None:
+        self.values.mode = mode
+        self.set_class(mode == "audio", "-mode-audio")
+        self.set_class(mode == "text", "-mode-text")
+
+    @on(RadioSet.Changed, "#mode")
+    def _mode_changed(self, event: RadioSet.Changed) -> None:
+        self._set_mode("text" if event.pressed.id == "mode-text" else "audio")
+
+    @on(Select.Changed, "#tts")
+    def _tts_changed(self, event: Select.Changed) -> None:
+        voice = self.query_one("#voice", Select)
+        options = self.voices.get(str(event.value), []) if event.value is not Select.NULL else []
+        voice.set_options([(v, v) for v in options])
+        if options:
+            voice.value = options[0]
+
+    def _show_files(self) -> None:
+        bases = [self.tapp.settings.outputs_dir]
+        for field_name, paths in (("images", self.values.images), ("audios", self.values.audios)):
+            text = ", ".join(fmt.short_path(p, bases) for p in paths) or "(none chosen)"
+            self.query_one(f"#{field_name}-value", Static).update(text)
+
+    def collect(self) -> FormValues:
+        """Read the widgets into `self.values` (files are already there, set by the picker)."""
+        v = self.values
+        v.text = self.query_one("#text", Input).value
+        tts = self.query_one("#tts", Select).value
+        v.tts = str(tts) if tts is not Select.NULL else ""
+        voice = self.query_one("#voice", Select).value
+        v.voice = str(voice) if voice is not Select.NULL else None
+        v.solutions = list(self.query_one("#solutions", SelectionList).selected)
+        v.repeat = self.query_one("#repeat", Input).value
+        v.gpus = self.query_one("#gpus", Input).value
+        v.timeout = self.query_one("#timeout", Input).value
+        v.warmup = self.query_one("#warmup", PlainCheckbox).value
+        return v
+
+    def gpu_count(self) -> int | None:
+        snap = self.tapp.latest_snapshot
+        return len(snap.gpus) if snap is not None else None
+
+    def _set_error(self, selector: str, message: str | Text) -> None:
+        widget = self.query_one(selector, Static)
+        widget.update(message)
+        widget.set_class(not message, "-empty")
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        options = [errors[k] for k in ("repeat", "gpus", "timeout") if k in errors]
+        for field_name in ("images", "audios", "text", "tts", "solutions"):
+            self._set_error(
+                f"#{field_name}-error",
+                Text(f"✗ {errors[field_name]}", style="bold red") if field_name in errors else "",
+            )
+        self._set_error(
+            "#options-error", Text("✗ " + "; ".join(options), style="bold red") if options else ""
+        )
+
+    # ---- file picking --------------------------------------------------------------------------------
+    def action_pick_images(self) -> None:
+        self._pick("images", IMAGE_SUFFIXES, "Choose image(s)")
+
+    def action_pick_audio(self) -> None:
+        self._pick("audios", AUDIO_SUFFIXES, "Choose audio file(s)")
+
+    def _pick(self, field_name: str, suffixes: frozenset[str], title: str) -> None:
+        from thtui.tui.screens.file_picker import FilePickerScreen
+
+        current: list[Path] = getattr(self.values, field_name)
+        start = current[0].parent if current else Path.cwd()
+
+        def chosen(paths: list[Path] | None) -> None:
+            if paths:
+                setattr(self.values, field_name, paths)
+                self._show_files()
+                self._check_files()
+
+        self.app.push_screen(FilePickerScreen(title, start, suffixes, current), chosen)
+
+    @on(Button.Pressed, "#pick-images")
+    def _pick_images_pressed(self) -> None:
+        self.action_pick_images()
+
+    @on(Button.Pressed, "#pick-audio")
+    def _pick_audio_pressed(self) -> None:
+        self.action_pick_audio()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="run-files",
+        description="Checking input files",
+    )
+    def _check_files(self) -> None:
+        values = FormValues(mode="audio", images=list(self.values.images), audios=list(self.values.audios))
+        errors = check_files(values)
+        self.app.call_from_thread(self._files_checked, errors)
+
+    def _files_checked(self, errors: dict[str, str]) -> None:
+        self.file_errors = errors
+        for field_name in ("images", "audios"):
+            self._set_error(
+                f"#{field_name}-error",
+                Text(f"✗ {errors[field_name]}", style="bold red") if field_name in errors else "",
+            )
+
+    # ---- TTS preview -------------------------------------------------------------------------------
+    @on(Button.Pressed, "#preview-tts")
+    def _preview_pressed(self) -> None:
+        self.action_preview_tts()
+
+    def action_preview_tts(self) -> None:
+        v = self.collect()
+        if v.mode != "text":
+            self.query_one("#mode-text", PlainRadioButton).value = True
+            self._set_mode("text")
+        if not v.text.strip():
+            self.show_errors({"text": "type the words to speak"})
+            return
+        self._set_error("#tts-error", Text(f"synthesising with {v.tts}…", style="italic"))
+        self._synthesize(v.text, v.tts, v.voice)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="tts-preview",
+        description="Synthesising speech",
+    )
+    def _synthesize(self, text: str, backend: str, voice: str | None) -> None:
+        from thtui.core.tts import synthesize
+
+        try:
+            result = synthesize(self.tapp.settings, text, backend=backend, voice=voice)
+        except Exception as exc:
+            self.app.call_from_thread(self._tts_done, Text(f"✗ {exc}", style="bold red"))
+            return
+        cached = " (cached)" if getattr(result, "cached", False) else ""
+        msg = f"✓ {result.duration_s:.1f} s of speech by {result.backend}/{result.voice}{cached}"
+        if getattr(result, "rtf", None):
+            msg += f", RTF {result.rtf:.2f}"
+        self.app.call_from_thread(self._tts_done, Text(msg, style="green"))
+
+    def _tts_done(self, text: Text) -> None:
+        self._set_error("#tts-error", text)
+
+    # ---- start -------------------------------------------------------------------------------------
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        values = self.collect()
+        errors = check_form(values, self.ready, self.gpu_count())
+        if values.mode == "text":
+            errors.pop("audios", None)
+        for key in ("images", "audios"):
+            if key in self.file_errors and not (key == "audios" and values.mode == "text"):
+                errors.setdefault(key, self.file_errors[key])
+        self.show_errors(errors)
+        if errors:
+            self.query_one("#start-status", Static).update(
+                Text(f"fix {len(errors)} problem(s) above", style="bold red")
+            )
+            return
+        spec = build_spec(values, self.gpu_count())
+        self.tapp.start_run(spec)
+        self.query_one("#start-status", Static).update(
+            Text("started — see Monitor (3) and Results (4)", style="green")
+        )
+        self.app.switch_mode("monitor")

@@ -1,0 +1,96 @@
+"""One panel per GPU (utilisation and memory history on fixed scales, temperature, power) and one for
+the host (CPU and RAM). Panels draw readings they are handed; the monitor thread does the reading."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.widgets import Static
+
+from thtui.tui import format as fmt
+from thtui.tui.widgets.history_graph import HistoryGraph
+
+
+def _pct(value: float | None, total: float | None) -> float | None:
+    if value is None or not total:
+        return None
+    return 100.0 * value / total
+
+
+class MetricRow(Grid):
+    """'label value' on the left, a fixed-scale history on the right."""
+
+    DEFAULT_CSS = """
+    MetricRow { grid-size: 2 1; grid-columns: 18 1fr; height: auto; }
+    MetricRow > Static { height: 1; }
+    """
+
+    def __init__(self, label: str, upper: float, *, id: str | None = None):
+        super().__init__(id=id)
+        self.label = label
+        self.upper = upper
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.label} —", classes="metric-value")
+        yield HistoryGraph(self.upper, classes="metric-graph")
+
+    def show(self, value_text: str, values: Sequence[float | None], upper: float | None = None) -> None:
+        self.query_one(".metric-value", Static).update(f"{self.label} {value_text}")
+        graph = self.query_one(HistoryGraph)
+        if upper:
+            graph.upper = upper
+        graph.values = tuple(values)
+
+
+class GpuPanel(Vertical):
+    DEFAULT_CSS = """
+    GpuPanel { height: auto; border: round $panel; padding: 0 1; }
+    GpuPanel > .panel-title { height: 1; text-style: bold; }
+    """
+
+    def __init__(self, index: int, *, id: str | None = None):
+        super().__init__(id=id, classes="gpu-panel")
+        self.index = index
+        self.border_title = f"GPU {index}"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="panel-title")
+        yield MetricRow("util", 100.0, id="util")
+        yield MetricRow("mem ", 1.0, id="mem")
+
+    def show(self, reading, util: Sequence[float | None], mem: Sequence[float | None]) -> None:
+        temp = f"{reading.temp_c:.0f}°C" if reading.temp_c is not None else "temp n/a"
+        power = f"{reading.power_w:.0f} W" if reading.power_w is not None else "power n/a"
+        self.border_title = f"GPU {reading.index}"
+        self.query_one(".panel-title", Static).update(f"{reading.name}  {temp}  {power}")
+        self.query_one("#util", MetricRow).show(f"{fmt.percent(reading.util_pct):>4}", util)
+        total = reading.mem_total
+        used = fmt.size_bytes(reading.mem_used) if reading.mem_used is not None else "n/a"
+        mem_text = f"{used}/{fmt.size_bytes(total)}" if total else used
+        self.query_one("#mem", MetricRow).show(mem_text, mem, upper=float(total) if total else None)
+
+
+class HostPanel(Vertical):
+    DEFAULT_CSS = """
+    HostPanel { height: auto; border: round $panel; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id, classes="host-panel")
+        self.border_title = "host"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="panel-title")
+        yield MetricRow("cpu ", 100.0, id="cpu")
+        yield MetricRow("ram ", 1.0, id="ram")
+
+    def show(self, host, cpu: Sequence[float | None], ram: Sequence[float | None], note: str = "") -> None:
+        self.query_one(".panel-title", Static).update(note or f"{host.cpu_count} CPU cores")
+        self.query_one("#cpu", MetricRow).show(f"{host.cpu_pct:>4.0f}%", cpu)
+        self.query_one("#ram", MetricRow).show(
+            f"{fmt.size_bytes(host.ram_used)}/{fmt.size_bytes(host.ram_total)}",
+            ram,
+            upper=float(host.ram_total),
+        )

@@ -1,0 +1,62 @@
+"""A live log that follows one LogBuffer: batched `write_lines`, bounded by `max_lines`.
+
+Textual's `Log` stores plain strings and renders only the visible lines, so thousands of lines per second
+cost one `write_lines` per UI refresh, not one render per line. It keeps following the end unless the user
+has scrolled up (Log only auto-scrolls when the view is already at the bottom).
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Log
+
+from thtui.tui.loghub import LogBuffer
+
+VIEW_MAX_LINES = 2000
+
+
+class LogView(Log):
+    DEFAULT_CSS = """
+    LogView { height: 1fr; border: round $panel; }
+    LogView:focus { border: round $accent; }
+    """
+
+    def __init__(self, *, placeholder: str = "", id: str | None = None, classes: str | None = None):
+        super().__init__(max_lines=VIEW_MAX_LINES, auto_scroll=True, highlight=False, id=id, classes=classes)
+        self._buffer: LogBuffer | None = None
+        self._seq = 0
+        self._placeholder = placeholder
+
+    @property
+    def following(self) -> str | None:
+        return self._buffer.key if self._buffer else None
+
+    def follow(self, buffer: LogBuffer | None, *, placeholder: str | None = None) -> None:
+        """Show `buffer` from what it still holds, then keep up with it (None: show the placeholder)."""
+        if placeholder is not None:
+            self._placeholder = placeholder
+        if buffer is self._buffer and buffer is not None:
+            self.pull()
+            return
+        self._buffer = buffer
+        self._seq = 0
+        self.clear()
+        if buffer is None:
+            if self._placeholder:
+                self.write_line(self._placeholder)
+            return
+        self.pull()
+
+    def pull(self) -> int:
+        """Write every line the buffer got since the last pull; returns how many."""
+        if self._buffer is None:
+            return 0
+        lines, self._seq = self._buffer.since(self._seq)
+        if lines:
+            self.write_lines(lines)
+        return len(lines)
+
+    def show_text(self, text: str) -> None:
+        """Static content (a log file's tail, an error): stops following."""
+        self._buffer = None
+        self.clear()
+        self.write_lines(text.splitlines() or [""])
