@@ -9,7 +9,7 @@ import pytest
 
 from thtui.core.catalog import Catalog
 from thtui.core.jobs.matrix import build_matrix, plan_for
-from thtui.core.jobs.scheduler import JobQueue
+from thtui.core.jobs.queue import JobQueue
 from thtui.core.jobs.spec import RunError, RunSpec
 
 

@@ -38,6 +38,11 @@ def test_members_include_children_and_terminate_ends_all(tmp_path) -> None:
     t = spawn(code, marker="unit-test/tree")
     child = int(t.popen.stdout.readline())
     assert {t.pid, child} <= t.pids()
+    deadline = time.monotonic() + 5  # /proc/<pid>/environ of a just-started process: allow a loaded machine
+    while (
+        not {p.pid for p in find_marked("unit-test/tree")} >= {t.pid, child} and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
     assert {p.pid for p in find_marked("unit-test/tree")} >= {t.pid, child}
     started = time.monotonic()
     t.terminate(grace=2)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "JobFinished": "events", "JobInfo": "events", "JobLog": "events", "JobProgress": "events",
     "JobQueued": "events", "JobStarted": "events", "RunFinished": "events", "RunStage": "events",
-    "RunStarted": "events", "active_jobs": "scheduler", "cancel_job": "scheduler", "preflight": "scheduler",
+    "RunStarted": "events", "active_jobs": "queue", "cancel_job": "queue", "preflight": "checks",
     "resume_run": "scheduler", "start_run": "scheduler", "JobResult": "spec", "RunError": "spec",
     "RunResult": "spec", "RunSpec": "spec",
 }  # fmt: skip
@@ -80,6 +80,7 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
+    from thtui.core.jobs.checks import preflight
     from thtui.core.jobs.events import (
         JobFinished,
         JobInfo,
@@ -91,5 +92,6 @@ if TYPE_CHECKING:
         RunStage,
         RunStarted,
     )
-    from thtui.core.jobs.scheduler import active_jobs, cancel_job, preflight, resume_run, start_run
+    from thtui.core.jobs.queue import active_jobs, cancel_job
+    from thtui.core.jobs.scheduler import resume_run, start_run
     from thtui.core.jobs.spec import JobResult, RunError, RunResult, RunSpec

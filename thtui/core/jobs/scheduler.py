@@ -8,20 +8,19 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from thtui.core import tools
-from thtui.core.catalog import Catalog, LoadedSolution
+from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
 from thtui.core.events import EventSink, discard
-from thtui.core.install_status import solution_status
 from thtui.core.jobs import media_glue
+from thtui.core.jobs.checks import preflight
 from thtui.core.jobs.events import JobFinished, JobInfo, JobQueued, RunFinished, RunStage, RunStarted
 from thtui.core.jobs.matrix import PlannedJob, build_matrix, copy_prepared, plan_for, prepared_plan
 from thtui.core.jobs.proctree import kill_marked
+from thtui.core.jobs.queue import JobQueue, cancellable
 from thtui.core.jobs.records import RunFiles, read_results
 from thtui.core.jobs.runner import JobContext, JobOutcome, duration_tolerance, run_job
 from thtui.core.jobs.spec import JobResult, RunError, RunResult, RunSpec
@@ -29,109 +28,6 @@ from thtui.core.metrics import JobMetrics
 from thtui.core.monitor import Monitor, open_backend
 from thtui.core.plan import InferencePlan, new_run_id, tools_bin
 from thtui.core.store import JobRow, Store
-
-_ACTIVE: dict[str, threading.Event] = {}
-_ACTIVE_LOCK = threading.Lock()
-
-
-def cancel_job(job_id: str) -> bool:
-    """Cancel one running job (its whole process tree ends; the run goes on). False if not running here."""
-    with _ACTIVE_LOCK:
-        event = _ACTIVE.get(job_id)
-    if event is None:
-        return False
-    event.set()
-    return True
-
-
-def active_jobs() -> list[str]:
-    with _ACTIVE_LOCK:
-        return sorted(_ACTIVE)
-
-
-class _Either:
-    """Set when either event is: a job stops on its own cancel or on the run's."""
-
-    def __init__(self, a: threading.Event, b: threading.Event):
-        self.a, self.b = a, b
-
-    def is_set(self) -> bool:
-        return self.a.is_set() or self.b.is_set()
-
-
-class JobQueue:
-    """Pending jobs in matrix order. take() blocks until a job may start: its solution's warm-up is done,
-    and its clone is free when the solution needs an exclusive cwd. None when nothing is left."""
-
-    def __init__(self, jobs: Iterable[PlannedJob], exclusive: set[str]):
-        self._pending = list(jobs)
-        self._exclusive = exclusive
-        self._busy: Counter[str] = Counter()
-        self._warmups: Counter[str] = Counter(j.solution for j in self._pending if j.info.warmup)
-        self._cond = threading.Condition()
-        self._closed = False
-
-    def take(self) -> PlannedJob | None:
-        with self._cond:
-            while True:
-                if self._closed or not self._pending:
-                    return None
-                for job in self._pending:
-                    if self._busy[job.solution] and job.solution in self._exclusive:
-                        continue
-                    if not job.info.warmup and self._warmups[job.solution]:
-                        continue
-                    self._pending.remove(job)
-                    self._busy[job.solution] += 1
-                    return job
-                self._cond.wait(0.5)
-
-    def done(self, job: PlannedJob) -> None:
-        with self._cond:
-            self._busy[job.solution] -= 1
-            if job.info.warmup:
-                self._warmups[job.solution] -= 1
-            self._cond.notify_all()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-
-def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: int) -> list[LoadedSolution]:
-    """Refuse before anything runs: unknown or not-ready solutions, missing or unusable inputs, a GPU
-    system on a machine without a GPU. Raises RunError with every problem at once."""
-    problems: list[str] = []
-    loaded: list[LoadedSolution] = []
-    for name in spec.solutions:
-        if name not in catalog:
-            problems.append(f"unknown solution {name!r} (known: {', '.join(catalog.names())})")
-            continue
-        sol = catalog.get(name)
-        st = solution_status(settings, sol)
-        if st.state != "ready":
-            detail = f" ({st.detail})" if st.detail else ""
-            problems.append(f"{name} is not ready: {st.state}{detail}; install it first: thtui setup {name}")
-        if sol.solution.needs_gpu and gpu_count == 0 and not spec.gpus:
-            problems.append(f"{name} needs an NVIDIA GPU and none is visible here")
-        loaded.append(sol)
-    errors = media_glue.input_error_types()
-    for kind, paths, check in (
-        ("image", spec.images, media_glue.check_image),
-        ("audio", spec.audios, media_glue.check_audio),
-    ):
-        for path in paths:
-            if not Path(path).is_file():
-                problems.append(f"{kind} not found: {path}")
-                continue
-            try:
-                check(Path(path))
-            except errors as exc:
-                problems.append(f"{kind} {path}: {exc}")
-    if problems:
-        raise RunError("cannot start the run:\n  " + "\n  ".join(problems))
-    return loaded
 
 
 @dataclass
@@ -444,22 +340,18 @@ def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict,
     audio_s = media_glue.audio_seconds(Path(next(i.dest for i in source.inputs if i.kind == "audio")))
     if audio_s is None:
         audio_s = lengths.get(Path(info.audio))
-    cancel = threading.Event()
-    with _ACTIVE_LOCK:
-        _ACTIVE[info.job_id] = cancel
-    jctx = JobContext(
-        job=info, plan=plan, loaded=job.loaded, gpu=gpu_for_job, sink=ctx.sink, monitor=ctx.monitor,
-        cancel=_Either(cancel, ctx.cancel), prepare=prepare, audio_s=audio_s, timeout=ctx.spec.timeout,
-        grace_s=ctx.spec.grace_s, tolerance_s=duration_tolerance(audio_s, ctx.spec.duration_tolerance_s),
-        on_started=lambda pid, ctime: ctx.store.job_started(info.job_id, pid=pid, pid_create_time=ctime, gpu=gpu_for_job),
-    )  # fmt: skip
-    try:
-        outcome = run_job(jctx)
-    except Exception as exc:  # a harness error must cost one job, not the run
-        return _record_unrun(ctx, info, "crash", f"thtui could not run the job: {exc}")
-    finally:
-        with _ACTIVE_LOCK:
-            _ACTIVE.pop(info.job_id, None)
+    with cancellable(info.job_id, ctx.cancel) as cancel:
+        jctx = JobContext(
+            job=info, plan=plan, loaded=job.loaded, gpu=gpu_for_job, sink=ctx.sink, monitor=ctx.monitor,
+            cancel=cancel, prepare=prepare, audio_s=audio_s, timeout=ctx.spec.timeout, grace_s=ctx.spec.grace_s,
+            tolerance_s=duration_tolerance(audio_s, ctx.spec.duration_tolerance_s),
+            on_started=lambda pid, ctime: ctx.store.job_started(info.job_id, pid=pid, pid_create_time=ctime,
+                                                                gpu=gpu_for_job),
+        )  # fmt: skip
+        try:
+            outcome = run_job(jctx)
+        except Exception as exc:  # a harness error must cost one job, not the run
+            return _record_unrun(ctx, info, "crash", f"thtui could not run the job: {exc}")
     ctx.store.job_finished(info.job_id, outcome.metrics, outcome.samples, outcome.log_tail)
     ctx.files.job_finished(info, outcome.metrics, outcome.result_path)
     return outcome
