@@ -143,3 +143,18 @@ def test_refuses_missing_input(lab: Lab) -> None:
 
     with pytest.raises(RunError, match="image not found"):
         lab.run(lab.spec(images=(lab.tmp / "nope.png",)))
+
+
+def test_tts_failure_refuses_the_run_and_says_why(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    from thtui.core.jobs import RunError, media_glue
+
+    def broken(*a, **kw):
+        raise RuntimeError("voice model missing")
+
+    monkeypatch.setattr(media_glue, "synthesize", broken)
+    with pytest.raises(RunError, match="TTS \\(piper\\) failed: voice model missing"):
+        lab.run(lab.spec(text="Hello"))
+    (run_json,) = lab.settings.outputs_dir.glob("*/run.json")
+    data = json.loads(run_json.read_text())
+    assert data["status"] == "refused" and "voice model missing" in data["error"]
+    assert not list(run_json.parent.glob("standin"))  # no job ran

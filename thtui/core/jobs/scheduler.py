@@ -77,6 +77,9 @@ def start_run(
         fp = _start_fingerprint(ctx) if fingerprint else None
         try:
             return _execute(ctx, finished={}, resumed=False)
+        except RunError as exc:  # TTS failed: nothing ran, and run.json says why
+            files.update(status="refused", error=str(exc))
+            raise
         finally:
             if fp is not None:
                 fp.join(timeout=120)
