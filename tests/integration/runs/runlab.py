@@ -20,7 +20,7 @@ from thtui.core.config import Settings, repo_root
 from thtui.core.events import Collector
 from thtui.core.install_status import solution_status
 from thtui.core.jobs import RunResult, RunSpec, start_run
-from thtui.core.jobs.proctree import find_marked
+from thtui.core.jobs.proctree import find_marked, kill_marked
 from thtui.core.monitor import FakeGpuBackend, Monitor
 from thtui.core.monitor.backends import FakeDevice
 from thtui.core.store import Store
@@ -114,8 +114,12 @@ def lab(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     lab = Lab(settings, catalog, backend, monitor, make_image(tmp_path / "in" / "face.png"),
               make_tone(tmp_path / "in" / "speech.wav", 1.0), pidfile, tmp_path)  # fmt: skip
     yield lab
-    monitor.stop()
-    for pid in lab.child_pids():  # never leave a stray process behind, even when a test fails
+    lab.monitor.stop()
+    # Never leave a stray process behind, even when a test failed half-way through a run: every job
+    # process carries THTUI_JOB_ID=<run-id>/..., and the stand-in's children are in the pid file.
+    for run_dir in lab.settings.outputs_dir.glob("2*"):
+        kill_marked(f"{run_dir.name}/", prefix=True, grace=0.5)
+    for pid in lab.child_pids():
         with contextlib.suppress(psutil.Error):
             psutil.Process(pid).kill()
 
