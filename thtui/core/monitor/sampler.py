@@ -29,8 +29,9 @@ from thtui.core.monitor.watch import JobUsageStats, JobWatch, RawSample
 
 Subscriber = Callable[[MonitorSnapshot], None]
 
-CONTAINER_NOTE = "NVML process ids are not visible in this PID namespace (container): device-level delta"
-NO_PROC_MEM_NOTE = "the driver reports no per-process memory (MIG/WDDM): device-level delta"
+_DELTA = "device-level delta (memory used on the GPU minus its value when the job started; includes any other process's changes there)"
+CONTAINER_NOTE = f"NVML process ids are not visible in this PID namespace (container): {_DELTA}"
+NO_PROC_MEM_NOTE = f"the driver reports no per-process memory (MIG/WDDM): {_DELTA}"
 
 
 class Monitor:
