@@ -371,9 +371,9 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         for a in actions:
             for line in describe(a):
                 out.print(line, markup=False, highlight=False, soft_wrap=True)
-        todo = sum(a.needed for a in actions)
+        pending = sum(a.needed for a in actions)
         out.print(
-            f"{todo} action(s) would run." if todo else "Nothing to do: this machine is ready.", markup=False
+            f"{pending} action(s) would run." if pending else "Nothing to do: this machine is ready.", markup=False
         )
         return 0
     cancel = threading.Event()

@@ -10,6 +10,7 @@ crop well and to refuse a faceless portrait *before* GPU time is spent.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -41,11 +42,12 @@ class Face:
         return (self.box.left + self.box.width / 2, self.box.top + self.box.height / 2)
 
 
-class _Detector:
+class _Detector(ABC):
     name = "none"
 
+    @abstractmethod
     def detect(self, rgb: np.ndarray) -> list[tuple[Box, float]]:
-        raise NotImplementedError
+        """Face boxes with a confidence score, on an RGB uint8 array."""
 
 
 class _DlibHog(_Detector):
