@@ -64,7 +64,8 @@ class ThtuiApp(CoreWorkers, App[int]):
         *,
         gpu_backend_factory: Callable[[], Any] | None = None,
         clock: Clock = time.time,
-        monitor_interval: float = 1.0,
+        monitor_hz: float = 4.0,
+        live_monitor: bool = True,
         ascii_only: bool | None = None,
     ):
         super().__init__()
@@ -72,7 +73,8 @@ class ThtuiApp(CoreWorkers, App[int]):
         self.catalog = catalog
         self.gpu_backend_factory = gpu_backend_factory
         self.clock = clock
-        self.monitor_interval = monitor_interval
+        self.monitor_hz = monitor_hz  # sampling rate of jobs' metrics; panels repaint at most 2 Hz
+        self.live_monitor = live_monitor  # False: no sampler (snapshot tests feed MonitorSampled themselves)
         self.ascii_only = bool(os.environ.get("THTUI_ASCII")) if ascii_only is None else ascii_only
         self.logs = LogHub(self._announce_logs)
         self.results = ResultsReader(settings)
@@ -93,7 +95,8 @@ class ThtuiApp(CoreWorkers, App[int]):
         self.logs_changed.publish(message.key)
 
     def on_mount(self) -> None:
-        self.start_monitor()
+        if self.live_monitor:
+            self.start_monitor()
 
     def action_help(self) -> None:
         from thtui.tui.screens.help import HelpScreen

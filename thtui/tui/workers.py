@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from thtui.core.events import Event
 from thtui.core.jobs.events import JobFinished, JobLog, JobQueued, JobStarted
@@ -274,7 +274,7 @@ class CoreWorkers:
         from thtui.core.monitor import Monitor, open_backend
 
         backend = self.gpu_backend_factory() if self.gpu_backend_factory else open_backend("auto")
-        monitor = Monitor(backend, rate_hz=max(UI_SAMPLE_HZ, 1.0 / self.monitor_interval))
+        monitor = Monitor(backend, rate_hz=max(UI_SAMPLE_HZ, self.monitor_hz))
         self.monitor = monitor
 
         def on_snapshot(snap: Any) -> None:  # on the sampler thread: NVML and psutil are fine here
@@ -285,8 +285,11 @@ class CoreWorkers:
 
         unsubscribe = monitor.subscribe(on_snapshot, max_hz=UI_SAMPLE_HZ)
         monitor.start()
+        worker = get_current_worker()
         try:
-            self._monitor_stop.wait()
+            # Wake up now and then: Textual cancels workers when the app shuts down.
+            while not self._monitor_stop.wait(0.1) and not worker.is_cancelled:
+                pass
         finally:
             unsubscribe()
             monitor.close()

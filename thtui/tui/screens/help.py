@@ -24,9 +24,10 @@ TIPS = (
 
 
 def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
-    """(where, key, what) for every binding with a description, focused widget first, app last."""
+    """(where, keys, what) for every binding with a description, focused widget first, app last;
+    several keys for the same action share a row ("q ^q")."""
     seen: set[str] = set()
-    rows = []
+    rows: dict[tuple[str, str], list[str]] = {}
     for node, bindings in screen._modal_binding_chain:
         where = "global" if node is screen.app else type(node).__name__.removesuffix("Screen")
         for key, binding in bindings:
@@ -40,8 +41,8 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
             ):
                 continue
             seen.add(key)
-            rows.append((where, screen.app.get_key_display(binding), binding.description))
-    return rows
+            rows.setdefault((where, binding.description), []).append(screen.app.get_key_display(binding))
+    return [(where, " ".join(keys), what) for (where, what), keys in rows.items()]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -59,11 +60,10 @@ class HelpScreen(ModalScreen[None]):
         for where, key, what in binding_rows(self.for_screen):
             table.add_row(where, key, what)
         with VerticalScroll(id="dialog", classes="dialog help"):
-            yield Static(Text("Help — keys", style="bold"))
-            yield Static(INTRO, classes="dim")
+            yield Static(Text("Help — keys (escape closes)", style="bold"))
             yield Static(table, id="keys")
+            yield Static(INTRO, classes="dim")
             yield Static("\n".join(f"• {t}" for t in TIPS), classes="dim")
-            yield Static(Text("escape closes this help", style="italic"))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -38,7 +38,8 @@ def job_label(job_id: str) -> str:
 class MonitorScreen(ThtuiScreen):
     MODE = "monitor"
     BINDINGS = [
-        Binding("c", "cancel_job", "Cancel run"),
+        Binding("c", "cancel_job", "Cancel job"),
+        Binding("C", "cancel_run", "Cancel run", show=False),
         Binding("f", "follow", "Follow log"),
         Binding("l", "open_log", "Full log"),
     ]
@@ -205,11 +206,18 @@ class MonitorScreen(ThtuiScreen):
     # ---- actions -----------------------------------------------------------------------------------
     def action_cancel_job(self) -> None:
         job_id = self.selected_job
+        if job_id is None or not self.tapp.cancel_job(job_id):
+            self.notify("the selected job is not running (C cancels its whole run)", severity="warning")
+            return
+        self.notify(f"cancelling {job_label(job_id)}…")
+
+    def action_cancel_run(self) -> None:
+        job_id = self.selected_job
         key = self.tapp.run_key_of_job(job_id) if job_id else None
         if key is None or not self.tapp.cancel_run(key):
-            self.notify("no running job selected", severity="warning")
+            self.notify("no running run selected", severity="warning")
             return
-        self.notify(f"cancelling the run of {job_label(job_id or '')}…")
+        self.notify("cancelling the run: running jobs end, queued ones stay pending (resumable)")
 
     def action_follow(self) -> None:
         log = self.query_one("#job-log", LogView)

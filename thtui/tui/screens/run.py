@@ -48,6 +48,7 @@ class RunScreen(ThtuiScreen):
         self.ready: set[str] = set()
         self.file_errors: dict[str, str] = {}
         self.voices: dict[str, list[str]] = {}
+        self._listed = False
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="run-form"):
@@ -125,8 +126,9 @@ class RunScreen(ThtuiScreen):
         selections = self.query_one("#solutions", SelectionList)
         chosen = set(selections.selected) if selections.option_count else set()
         self.ready = {r.name for r in rows if r.status.state == "ready"}
-        if not chosen and self.ready == {"static"}:
-            chosen = {"static"}
+        if not self._listed and "static" in self.ready:
+            chosen = {"static"}  # the cheap baseline is ticked on first show; GPU systems are opt-in
+        self._listed = True
         selections.clear_options()
         for row in rows:
             loaded = self.tapp.catalog.get(row.name)

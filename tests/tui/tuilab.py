@@ -1,0 +1,118 @@
+"""Helpers for the TUI tests: an app over tmp data roots with the stand-in solution and the fake GPU,
+and small waiting helpers (poll the app's own state; never sleep longer than needed)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import stat
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from textual.pilot import Pilot
+
+from thtui.core.catalog import Catalog, load_manifest
+from thtui.core.config import Settings, repo_root
+from thtui.core.monitor import FakeDevice, FakeGpuBackend
+from thtui.core.setup.record import Record
+from thtui.core.setup.target import STEPS, target_of
+from thtui.tui.app import ThtuiApp
+
+STANDIN = repo_root() / "tests" / "fixtures" / "solutions" / "standin"
+STATIC = repo_root() / "solutions" / "static" / "solution.yaml"
+FROZEN_NOW = 1_750_000_000.0
+
+
+def install_standin(settings: Settings, catalog: Catalog, name: str = "standin") -> None:
+    """What a finished setup leaves: the clone, an env whose python is ours, and a complete record
+    (fingerprints of the current manifest, so install_status says "ready"). The install flow itself is
+    tested for real in test_solutions.py."""
+    shutil.copytree(STANDIN / "repo", settings.repos_dir / name)
+    bin_dir = settings.envs_dir / name / "bin"
+    bin_dir.mkdir(parents=True)
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(python.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    target = target_of(catalog.get(name))
+    record = Record(name, complete=True, manifest_digest=catalog.get(name).digest)
+    for step, fp in target.fingerprints().items():
+        assert step in STEPS
+        record.mark_done(step, fp, 0.0, {})
+    record.save(settings)
+
+
+@dataclass
+class TuiLab:
+    settings: Settings
+    catalog: Catalog
+    backend: FakeGpuBackend
+    tmp: Path
+    pidfile: Path
+    apps: list[ThtuiApp] = field(default_factory=list)
+
+    def app(self, **kw) -> ThtuiApp:
+        kw.setdefault("gpu_backend_factory", lambda: self.backend)
+        kw.setdefault("clock", lambda: FROZEN_NOW)
+        kw.setdefault("monitor_hz", 20.0)
+        app = ThtuiApp(self.settings, kw.pop("catalog", self.catalog), **kw)
+        self.apps.append(app)
+        return app
+
+    def install(self, name: str = "standin") -> None:
+        install_standin(self.settings, self.catalog, name)
+
+    def child_pids(self) -> list[int]:
+        if not self.pidfile.exists():
+            return []
+        return [int(x) for x in self.pidfile.read_text().split()]
+
+
+def make_lab(settings: Settings, tmp_path: Path, monkeypatch) -> TuiLab:
+    catalog = Catalog([load_manifest(STANDIN / "solution.yaml"), load_manifest(STATIC)])
+    fake_dir = tmp_path / "fakegpu"
+    fake_dir.mkdir()
+    pidfile = tmp_path / "children.pids"
+    monkeypatch.setenv("STANDIN_FAKE_GPU_DIR", str(fake_dir))
+    monkeypatch.setenv("STANDIN_PIDFILE", str(pidfile))
+    monkeypatch.setenv("STANDIN_DELAY", "0.3")
+    for var in ("STANDIN_MODE", "STANDIN_CODEC", "STANDIN_VRAM_MB", "NO_COLOR", "THTUI_ASCII"):
+        monkeypatch.delenv(var, raising=False)
+    backend = FakeGpuBackend(devices=[FakeDevice(power_w=100.0)], pid_dir=fake_dir)
+    return TuiLab(settings, catalog, backend, tmp_path, pidfile)
+
+
+def kill_leftovers(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(pid).kill()
+
+
+def alive(pids: list[int]) -> list[int]:
+    out = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except psutil.Error:
+            pass
+    return out
+
+
+async def wait_for(
+    pilot: Pilot, predicate: Callable[[], object], timeout: float = 20.0, what: str = ""
+) -> None:
+    """Let the app run until `predicate()` is true (checked every 20 ms of app time)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or predicate}")
+        await pilot.pause(0.02)
+
+
+def screen_text(app: ThtuiApp) -> str:
+    """The visible screen as plain text: what a user reads."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
