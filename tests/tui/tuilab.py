@@ -116,3 +116,38 @@ async def wait_for(
 def screen_text(app: ThtuiApp) -> str:
     """The visible screen as plain text: what a user reads."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def upstream_catalog(tmp: Path, names: tuple[str, ...] = ("standin",)) -> Catalog:
+    """Stand-in manifests whose upstream is a local git repo (file://), for the real setup engine."""
+    import yaml
+
+    sys.path.insert(0, str(repo_root() / "tests"))
+    from stand_ins.gitrepo import commit_files, file_url
+
+    files = {p.name: p.read_text() for p in (STANDIN / "repo").iterdir() if p.is_file()}
+    upstream = tmp / "upstream"
+    commit = commit_files(upstream, files)
+    solutions = tmp / "solutions"
+    loaded = [load_manifest(STATIC)]
+    for name in names:
+        data = yaml.safe_load((STANDIN / "solution.yaml").read_text())
+        data["name"] = name
+        data["upstream"] = {"repo": file_url(upstream), "commit": commit, "entry": "inference.py"}
+        (solutions / name).mkdir(parents=True)
+        (solutions / name / "solution.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        loaded.append(load_manifest(solutions / name / "solution.yaml"))
+    return Catalog(loaded)
+
+
+def use_fake_conda(tmp: Path, monkeypatch) -> None:
+    import os
+
+    sys.path.insert(0, str(repo_root() / "tests"))
+    from stand_ins.fake_conda import install_fake_conda
+
+    bin_dir = tmp / "fakebin"
+    install_fake_conda(bin_dir)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for var in ("CONDA_EXE", "MAMBA_EXE", "VIRTUAL_ENV", "PYTHONPATH"):
+        monkeypatch.delenv(var, raising=False)

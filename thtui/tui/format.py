@@ -13,7 +13,7 @@ def size_bytes(n: float | None) -> str:
         return "—"
     for unit in ("B", "K", "M", "G", "T"):
         if abs(n) < 1024 or unit == "T":
-            return f"{n:.0f}{unit}" if unit in ("B", "K") else f"{n:.1f}{unit}"
+            return f"{n:.0f}{unit}" if unit in ("B", "K") or abs(n) >= 100 else f"{n:.1f}{unit}"
         n /= 1024
     return f"{n:.1f}T"
 

@@ -48,14 +48,13 @@ class JobDetailScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"job {self.job_id}", style="bold"), id="detail-title", classes="title")
+        yield Static("", id="detail-output")
         with Horizontal(id="detail-top"):
             with Vertical(id="detail-left"):
                 yield Static("loading…", id="detail-metrics")
                 yield Static("", id="vram-label")
                 yield HistoryGraph(1.0, id="vram-plot")
-            with Vertical(id="detail-right"):
-                yield FramePreview(id="preview")
-                yield Static("", id="detail-output")
+            yield FramePreview(id="preview")
         yield LogView(id="detail-log")
         yield Footer(compact=True)
 
@@ -98,16 +97,19 @@ class JobDetailScreen(Screen):
         vram = [s.vram_job_mb for s in detail.samples]
         peak = max((v for v in vram if v is not None), default=0.0)
         upper = nice_upper(max(peak, m.vram_peak_device_mb or 0.0) if m else peak)
-        self.query_one("#vram-label", Static).update(
-            f"VRAM over time (0–{upper:g} MiB, {len(vram)} samples)" if vram else "VRAM over time: no samples"
-        )
         plot = self.query_one("#vram-plot", HistoryGraph)
+        measured = any(v is not None for v in vram) and not (m and m.vram_attribution == "none")
+        if measured:
+            label = f"VRAM of the job over time (0–{upper:g} MiB, {len(vram)} samples, by {m.vram_attribution if m else '?'})"
+        else:
+            label = "VRAM over time: not measured (no GPU for this job)"
+        self.query_one("#vram-label", Static).update(label)
+        plot.display = measured
         plot.upper = upper
         plot.values = tuple(vram)
         out = detail.result_path or f"{job.job_dir}/result.mp4 (missing)"
-        self.query_one("#detail-output", Static).update(
-            Text(f"output: {fmt.short_path(out, [self.app.settings.outputs_dir])}")
-        )  # type: ignore[attr-defined]
+        bases = [self.app.settings.outputs_dir]  # type: ignore[attr-defined]
+        self.query_one("#detail-output", Static).update(Text(f"output: {fmt.short_path(out, bases)}"))
         if not detail.result_path:
             self.query_one(FramePreview).message = "no result video"
         else:

@@ -1,0 +1,112 @@
+"""Results screen: runs from the TUI and from `thtui run` in the same store, a sortable jobs table, a job's
+detail (metrics, VRAM plot, output path, a frame drawn in the terminal), retry, and delete after asking."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from textual.widgets import DataTable
+from tuilab import TuiLab, screen_text, wait_for
+
+from thtui.core.config import repo_root
+from thtui.core.jobs import RunSpec
+from thtui.tui.screens.confirm import ConfirmScreen
+from thtui.tui.screens.job_detail import JobDetailScreen
+from thtui.tui.screens.results import ResultsScreen
+from thtui.tui.widgets.frame_preview import FramePreview
+
+PORTRAIT = repo_root() / "assets" / "portrait.jpg"
+SPEECH = repo_root() / "assets" / "speech.wav"
+
+
+def spec(*solutions: str, **kw) -> RunSpec:
+    return RunSpec(solutions=solutions, images=(PORTRAIT,), audios=(SPEECH,), **kw)
+
+
+async def run_and_wait(pilot, app, run_spec: RunSpec) -> str:
+    key = app.start_run(run_spec)
+    await wait_for(pilot, lambda: not app.runs.runs[key].active, 60, "run finished")
+    return app.runs.runs[key].run_id
+
+
+def jobs_table(app) -> DataTable:
+    return app.screen.query_one("#jobs", DataTable)
+
+
+async def test_cli_and_tui_runs_land_in_the_same_results(lab: TuiLab) -> None:
+    app = lab.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), 5)
+        tui_run = await run_and_wait(pilot, app, spec("static"))
+        # `thtui run` in another terminal (same THTUI_HOME / THTUI_OUTPUTS): its run shows up while we watch.
+        cli = subprocess.run(
+            [sys.executable, "-m", "thtui", "run", "static", "--image", str(PORTRAIT), "--audio", str(SPEECH), "--json"],
+            capture_output=True, text=True, timeout=120, env=dict(os.environ), cwd=lab.tmp,
+        )  # fmt: skip
+        assert cli.returncode == 0, cli.stderr[-2000:]
+        runs = [p.name for p in lab.settings.outputs_dir.iterdir() if p.is_dir()]
+        cli_run = next(r for r in runs if r != tui_run)
+        await wait_for(
+            pilot, lambda: cli_run in screen_text(app) and tui_run in screen_text(app), 10, "both runs"
+        )
+        assert (lab.settings.outputs_dir / cli_run / "static" / "result.mp4").exists()
+
+
+async def test_sort_detail_retry_and_delete(lab: TuiLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    lab.install("standin")
+    monkeypatch.setenv("STANDIN_MODE", "crash")
+    app = lab.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        run_id = await run_and_wait(pilot, app, spec("static", "standin", repeat=2))
+        await pilot.press("4")
+        await wait_for(pilot, lambda: jobs_table(app).row_count == 4, 10, "four jobs listed")
+        table = jobs_table(app)
+        # Sort by wall time (s cycles the column; the header shows the arrow), then reverse.
+        while "wall s▲" not in [str(c.label) for c in table.columns.values()]:
+            await pilot.press("s")
+        walls = [table.get_row_at(i)[4] for i in range(table.row_count)]
+        numbers = [float(w) for w in walls if w != "—"]
+        assert numbers == sorted(numbers)
+        await pilot.press("S")
+        walls = [table.get_row_at(i)[4] for i in range(jobs_table(app).row_count)]
+        numbers = [float(w) for w in walls if w != "—"]
+        assert numbers == sorted(numbers, reverse=True)
+
+        # Job detail of a static job: metrics, output path and a frame of the video.
+        table.focus()
+        static_row = next(i for i in range(table.row_count) if table.get_row_at(i)[0] == "static")
+        table.move_cursor(row=static_row)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), 5)
+        await wait_for(pilot, lambda: app.screen.query_one(FramePreview).pixels, 30, "a frame preview")
+        text = screen_text(app)
+        assert "wall_s" in text and "rtf" in text and "result.mp4" in text
+        assert "▀" in text  # half blocks
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), 5)
+
+        # Retry the failed stand-in job (the crash was the environment's fault): a new run, which works.
+        failed_row = next(i for i in range(table.row_count) if table.get_row_at(i)[0] == "standin")
+        assert "failed" in str(table.get_row_at(failed_row)[3])
+        table.move_cursor(row=failed_row)
+        monkeypatch.delenv("STANDIN_MODE")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: len(app.runs.runs) == 2 and not app.runs.active_runs, 60, "retry ran")
+        retry = [r for r in app.runs.runs.values() if r.run_id != run_id][0]
+        assert retry.status == "done"
+
+        # Delete the first run, after confirming; its outputs go too.
+        runs = app.screen.query_one("#runs", DataTable)
+        await wait_for(pilot, lambda: runs.row_count == 2, 10)
+        runs.move_cursor(row=runs.get_row_index(run_id))
+        runs.focus()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: run_id not in screen_text(app), 10, "run gone from the list")
+        assert not (lab.settings.outputs_dir / run_id).exists()
+        assert retry.run_id in screen_text(app)
