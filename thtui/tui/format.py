@@ -52,6 +52,8 @@ def number(value: object, digits: int = 3) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "—"
+        if abs(value) >= 10**digits:  # never an exponent in a table: 1800 J, not 1.8e+03
+            return f"{value:.0f}"
         return f"{value:.{digits}g}"
     return str(value)
 

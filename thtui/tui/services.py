@@ -112,15 +112,16 @@ def attribute_processes(readings: Iterable, job_roots: dict[int, tuple[str, str]
     return rows
 
 
-def frame_pixels(video: str | Path, max_cols: int, max_rows: int, at_s: float | None, scratch: Path) -> tuple:
-    """A frame of `video` (thtui.core.media.thumbnail), shrunk to at most max_cols x (2 * max_rows) pixels
-    (two pixels per terminal cell), as rows of (r, g, b)."""
+def frame_pixels(video: str | Path, max_cols: int, max_rows: int, scratch: Path) -> tuple:
+    """The middle frame of `video` (thtui.core.media.thumbnail), shrunk to at most max_cols x (2 * max_rows)
+    pixels (two pixels per terminal cell), as rows of (r, g, b)."""
     from PIL import Image
 
-    from thtui.core.media import thumbnail
+    from thtui.core.media import probe, thumbnail
 
     scratch.mkdir(parents=True, exist_ok=True)
-    png = thumbnail(video, scratch / "preview.png", at_s or 0.0, width=max(64, 4 * max_cols))
+    middle = (probe(video).duration_s or 0.0) / 2  # the first frame is often a fade-in or a still face
+    png = thumbnail(video, scratch / "preview.png", middle, width=max(64, 4 * max_cols))
     with Image.open(png) as img:
         return image_pixels(img, max_cols, max_rows)
 

@@ -142,6 +142,7 @@ class CoreWorkers:
         if progress is not None:
             progress.apply(message.event)
             self.installs_changed.publish(message.solution)
+            self.refresh_busy()
 
     def on_install_done(self: ThtuiApp, message: InstallDone) -> None:
         progress = self.installs.get(message.solution)

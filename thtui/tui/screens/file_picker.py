@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from textual import on
@@ -24,7 +25,11 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
     def __init__(self, title: str, start: Path, suffixes: frozenset[str], marked: list[Path] | None = None):
         super().__init__()
         self.title_text = title
-        self.start = start if start.is_dir() else Path.cwd()
+        start = start if start.is_dir() else Path.cwd()
+        # Inside the working directory, show it relative: shorter, and the same on every machine.
+        with contextlib.suppress(ValueError):
+            start = start.resolve().relative_to(Path.cwd().resolve()) or Path(".")
+        self.start = start
         self.suffixes = suffixes
         self.initial = [Path(p) for p in marked or []]
 

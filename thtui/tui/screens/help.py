@@ -30,19 +30,27 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     rows: dict[tuple[str, str], list[str]] = {}
     for node, bindings in screen._modal_binding_chain:
         where = "global" if node is screen.app else type(node).__name__.removesuffix("Screen")
+        ours = _declared_by_thtui(type(node))
         for key, binding in bindings:
-            # Widgets' own navigation keys (arrows, page up...) are standard; list only what they show.
-            widget_level = node is not screen and node is not screen.app
-            if (
-                not binding.description
-                or binding.system
-                or key in seen
-                or (widget_level and not binding.show)
-            ):
+            # Textual's generic keys (arrows, tab, copy) are standard; list ours and what widgets show.
+            if node is screen or node is screen.app:
+                listed = key in ours or binding.action == "command_palette"
+            else:
+                listed = binding.show
+            if not binding.description or binding.system or key in seen or not listed:
                 continue
             seen.add(key)
             rows.setdefault((where, binding.description), []).append(screen.app.get_key_display(binding))
     return [(where, " ".join(keys), what) for (where, what), keys in rows.items()]
+
+
+def _declared_by_thtui(cls: type) -> set[str]:
+    keys: set[str] = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("thtui."):
+            for binding in Binding.make_bindings(klass.__dict__.get("BINDINGS", [])):
+                keys.add(binding.key)
+    return keys
 
 
 class HelpScreen(ModalScreen[None]):
@@ -53,7 +61,7 @@ class HelpScreen(ModalScreen[None]):
         self.for_screen = for_screen
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=True, header_style="bold", expand=True, pad_edge=False)
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         table.add_column("where", no_wrap=True, width=12)
         table.add_column("key", no_wrap=True, style="bold", width=10)
         table.add_column("does")

@@ -18,9 +18,16 @@ from thtui.tui.widgets.frame_preview import FramePreview
 from thtui.tui.widgets.history_graph import HistoryGraph
 from thtui.tui.widgets.log_view import LogView
 
-METRIC_ORDER = ("wall_s", "audio_s", "rtf", "vram_peak_mb", "vram_mean_mb", "vram_peak_device_mb", "gpu_util_mean",
-                "energy_j", "rss_peak_mb", "cpu_time_s")  # fmt: skip
-PREVIEW_COLS, PREVIEW_ROWS = 32, 10
+METRIC_LABELS = {
+    "wall_s": "wall time", "audio_s": "audio", "rtf": "RTF", "vram_peak_mb": "VRAM peak", "vram_mean_mb": "VRAM mean",
+    "vram_peak_device_mb": "device VRAM peak", "gpu_util_mean": "GPU util mean", "energy_j": "energy",
+    "rss_peak_mb": "RAM peak", "cpu_time_s": "CPU time",
+}  # fmt: skip
+
+
+def preview_box(width: int, height: int) -> tuple[int, int]:
+    """Cells for the frame preview: a third of the terminal's width, up to 64 x 20 (128 x 40 pixels)."""
+    return max(16, min(64, width // 3)), max(6, min(20, height // 3))
 
 
 def nice_upper(value: float) -> float:
@@ -50,11 +57,11 @@ class JobDetailScreen(Screen):
         yield Static(Text(f"job {self.job_id}", style="bold"), id="detail-title", classes="title")
         yield Static("", id="detail-output")
         with Horizontal(id="detail-top"):
-            with Vertical(id="detail-left"):
-                yield Static("loading…", id="detail-metrics")
+            yield Static("loading…", id="detail-metrics")
+            with Vertical(id="detail-right"):
+                yield FramePreview(id="preview")
                 yield Static("", id="vram-label")
                 yield HistoryGraph(1.0, id="vram-plot")
-            yield FramePreview(id="preview")
         yield LogView(id="detail-log")
         yield Footer(compact=True)
 
@@ -86,10 +93,10 @@ class JobDetailScreen(Screen):
             table.add_row(
                 "failure", Text(f"{job.failure_class or ''}: {job.failure_message or ''}", style="red")
             )
-        for name in METRIC_ORDER:
+        for name, label in METRIC_LABELS.items():
             if name in detail.metrics:
                 value, unit, _method = detail.metrics[name]
-                table.add_row(name, f"{fmt.number(value, 4)} {unit}")
+                table.add_row(label, f"{fmt.number(value, 4)} {unit}")
         if m is not None:
             table.add_row("vram by", m.vram_attribution)
             table.add_row("gpu", "—" if m.gpu_index is None else str(m.gpu_index))
@@ -99,10 +106,7 @@ class JobDetailScreen(Screen):
         upper = nice_upper(max(peak, m.vram_peak_device_mb or 0.0) if m else peak)
         plot = self.query_one("#vram-plot", HistoryGraph)
         measured = any(v is not None for v in vram) and not (m and m.vram_attribution == "none")
-        if measured:
-            label = f"VRAM of the job over time (0–{upper:g} MiB, {len(vram)} samples, by {m.vram_attribution if m else '?'})"
-        else:
-            label = "VRAM over time: not measured (no GPU for this job)"
+        label = f"VRAM over time, 0–{upper:g} MiB" if measured else "VRAM: not measured (no GPU)"
         self.query_one("#vram-label", Static).update(label)
         plot.display = measured
         plot.upper = upper
@@ -114,6 +118,7 @@ class JobDetailScreen(Screen):
             self.query_one(FramePreview).message = "no result video"
         else:
             self.query_one(FramePreview).message = "decoding a frame…"
+            self._preview(detail.result_path, *preview_box(self.app.size.width, self.app.size.height))
         log = self.query_one("#detail-log", LogView)
         log.border_title = "log tail"
         log.show_text(detail.log_tail or "(no log)")
@@ -121,12 +126,12 @@ class JobDetailScreen(Screen):
     @work(
         thread=True, exclusive=True, exit_on_error=False, group="job-preview", description="Decoding a frame"
     )
-    def _preview(self, video: str, at_s: float | None) -> None:
+    def _preview(self, video: str, cols: int, rows: int) -> None:
         from thtui.tui.services import frame_pixels
 
         try:
             scratch = self.app.settings.cache_dir / "tui-preview"  # type: ignore[attr-defined]
-            pixels = frame_pixels(video, PREVIEW_COLS, PREVIEW_ROWS, at_s, scratch)
+            pixels = frame_pixels(video, cols, rows, scratch)
         except Exception as exc:
             self.app.call_from_thread(setattr, self.query_one(FramePreview), "message", f"no preview: {exc}")
             return
@@ -134,7 +139,7 @@ class JobDetailScreen(Screen):
 
     def action_reload_preview(self) -> None:
         if self.detail and self.detail.result_path:
-            self._preview(self.detail.result_path, None)
+            self._preview(self.detail.result_path, *preview_box(self.app.size.width, self.app.size.height))
 
     def action_back(self) -> None:
         self.dismiss(None)

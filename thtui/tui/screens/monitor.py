@@ -76,6 +76,7 @@ class MonitorScreen(ThtuiScreen):
         self.tapp.jobs_changed.subscribe(self, lambda _key: self._refresh_queue())
         self.tapp.logs_changed.subscribe(self, self._logs_changed)
         self.set_interval(1.0, self._tick_elapsed)
+        self.set_class(self.app.size.height >= 40, "-tall")
         self._refresh_queue()
         if self.tapp.latest_snapshot is not None:
             self._on_sample(self.tapp.latest_snapshot)
@@ -84,7 +85,7 @@ class MonitorScreen(ThtuiScreen):
         queue.focus()
 
     def on_resize(self) -> None:
-        self.set_class(self.size.height >= 40, "-tall")
+        self.set_class(self.app.size.height >= 40, "-tall")  # taller graphs when there is room
         self.call_after_refresh(self._build_tables)
 
     def _build_tables(self) -> None:
@@ -114,9 +115,7 @@ class MonitorScreen(ThtuiScreen):
             if panel is None:
                 panel = GpuPanel(reading.index, id=f"gpu-{reading.index}")
                 panels.mount(panel, before=self.query_one(HostPanel))
-                self.call_after_refresh(self._show_gpu, panel, reading)
-            else:
-                self._show_gpu(panel, reading)
+            self._show_gpu(panel, reading)
         host_note = "" if snapshot.pids_visible else "GPU pids not visible (container): VRAM by device delta"
         self.query_one(HostPanel).show(snapshot.host, history.cpu, history.ram, note=host_note)
         panels.styles.grid_size_columns = min(len(snapshot.gpus) + 1, max(1, self.size.width // 40))
@@ -124,8 +123,8 @@ class MonitorScreen(ThtuiScreen):
 
     def _show_gpu(self, panel: GpuPanel, reading) -> None:
         series = self.tapp.history.gpus.get(reading.index)
-        if series is not None and panel.is_mounted:
-            panel.show(reading, series.util, series.mem)
+        if series is not None:
+            panel.show(reading, tuple(series.util), tuple(series.mem))
 
     def _show_processes(self, rows) -> None:
         table = self.query_one("#procs", DataTable)

@@ -68,7 +68,7 @@ class RunScreen(ThtuiScreen):
             yield Static("", id="audios-error", classes="error audio-only")
             with Horizontal(classes="row text-only"):
                 yield Label("text", classes="field-label")
-                yield Input(placeholder="words to speak", id="text")
+                yield Input(placeholder="words to speak", id="text", compact=True)
             yield Static("", id="text-error", classes="error text-only")
             with Horizontal(classes="row text-only"):
                 yield Label("TTS", classes="field-label")
@@ -82,11 +82,11 @@ class RunScreen(ThtuiScreen):
             yield Label("Options", classes="section")
             with Horizontal(classes="row"):
                 yield Label("repeat", classes="field-label")
-                yield Input("1", id="repeat", classes="short")
+                yield Input("1", id="repeat", classes="short", compact=True)
                 yield Label("GPUs", classes="field-label")
-                yield Input("all", id="gpus", classes="short")
+                yield Input("all", id="gpus", classes="short", compact=True)
                 yield Label("timeout s", classes="field-label")
-                yield Input("", placeholder="none", id="timeout", classes="short")
+                yield Input("", placeholder="none", id="timeout", classes="short", compact=True)
             with Horizontal(classes="row"):
                 yield PlainCheckbox("warm-up job (untimed)", id="warmup", compact=True)
             yield Static("", id="options-error", classes="error")
@@ -154,6 +154,7 @@ class RunScreen(ThtuiScreen):
             tts.set_options([(name, name) for name in voices])
             if voices:
                 tts.value = "piper" if "piper" in voices else next(iter(voices))
+                self._fill_voices(str(tts.value))
         if not self.values.images and image is not None:
             self.values.images = [image]
         if not self.values.audios and audio is not None:
@@ -173,8 +174,11 @@ class RunScreen(ThtuiScreen):
 
     @on(Select.Changed, "#tts")
     def _tts_changed(self, event: Select.Changed) -> None:
+        self._fill_voices(str(event.value) if event.value is not Select.NULL else "")
+
+    def _fill_voices(self, backend: str) -> None:
         voice = self.query_one("#voice", Select)
-        options = self.voices.get(str(event.value), []) if event.value is not Select.NULL else []
+        options = self.voices.get(backend, [])
         voice.set_options([(v, v) for v in options])
         if options:
             voice.value = options[0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from thtui.tui import format as fmt
@@ -19,12 +19,12 @@ def _pct(value: float | None, total: float | None) -> float | None:
     return 100.0 * value / total
 
 
-class MetricRow(Grid):
+class MetricRow(Horizontal):
     """'label value' on the left, a fixed-scale history on the right."""
 
     DEFAULT_CSS = """
-    MetricRow { grid-size: 2 1; grid-columns: 18 1fr; height: auto; }
-    MetricRow > Static { height: 1; }
+    MetricRow { height: auto; }
+    MetricRow > Static { height: 1; width: 18; }
     """
 
     def __init__(self, label: str, upper: float, *, id: str | None = None):
@@ -53,6 +53,8 @@ class GpuPanel(Vertical):
     def __init__(self, index: int, *, id: str | None = None):
         super().__init__(id=id, classes="gpu-panel")
         self.index = index
+        self._pending: tuple | None = None
+        self._ready = False
         self.border_title = f"GPU {index}"
 
     def compose(self) -> ComposeResult:
@@ -60,7 +62,15 @@ class GpuPanel(Vertical):
         yield MetricRow("util", 100.0, id="util")
         yield MetricRow("mem ", 1.0, id="mem")
 
+    def on_mount(self) -> None:
+        self._ready = True
+        if self._pending is not None:
+            self.show(*self._pending)
+
     def show(self, reading, util: Sequence[float | None], mem: Sequence[float | None]) -> None:
+        if not self._ready:  # the first reading can arrive before the panel has its rows
+            self._pending = (reading, util, mem)
+            return
         temp = f"{reading.temp_c:.0f}°C" if reading.temp_c is not None else "temp n/a"
         power = f"{reading.power_w:.0f} W" if reading.power_w is not None else "power n/a"
         self.border_title = f"GPU {reading.index}"

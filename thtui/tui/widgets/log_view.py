@@ -16,7 +16,7 @@ VIEW_MAX_LINES = 2000
 
 class LogView(Log):
     DEFAULT_CSS = """
-    LogView { height: 1fr; border: round $panel; }
+    LogView { height: 1fr; border: round $panel; overflow: auto auto; }
     LogView:focus { border: round $accent; }
     """
 
