@@ -31,7 +31,7 @@ def _say(msg: str) -> None:
 
 def _ensure_venv(extras: str) -> None:
     """Create the venv and (re)install the project when pyproject.toml or the extras changed."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 -- dev.py itself runs under any python3; say why, clearly
         sys.exit("thtui needs Python >= 3.10; this is " + sys.version.split()[0])
     stamp = VENV / f".thtui-installed-{extras or 'app'}"
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
@@ -42,7 +42,9 @@ def _ensure_venv(extras: str) -> None:
         try:
             venv.EnvBuilder(with_pip=True).create(VENV)
         except Exception as exc:  # Debian without python3-venv is the usual cause
-            sys.exit(f"could not create a virtual environment ({exc}); on Debian/Ubuntu: apt install python3-venv")
+            sys.exit(
+                f"could not create a virtual environment ({exc}); on Debian/Ubuntu: apt install python3-venv"
+            )
     target = f".[{extras}]" if extras else "."
     _say(f"installing thtui{f' with [{extras}]' if extras else ''} into {VENV} (about a minute, once)")
     cmd = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target]

@@ -16,7 +16,10 @@ import pytest
 
 from thtui.core.config import repo_root
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 COLS, ROWS = 120, 40
 
@@ -68,7 +71,9 @@ def test_text_to_piper_to_static_in_tmux(tmp_path: Path) -> None:
         "TERM": "tmux-256color",
     }
     # COLUMNS/LINES (set under pytest) would pin the app to 80x24 whatever the pane's size: drop them.
-    command = " ".join(["env", "-u", "COLUMNS", "-u", "LINES", *(f"{k}={v}" for k, v in env.items()), str(thtui)])
+    command = " ".join(
+        ["env", "-u", "COLUMNS", "-u", "LINES", *(f"{k}={v}" for k, v in env.items()), str(thtui)]
+    )
     tmux = Tmux(f"thtui-e2e-{uuid.uuid4().hex[:8]}", "e2e")
     tmux.run("-f", os.devnull, "new-session", "-d", "-x", str(COLS), "-y", str(ROWS), "-s", tmux.session,
              "-c", str(repo_root()), command)  # fmt: skip

@@ -29,7 +29,9 @@ def spec(*solutions: str, **kw) -> RunSpec:
 async def run_and_wait(pilot, app, run_spec: RunSpec) -> str:
     key = app.start_run(run_spec)
     await wait_for(pilot, lambda: not app.runs.runs[key].active, 60, "run finished")
-    return app.runs.runs[key].run_id
+    run = app.runs.runs[key]
+    assert run.run_id, run.error  # refused before it started
+    return run.run_id
 
 
 def jobs_table(app) -> DataTable:
@@ -63,7 +65,7 @@ async def test_sort_detail_retry_and_delete(lab: TuiLab, monkeypatch: pytest.Mon
     async with app.run_test(size=(120, 40)) as pilot:
         run_id = await run_and_wait(pilot, app, spec("static", "standin", repeat=2))
         await pilot.press("4")
-        await wait_for(pilot, lambda: jobs_table(app).row_count == 4, 10, "four jobs listed")
+        await wait_for(pilot, lambda: jobs_table(app).row_count == 4, 30, "four jobs listed")
         table = jobs_table(app)
         # Sort by wall time (s cycles the column; the header shows the arrow), then reverse.
         while "wall s▲" not in [str(c.label) for c in table.columns.values()]:
@@ -82,9 +84,24 @@ async def test_sort_detail_retry_and_delete(lab: TuiLab, monkeypatch: pytest.Mon
         table.move_cursor(row=static_row)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen), 5)
-        await wait_for(pilot, lambda: app.screen.query_one(FramePreview).pixels, 30, "a frame preview")
+        preview = app.screen.query_one(FramePreview)
+        try:
+            await wait_for(
+                pilot, lambda: preview.pixels or preview.message.startswith("no preview"), 20, "a frame"
+            )
+        except AssertionError:
+            print("WORKERS", [(w.name, w.group, w.state, w.error) for w in app.workers])
+            print("IDS", id(preview), id(app.screen), preview.pixels is None)
+            print(
+                "MSG",
+                preview.message,
+                [type(s).__name__ for s in app.screen_stack],
+                preview is app.screen.query_one(FramePreview),
+            )
+            raise
+        assert preview.pixels, preview.message
         text = screen_text(app)
-        assert "wall_s" in text and "rtf" in text and "result.mp4" in text
+        assert "wall time" in text and "RTF" in text and "result.mp4" in text
         assert "▀" in text  # half blocks
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), 5)
@@ -107,6 +124,23 @@ async def test_sort_detail_retry_and_delete(lab: TuiLab, monkeypatch: pytest.Mon
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5)
         await pilot.press("y")
-        await wait_for(pilot, lambda: run_id not in screen_text(app), 10, "run gone from the list")
+        await wait_for(pilot, lambda: run_id not in screen_text(app), 30, "run gone from the list")
         assert not (lab.settings.outputs_dir / run_id).exists()
         assert retry.run_id in screen_text(app)
+
+
+async def test_resume_retries_the_failed_jobs_in_place(lab: TuiLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    lab.install("standin")
+    monkeypatch.setenv("STANDIN_MODE", "crash")
+    app = lab.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        run_id = await run_and_wait(pilot, app, spec("standin"))
+        await pilot.press("4")
+        await wait_for(pilot, lambda: "failed" in screen_text(app) and run_id in screen_text(app), 30)
+        monkeypatch.delenv("STANDIN_MODE")
+        app.screen.query_one("#runs", DataTable).focus()
+        await pilot.press("R")
+        await wait_for(pilot, lambda: len(app.runs.runs) == 2 and not app.runs.active_runs, 60, "resumed")
+        resumed = list(app.runs.runs.values())[-1]
+        assert resumed.run_id == run_id and resumed.status == "done"
+        await wait_for(pilot, lambda: "1/1 ok" in screen_text(app), 30, "the run shows done")

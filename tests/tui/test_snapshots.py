@@ -146,7 +146,7 @@ def test_job_detail(snap_compare, make_app, settings, frame_video: Path, size: s
         jobs.focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, JobDetailScreen), 5)
-        await wait_for(pilot, lambda: pilot.app.screen.query_one(FramePreview).pixels, 20)
+        await wait_for(pilot, lambda: pilot.app.screen.query_one(FramePreview).pixels, 60)
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)

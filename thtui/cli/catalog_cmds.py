@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_doctor)
 
-    p = subcommand(sub, "plan", "show the exact argv, cwd and environment inference would use (no side effects)")
+    p = subcommand(
+        sub, "plan", "show the exact argv, cwd and environment inference would use (no side effects)"
+    )
     p.add_argument("solution")
     p.add_argument("--image", required=True, type=Path)
     g = p.add_mutually_exclusive_group(required=True)
@@ -75,7 +77,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         )
     out = console()
     out.print(t)
-    out.print("Estimates are from upstream issues and reports (see each solution.yaml); `thtui run` measures.")
+    out.print(
+        "Estimates are from upstream issues and reports (see each solution.yaml); `thtui run` measures."
+    )
     return 0
 
 

@@ -24,12 +24,22 @@ class CliError(Exception):
 def add_global_flags(parser: argparse.ArgumentParser, default: Any = None) -> None:
     g = parser.add_argument_group("settings (flags > env vars > config file > defaults)")
     kw = {"default": default}
-    g.add_argument("--data-root", dest="data_root", metavar="DIR", help="clones, envs, weights (env THTUI_HOME)", **kw)
-    g.add_argument("--outputs", dest="outputs_dir", metavar="DIR", help="run results (env THTUI_OUTPUTS)", **kw)
-    g.add_argument("--conda", dest="conda_exe", metavar="EXE", help="conda/mamba/micromamba (env THTUI_CONDA)", **kw)
-    g.add_argument("--env-backend", dest="env_backend", choices=["auto", "conda", "mamba", "micromamba"], **kw)
+    g.add_argument(
+        "--data-root", dest="data_root", metavar="DIR", help="clones, envs, weights (env THTUI_HOME)", **kw
+    )
+    g.add_argument(
+        "--outputs", dest="outputs_dir", metavar="DIR", help="run results (env THTUI_OUTPUTS)", **kw
+    )
+    g.add_argument(
+        "--conda", dest="conda_exe", metavar="EXE", help="conda/mamba/micromamba (env THTUI_CONDA)", **kw
+    )
+    g.add_argument(
+        "--env-backend", dest="env_backend", choices=["auto", "conda", "mamba", "micromamba"], **kw
+    )
     g.add_argument("--solutions-dir", dest="solutions_dir", metavar="DIR", help=argparse.SUPPRESS, **kw)
-    g.add_argument("--config", dest="config_file", metavar="FILE", help="YAML config (env THTUI_CONFIG)", **kw)
+    g.add_argument(
+        "--config", dest="config_file", metavar="FILE", help="YAML config (env THTUI_CONFIG)", **kw
+    )
 
 
 def subcommand(sub: Any, name: str, help: str, **kw: Any) -> argparse.ArgumentParser:

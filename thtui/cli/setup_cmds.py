@@ -373,7 +373,8 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
                 out.print(line, markup=False, highlight=False, soft_wrap=True)
         pending = sum(a.needed for a in actions)
         out.print(
-            f"{pending} action(s) would run." if pending else "Nothing to do: this machine is ready.", markup=False
+            f"{pending} action(s) would run." if pending else "Nothing to do: this machine is ready.",
+            markup=False,
         )
         return 0
     cancel = threading.Event()

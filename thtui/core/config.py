@@ -151,7 +151,9 @@ def load_settings(
 
     backend = str(values["env_backend"])
     if backend not in ENV_BACKENDS:
-        raise ConfigError(f"env_backend={backend!r} ({provenance['env_backend']}): choose one of {ENV_BACKENDS}")
+        raise ConfigError(
+            f"env_backend={backend!r} ({provenance['env_backend']}): choose one of {ENV_BACKENDS}"
+        )
 
     def _path(key: str) -> Path:
         p = Path(str(values[key])).expanduser()

@@ -5,6 +5,7 @@ Live sampling lives in thtui.core.monitor; this module answers "what is here?" o
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 
@@ -65,7 +66,5 @@ def probe_gpus() -> GpuReport:
     except Exception as exc:
         return GpuReport(None, None, (), f"NVML query failed: {exc}")
     finally:
-        try:
+        with contextlib.suppress(Exception):
             pynvml.nvmlShutdown()
-        except Exception:
-            pass

@@ -190,7 +190,9 @@ def build_plan(
         )
 
     infer = sol.infer
-    path_prepend = ([] if builtin else [str(env_prefix(settings, sol.name) / "bin")]) + [str(tools_bin(settings))]
+    path_prepend = ([] if builtin else [str(env_prefix(settings, sol.name) / "bin")]) + [
+        str(tools_bin(settings))
+    ]
     env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     if not builtin:
         env["CONDA_PREFIX"] = str(env_prefix(settings, sol.name))

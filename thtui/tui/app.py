@@ -8,9 +8,12 @@ subscribe to. Dependencies are injected so tests run against a fake GPU, a froze
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from textual.app import App
@@ -31,6 +34,8 @@ from thtui.tui.screens.solutions import SolutionsScreen
 from thtui.tui.workers import CoreWorkers
 
 Clock = Callable[[], float]
+SWITCH_HOLD_S = 0.005
+WORKER_THREADS = 64
 
 
 class ThtuiApp(CoreWorkers, App[int]):
@@ -67,6 +72,7 @@ class ThtuiApp(CoreWorkers, App[int]):
         monitor_hz: float = 4.0,
         live_monitor: bool = True,
         ascii_only: bool | None = None,
+        tune_gc: bool = False,
     ):
         super().__init__()
         self.settings = settings
@@ -76,6 +82,7 @@ class ThtuiApp(CoreWorkers, App[int]):
         self.monitor_hz = monitor_hz  # sampling rate of jobs' metrics; panels repaint at most 2 Hz
         self.live_monitor = live_monitor  # False: no sampler (snapshot tests feed MonitorSampled themselves)
         self.ascii_only = bool(os.environ.get("THTUI_ASCII")) if ascii_only is None else ascii_only
+        self.tune_gc = tune_gc
         self.logs = LogHub(self._announce_logs)
         self.results = ResultsReader(settings)
         self.installs_changed: Signal[str] = Signal(self, "installs-changed")
@@ -95,8 +102,22 @@ class ThtuiApp(CoreWorkers, App[int]):
         self.logs_changed.publish(message.key)
 
     def on_mount(self) -> None:
+        # Thread workers run on the loop's default executor: min(32, cores + 4) threads, 6 on a 2-core
+        # box. The monitor, every install and every run hold one each for minutes, which would leave
+        # short reads (results, file checks, log widths) queued behind them. Give them room.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="thtui-worker")
+        )
         if self.live_monitor:
             self.start_monitor()
+        if self.tune_gc:
+            self.call_after_refresh(freeze_gc)
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        # Textual holds the screen for 50 ms after a mode switch to mask the transition. Our screens
+        # stay built between switches, so there is nothing to mask and the hold was most of the
+        # key-to-repaint time of 1/2/3/4 (benchmarks/tui_latency.py). One short tick is enough.
+        super().delay_update(min(delay, SWITCH_HOLD_S))
 
     def action_help(self) -> None:
         from thtui.tui.screens.help import HelpScreen
@@ -108,9 +129,19 @@ class ThtuiApp(CoreWorkers, App[int]):
         self.quit_cleanly()
 
 
+def freeze_gc() -> None:
+    """Move every object alive now (widgets, styles, the catalog) out of the collector's sight.
+
+    A full collection walks every tracked object; with a whole widget tree alive that took up to 250 ms
+    under a flooding log (benchmarks/tui_latency.py), a visible freeze. Frozen objects are never freed,
+    which is right for things that live as long as the app; it is done again as screens are first built.
+    """
+    gc.freeze()
+
+
 def run_app(args: argparse.Namespace | None) -> int:
     from thtui.cli.common import catalog_from, settings_from
 
     settings = settings_from(args) if args is not None else load_settings()
-    app = ThtuiApp(settings, catalog_from(settings))
+    app = ThtuiApp(settings, catalog_from(settings), tune_gc=True)
     return app.run() or 0

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from thtui.tui.app import ThtuiApp
 
 INSTALL_ACTIONS = ("install", "reinstall", "uninstall", "verify")
+MONITOR_OPEN_WAIT_S = 30.0  # NVML init on a busy 8-GPU box can take seconds
 UI_SAMPLE_HZ = 2.0  # panels repaint at most this often: calm over SSH, still live
 
 
@@ -59,6 +60,7 @@ class CoreWorkers:
         self.latest_snapshot: Any = None
         self.latest_processes: tuple = ()
         self._monitor_stop = threading.Event()
+        self._monitor_opened = threading.Event()  # set once self.monitor is usable (or failed to open)
         self.runs = RunTracker()
         self.history = MonitorHistory()
         self._run_counter = 0
@@ -221,14 +223,19 @@ class CoreWorkers:
                 throttles[event.job_id].flush()
             self.post_message(RunEvent(key, event))
 
+        if self.live_monitor:
+            # A run started right after launch must not race the monitor's opening: without the App's
+            # monitor, start_run would open its own backend and miss an injected (or slow-to-open) GPU.
+            self._monitor_opened.wait(MONITOR_OPEN_WAIT_S)
         try:
             if isinstance(spec, ResumeRequest):
-                resume_run(
-                    self.settings, self.catalog, spec.run_id, sink, cancel, retry_failed=spec.retry_failed
-                )
-            else:
                 # The App's monitor (with the injected GPU backend) samples the jobs too: one sampler,
                 # and the GPU process table can name each job's processes.
+                resume_run(
+                    self.settings, self.catalog, spec.run_id, sink, cancel,
+                    monitor=self.monitor, retry_failed=spec.retry_failed,
+                )  # fmt: skip
+            else:
                 start_run(self.settings, self.catalog, spec, sink, cancel, monitor=self.monitor)
         except Exception as exc:  # RunError (bad spec, nothing ran) or a bug: the user sees one line
             self.post_message(
@@ -274,9 +281,12 @@ class CoreWorkers:
         # Opening NVML can take a while (driver init): it happens here, never on the UI thread.
         from thtui.core.monitor import Monitor, open_backend
 
-        backend = self.gpu_backend_factory() if self.gpu_backend_factory else open_backend("auto")
-        monitor = Monitor(backend, rate_hz=max(UI_SAMPLE_HZ, self.monitor_hz))
-        self.monitor = monitor
+        try:
+            backend = self.gpu_backend_factory() if self.gpu_backend_factory else open_backend("auto")
+            monitor = Monitor(backend, rate_hz=max(UI_SAMPLE_HZ, self.monitor_hz))
+            self.monitor = monitor
+        finally:
+            self._monitor_opened.set()
 
         def on_snapshot(snap: Any) -> None:  # on the sampler thread: NVML and psutil are fine here
             rows: tuple = ()
@@ -313,7 +323,7 @@ class CoreWorkers:
         self.notify(f"{message.what}: {message.error}", severity="error", timeout=8)
 
     def busy_items(self: ThtuiApp) -> list[str]:
-        items = [f"{p.solution} {p.label}" for p in self.installs.values() if p.active]
+        items = [f"{p.solution} {p.label.split()[-1]}" for p in self.installs.values() if p.active]
         items += self.run_busy_items()
         return items
 

@@ -93,5 +93,5 @@ def test_resume_from_the_command_line(lab: Lab, capsys: pytest.CaptureFixture) -
     assert first.status == "interrupted"
     rc = main(["run", "--resume", first.run_id, "--json"])
     data = _json_out(capsys)
-    assert rc == 0 and data["status"] == "done" and len(data["skipped"]) == 1
+    assert rc == 0 and data["status"] == "done" and len(data["skipped"]) == 1, data
     assert [j["status"] for j in data["jobs"]] == ["ok", "ok"]

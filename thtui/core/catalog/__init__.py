@@ -3,4 +3,12 @@
 from thtui.core.catalog.loader import Catalog, CatalogError, LoadedSolution, ManifestError, load_manifest
 from thtui.core.catalog.schema import PLACEHOLDERS, Solution
 
-__all__ = ["Catalog", "CatalogError", "LoadedSolution", "ManifestError", "PLACEHOLDERS", "Solution", "load_manifest"]
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "LoadedSolution",
+    "ManifestError",
+    "PLACEHOLDERS",
+    "Solution",
+    "load_manifest",
+]

@@ -104,7 +104,11 @@ class Catalog:
                 errors.append(exc)
         if errors:
             # Report every broken manifest at once; fixing them one run at a time is tedious.
-            raise ManifestError(errors[0].path, errors[0].problems) if len(errors) == 1 else CatalogError(errors)
+            raise (
+                ManifestError(errors[0].path, errors[0].problems)
+                if len(errors) == 1
+                else CatalogError(errors)
+            )
         return cls(loaded)
 
     def names(self) -> list[str]:

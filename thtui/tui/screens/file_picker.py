@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DirectoryTree, Footer, Input, Label, Static
+from textual.widgets import DirectoryTree, Input, Label, Static
 
 from thtui.tui.widgets.file_picker import MarkingDirectoryTree
+from thtui.tui.widgets.key_bar import KeyBar
 
 
 class FilePickerScreen(ModalScreen[list[Path] | None]):
@@ -44,7 +45,7 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
                 "enter: pick · space: mark several · backspace: up · ctrl+s: use marked · esc: cancel",
                 classes="dim",
             )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(MarkingDirectoryTree).focus()

@@ -10,12 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from thtui.tui import format as fmt
 from thtui.tui.results_data import JobDetail
+from thtui.tui.screens.base import deliver
 from thtui.tui.widgets.frame_preview import FramePreview
 from thtui.tui.widgets.history_graph import HistoryGraph
+from thtui.tui.widgets.key_bar import KeyBar
 from thtui.tui.widgets.log_view import LogView
 
 METRIC_LABELS = {
@@ -63,7 +65,7 @@ class JobDetailScreen(Screen):
                 yield Static("", id="vram-label")
                 yield HistoryGraph(1.0, id="vram-plot")
         yield LogView(id="detail-log")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._load()
@@ -71,11 +73,7 @@ class JobDetailScreen(Screen):
     @work(thread=True, exit_on_error=False, group="job-detail", description="Reading a job")
     def _load(self) -> None:
         detail = self.app.results.detail(self.job_id)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._show, detail)
-        if detail is not None and detail.result_path:
-            self._preview(
-                detail.result_path, (detail.job.metrics.audio_s or 0) / 2 if detail.job.metrics else None
-            )
+        self.app.call_from_thread(self._show, detail)  # which starts the preview, from the UI thread
 
     def _show(self, detail: JobDetail | None) -> None:
         if detail is None:
@@ -133,9 +131,17 @@ class JobDetailScreen(Screen):
             scratch = self.app.settings.cache_dir / "tui-preview"  # type: ignore[attr-defined]
             pixels = frame_pixels(video, cols, rows, scratch)
         except Exception as exc:
-            self.app.call_from_thread(setattr, self.query_one(FramePreview), "message", f"no preview: {exc}")
+            deliver(self, self._show_preview, None, f"no preview: {exc}")
             return
-        self.app.call_from_thread(setattr, self.query_one(FramePreview), "pixels", pixels)
+        deliver(self, self._show_preview, pixels, "")
+
+    def _show_preview(self, pixels: tuple | None, message: str) -> None:
+        # On the UI thread: the DOM is only ever touched from here, never from the decoding thread.
+        preview = self.query_one(FramePreview)
+        if pixels:
+            preview.pixels = pixels
+        else:
+            preview.message = message
 
     def action_reload_preview(self) -> None:
         if self.detail and self.detail.result_path:

@@ -8,9 +8,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from thtui.tui.services import read_tail
+from thtui.tui.widgets.key_bar import KeyBar
 from thtui.tui.widgets.log_view import LogView
 
 
@@ -29,7 +30,7 @@ class LogFileScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="log-title", classes="title")
         yield LogView(id="log-file")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(LogView).focus()

@@ -94,6 +94,9 @@ class MonitorScreen(ThtuiScreen):
         self._refresh_queue()
         self._show_processes(self.tapp.latest_processes)
 
+    def on_screen_resume(self) -> None:
+        self.query_one("#job-log", LogView).pull()  # lines that came while another screen was shown
+
     # ---- panels ------------------------------------------------------------------------------------
     def _on_sample(self, snapshot) -> None:
         history = self.tapp.history
@@ -198,7 +201,7 @@ class MonitorScreen(ThtuiScreen):
     def _logs_changed(self, key: str) -> None:
         log = self.query_one("#job-log", LogView)
         if log.following == key:
-            log.pull()
+            log.request_pull()
         elif log.following is None and self.selected_job and key == job_log_key(self.selected_job):
             log.follow(self.tapp.logs.get(key))
 

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 from thtui.core.store import JobRecord, RunRecord
 from thtui.tui import format as fmt
 from thtui.tui.results_data import JOB_COLUMNS, JOB_WIDTHS, sort_jobs
-from thtui.tui.screens.base import ThtuiScreen
+from thtui.tui.screens.base import ThtuiScreen, deliver
 from thtui.tui.widgets.fit_table import set_columns
 
 STATUS_STYLE = {"ok": "green", "done": "green", "failed": "bold red", "cancelled": "yellow", "interrupted": "yellow",
@@ -35,6 +35,7 @@ class ResultsScreen(ThtuiScreen):
         Binding("S", "reverse", "Reverse", show=False),
         Binding("c", "cancel", "Cancel"),
         Binding("r", "retry", "Retry job"),
+        Binding("R", "resume", "Resume run", show=False),
         Binding("a", "run_again", "Run again", show=False),
         Binding("d", "delete", "Delete run"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
@@ -91,7 +92,7 @@ class ResultsScreen(ThtuiScreen):
         ids = [r.id for r in runs]
         target = run_id if run_id in ids else (ids[0] if ids else None)
         jobs = reader.jobs(target) if target else []
-        self.app.call_from_thread(self._apply, runs, target, jobs)
+        deliver(self, self._apply, runs, target, jobs)
 
     def _apply(self, runs: list[RunRecord], target: str | None, jobs: list[JobRecord]) -> None:
         table = self.query_one("#runs", DataTable)
@@ -255,6 +256,19 @@ class ResultsScreen(ThtuiScreen):
         )
         self.tapp.start_run(spec)
         self.notify(f"retrying {job.solution} as a new run")
+
+    def action_resume(self) -> None:
+        """Finish an interrupted run in place: its pending jobs run and its failed ones are retried."""
+        from thtui.tui.workers import ResumeRequest
+
+        run = next((r for r in self.runs if r.id == self.selected_run), None)
+        if run is None:
+            return
+        if any(r.run_id == run.id and r.active for r in self.tapp.runs.runs.values()):
+            self.notify("that run is still running", severity="warning")
+            return
+        self.tapp.start_run(ResumeRequest(run.id, retry_failed=True))
+        self.notify(f"resuming {run.id}: pending jobs run, failed ones are retried")
 
     def action_run_again(self) -> None:
         from thtui.core.jobs.spec import RunSpec

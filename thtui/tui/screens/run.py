@@ -25,7 +25,7 @@ from textual.widgets.selection_list import Selection
 
 from thtui.tui import format as fmt
 from thtui.tui.run_form import FormValues, build_spec, check_files, check_form, sample_inputs
-from thtui.tui.screens.base import ThtuiScreen
+from thtui.tui.screens.base import ThtuiScreen, deliver
 from thtui.tui.services import solution_rows, tts_options
 from thtui.tui.widgets.file_picker import AUDIO_SUFFIXES, IMAGE_SUFFIXES
 from thtui.tui.widgets.toggles import PlainCheckbox, PlainRadioButton, PlainSelectionList
@@ -118,13 +118,14 @@ class RunScreen(ThtuiScreen):
         rows = solution_rows(self.tapp.settings, self.tapp.catalog, measure_disk=False)
         voices = tts_options(self.tapp.settings)
         image, audio = sample_inputs()
-        self.app.call_from_thread(self._apply_choices, rows, voices, image, audio)
+        deliver(self, self._apply_choices, rows, voices, image, audio)
 
     def _apply_choices(
         self, rows, voices: dict[str, list[str]], image: Path | None, audio: Path | None
     ) -> None:
         selections = self.query_one("#solutions", SelectionList)
         chosen = set(selections.selected) if selections.option_count else set()
+        highlighted = selections.highlighted
         self.ready = {r.name for r in rows if r.status.state == "ready"}
         if not self._listed and "static" in self.ready:
             chosen = {"static"}  # the cheap baseline is ticked on first show; GPU systems are opt-in
@@ -148,6 +149,12 @@ class RunScreen(ThtuiScreen):
             selections.add_option(
                 Selection(prompt, row.name, ready and row.name in chosen, disabled=not ready)
             )
+        # Keep a visible cursor for keyboard users: where it was, else on the first runnable system.
+        runnable = [i for i, row in enumerate(rows) if row.name in self.ready]
+        if highlighted is not None and highlighted < len(rows):
+            selections.highlighted = highlighted
+        elif runnable:
+            selections.highlighted = runnable[0]
         if voices != self.voices:
             self.voices = voices
             tts = self.query_one("#tts", Select)
@@ -263,7 +270,7 @@ class RunScreen(ThtuiScreen):
     def _check_files(self) -> None:
         values = FormValues(mode="audio", images=list(self.values.images), audios=list(self.values.audios))
         errors = check_files(values)
-        self.app.call_from_thread(self._files_checked, errors)
+        deliver(self, self._files_checked, errors)
 
     def _files_checked(self, errors: dict[str, str]) -> None:
         self.file_errors = errors
@@ -302,13 +309,13 @@ class RunScreen(ThtuiScreen):
         try:
             result = synthesize(self.tapp.settings, text, backend=backend, voice=voice)
         except Exception as exc:
-            self.app.call_from_thread(self._tts_done, Text(f"✗ {exc}", style="bold red"))
+            deliver(self, self._tts_done, Text(f"✗ {exc}", style="bold red"))
             return
         cached = " (cached)" if getattr(result, "cached", False) else ""
         msg = f"✓ {result.duration_s:.1f} s of speech by {result.backend}/{result.voice}{cached}"
         if getattr(result, "rtf", None):
             msg += f", RTF {result.rtf:.2f}"
-        self.app.call_from_thread(self._tts_done, Text(msg, style="green"))
+        deliver(self, self._tts_done, Text(msg, style="green"))
 
     def _tts_done(self, text: Text) -> None:
         self._set_error("#tts-error", text)

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 
 from thtui.core.install_status import InstallStatus
 from thtui.tui import format as fmt
-from thtui.tui.screens.base import ThtuiScreen
+from thtui.tui.screens.base import ThtuiScreen, deliver
 from thtui.tui.services import SolutionRow, solution_rows
 from thtui.tui.widgets.fit_table import set_columns
 from thtui.tui.widgets.log_view import LogView
@@ -80,6 +80,9 @@ class SolutionsScreen(ThtuiScreen):
         self.refresh_rows()
         self._show_selected()
 
+    def on_screen_resume(self) -> None:
+        self.query_one("#install-log", LogView).pull()  # lines that came while another screen was shown
+
     def on_resize(self) -> None:
         self.call_after_refresh(self._build_table)
 
@@ -124,7 +127,7 @@ class SolutionsScreen(ThtuiScreen):
     )
     def _load_rows(self) -> None:
         rows = solution_rows(self.tapp.settings, self.tapp.catalog)
-        self.app.call_from_thread(self._apply_rows, rows)
+        deliver(self, self._apply_rows, rows)
 
     def _apply_rows(self, rows: list[SolutionRow]) -> None:
         self.rows = {r.name: r for r in rows}
@@ -175,7 +178,7 @@ class SolutionsScreen(ThtuiScreen):
     def _logs_changed(self, key: str) -> None:
         log = self.query_one("#install-log", LogView)
         if log.following == key:
-            log.pull()
+            log.request_pull()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_selected()

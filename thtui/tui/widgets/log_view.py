@@ -12,11 +12,12 @@ from textual.widgets import Log
 from thtui.tui.loghub import LogBuffer
 
 VIEW_MAX_LINES = 2000
+PULL_INTERVAL = 0.1  # s: at most ten batched writes a second, however fast the producer is
 
 
 class LogView(Log):
     DEFAULT_CSS = """
-    LogView { height: 1fr; border: round $panel; overflow: auto auto; }
+    LogView { height: 1fr; border: round $panel; scrollbar-size: 1 1; }
     LogView:focus { border: round $accent; }
     """
 
@@ -25,6 +26,7 @@ class LogView(Log):
         self._buffer: LogBuffer | None = None
         self._seq = 0
         self._placeholder = placeholder
+        self._pull_scheduled = False
 
     @property
     def following(self) -> str | None:
@@ -43,6 +45,20 @@ class LogView(Log):
         if buffer is None:
             if self._placeholder:
                 self.write_line(self._placeholder)
+            return
+        self.pull()
+
+    def request_pull(self) -> None:
+        """New lines are waiting: write them on the next tick (a flood becomes ~10 writes a second, each
+        a single write_lines; Log measures widths in a worker per write, so fewer writes matter)."""
+        if not self._pull_scheduled:
+            self._pull_scheduled = True
+            self.set_timer(PULL_INTERVAL, self._scheduled_pull)
+
+    def _scheduled_pull(self) -> None:
+        self._pull_scheduled = False
+        if not self.screen.is_current:
+            # Nobody sees it: leave the lines in the (bounded) buffer; the screen pulls on resume.
             return
         self.pull()
 

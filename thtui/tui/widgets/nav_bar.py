@@ -44,8 +44,8 @@ class NavBar(Widget):
                 text.append(label)
         text.append(" ? help")
         if self.busy:
-            room = self.size.width - text.cell_len - 1
+            room = self.size.width - text.cell_len - 3  # keep two spaces before it, one after
             if room > 4:
                 busy = self.busy if len(self.busy) <= room else self.busy[: room - 1] + "…"
-                text.append(" " * (room - len(busy)) + busy, style="bold")
+                text.append(" " * (room - len(busy) + 2) + busy + " ", style="bold")
         return text
