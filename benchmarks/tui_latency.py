@@ -87,7 +87,7 @@ def make_solution(root: Path, rate: float, duration: float) -> Path:
                 "{fps}",
                 "--out",
                 "{output}",
-            ],  # fmt: skip
+            ],
             "output": {"path": "{output}"},
         },
         "estimates": {"vram_gb": 0, "sec_per_sec": 1, "disk_gb": 0, "source": "benchmark"},
