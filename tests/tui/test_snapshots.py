@@ -30,6 +30,7 @@ def frame_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_app(settings, catalog: Catalog, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(repo_root())  # sample inputs show as assets/...
     monkeypatch.setenv("THTUI_ASCII", "")
+    monkeypatch.setenv("THTUI_RATER", "ada")  # the rating form shows who rates
 
     def make() -> ThtuiApp:
         return ThtuiApp(
@@ -147,6 +148,24 @@ def test_job_detail(snap_compare, make_app, settings, frame_video: Path, size: s
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, JobDetailScreen), 5)
         await wait_for(pilot, lambda: pilot.app.screen.query_one(FramePreview).pixels, 60)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_rating_form(snap_compare, make_app, settings, frame_video: Path, size: str) -> None:
+    job_id = snapdata.fill_store(settings, frame_video)
+
+    async def before(pilot) -> None:
+        await pilot.press("4")
+        jobs = pilot.app.screen.query_one("#jobs", DataTable)
+        await wait_for(pilot, lambda: jobs.row_count == 3, 10)
+        jobs.move_cursor(row=jobs.get_row_index(job_id))
+        jobs.focus()
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("4", "3")  # lip-sync 4, head motion 3; the cursor waits on artifacts
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)

@@ -47,6 +47,7 @@ class JobDetailScreen(Screen):
     BINDINGS = [
         Binding("escape,q,backspace", "back", "Back"),
         Binding("l", "full_log", "Full log"),
+        Binding("t", "rate", "Rate"),
         Binding("p", "reload_preview", "Preview", show=False),
     ]
 
@@ -69,6 +70,18 @@ class JobDetailScreen(Screen):
 
     def on_mount(self) -> None:
         self._load()
+
+    def action_rate(self) -> None:
+        from thtui.tui.screens.rating import RatingScreen
+
+        job = self.detail.job if self.detail else None
+        if job is None or job.status != "ok":
+            self.notify("only a finished (ok) job has a video to rate", severity="warning")
+            return
+        self.app.push_screen(
+            RatingScreen.for_job(job),
+            lambda saved: self.notify(f"rating saved (as {saved.rater})") if saved else None,
+        )
 
     @work(thread=True, exit_on_error=False, group="job-detail", description="Reading a job")
     def _load(self) -> None:

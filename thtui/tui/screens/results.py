@@ -1,5 +1,6 @@
 """Results: every run in the store (started here or by `thtui run`), a sortable table of its jobs and
-metrics; enter opens a job's detail. Cancel, retry, run again, and delete a run (after confirming)."""
+metrics; enter opens a job's detail. Rate a job, make the side-by-side video, export a report; cancel,
+retry, resume, run again, and delete a run (after confirming)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from thtui.core.ratings import SolutionRatings, ratings_for_jobs, summarise
 from thtui.core.store import JobRecord, RunRecord
 from thtui.tui import format as fmt
 from thtui.tui.results_data import JOB_COLUMNS, JOB_WIDTHS, sort_jobs
@@ -33,6 +35,9 @@ class ResultsScreen(ThtuiScreen):
         Binding("enter", "open_job", "Detail", show=False),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
+        Binding("t", "rate", "Rate"),
+        Binding("v", "compare", "Compare video"),
+        Binding("e", "export", "Report"),
         Binding("c", "cancel", "Cancel"),
         Binding("r", "retry", "Retry job"),
         Binding("R", "resume", "Resume run", show=False),
@@ -49,11 +54,14 @@ class ResultsScreen(ThtuiScreen):
         self.sort_reverse = False
         self._shown_run: str | None = None
         self._runs_drawn = False
+        self.ratings: dict[str, SolutionRatings] = {}
 
     def compose_body(self) -> ComposeResult:
         yield DataTable(id="runs", cursor_type="row")
         yield DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         yield Static("", id="job-line")
+        yield Static("", id="ratings-line")
+        yield Static("", id="task-line")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -92,9 +100,15 @@ class ResultsScreen(ThtuiScreen):
         ids = [r.id for r in runs]
         target = run_id if run_id in ids else (ids[0] if ids else None)
         jobs = reader.jobs(target) if target else []
-        deliver(self, self._apply, runs, target, jobs)
+        deliver(self, self._apply, runs, target, jobs, _ratings_of(self.tapp.settings, jobs))
 
-    def _apply(self, runs: list[RunRecord], target: str | None, jobs: list[JobRecord]) -> None:
+    def _apply(
+        self,
+        runs: list[RunRecord],
+        target: str | None,
+        jobs: list[JobRecord],
+        ratings: dict[str, SolutionRatings] | None = None,
+    ) -> None:
         table = self.query_one("#runs", DataTable)
         fresh = [(r.id, r.status, r.counts) for r in runs]
         if not self._runs_drawn or fresh != [(r.id, r.status, r.counts) for r in self.runs]:
@@ -123,7 +137,10 @@ class ResultsScreen(ThtuiScreen):
                 table.move_cursor(row=row, animate=False)
         self._shown_run = target
         self.jobs = jobs
+        if ratings is not None:
+            self.ratings = ratings
         self._fill_jobs()
+        self._show_ratings()
 
     def _set_job_columns(self) -> None:
         columns = []
@@ -170,6 +187,24 @@ class ResultsScreen(ThtuiScreen):
             text.append(job.status)
         line.update(text)
 
+    def _show_ratings(self) -> None:
+        rated = [r for r in self.ratings.values() if r.overall is not None]
+        line = self.query_one("#ratings-line", Static)
+        if not rated:
+            line.update(Text("no ratings yet: t rates the selected job 1-5 per criterion", style="dim"))
+            return
+        text = Text("ratings (mean 1-5): ", style="bold")
+        for i, r in enumerate(rated):
+            if i:
+                text.append(" · ")
+            n = len(r.raters)
+            text.append(f"{r.solution} {r.overall:.1f} ({n} rater{'s' if n != 1 else ''})")
+        line.update(text)
+
+    def show_task(self, message: str) -> None:
+        """One line of progress for the screen's own background tasks (compare video, report)."""
+        self.query_one("#task-line", Static).update(Text(message, style="cyan") if message else "")
+
     # ---- selection ---------------------------------------------------------------------------------
     @property
     def selected_run(self) -> str | None:
@@ -213,6 +248,85 @@ class ResultsScreen(ThtuiScreen):
             self.notify("select a job first (tab moves to the jobs table)", severity="warning")
             return
         self.app.push_screen(JobDetailScreen(job.id))
+
+    def action_rate(self) -> None:
+        from thtui.tui.screens.rating import RatingScreen
+
+        job = self.selected_job
+        if job is None or job.status != "ok":
+            self.notify("select a finished (ok) job to rate", severity="warning")
+            return
+        self.app.push_screen(RatingScreen.for_job(job), lambda saved: self._rated(saved))
+
+    def _rated(self, saved) -> None:
+        if saved is not None:
+            self.notify(f"rating saved for {saved.job_id} (as {saved.rater})")
+            self.refresh_results()
+
+    def action_compare(self) -> None:
+        run_id = self._shown_run
+        if run_id is None:
+            self.notify("no run selected", severity="warning")
+            return
+        self.show_task(f"compare: preparing the side-by-side video of {run_id}…")
+        self._compare(run_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare", description="Side-by-side video")
+    def _compare(self, run_id: str) -> None:
+        from thtui.core.report import CompareError, RunNotFound, compose_grid
+        from thtui.core.report.compare import GridProgress
+
+        out = self.tapp.settings.outputs_dir / run_id / "compare.mp4"
+
+        def sink(event) -> None:
+            if isinstance(event, GridProgress) and event.total_s:
+                msg = f"compare: encoding {event.done_s:.1f}/{event.total_s:.1f} s of {run_id}"
+                self.app.call_from_thread(self.show_task, msg)
+
+        try:
+            result = compose_grid(self.tapp.settings, run_id, None, out, include_source=True, sink=sink)
+        except (CompareError, RunNotFound) as exc:
+            self.app.call_from_thread(self._task_done, f"compare: {exc}", True)
+            return
+        lay = result.layout
+        where = fmt.short_path(str(result.path), [self.tapp.settings.outputs_dir])
+        self.app.call_from_thread(
+            self._task_done, f"wrote {where} ({lay.width}x{lay.height}, {', '.join(result.labels)})", False
+        )
+
+    def action_export(self) -> None:
+        run_id = self._shown_run
+        if run_id is None:
+            self.notify("no run selected", severity="warning")
+            return
+        self.show_task(f"report: gathering {run_id}…")
+        self._export(run_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export", description="Writing a report")
+    def _export(self, run_id: str) -> None:
+        from thtui.core.report import RunNotFound, build_report, write_report
+        from thtui.core.report.model import ReportProgress
+
+        def sink(event) -> None:
+            if isinstance(event, ReportProgress):
+                self.app.call_from_thread(self.show_task, f"report: {event.step} {event.detail}".rstrip())
+
+        run_dir = self.tapp.settings.outputs_dir / run_id
+        try:
+            report = build_report(self.tapp.settings, run_id, catalog=self.tapp.catalog, sink=sink)
+            written = write_report(report, "html", run_dir / "report.html")
+            written += write_report(report, "md", run_dir / "report.md")
+        except (RunNotFound, OSError) as exc:
+            self.app.call_from_thread(self._task_done, f"report: {exc}", True)
+            return
+        shown = [fmt.short_path(str(p), [self.tapp.settings.outputs_dir]) for p in written[:1]]
+        self.app.call_from_thread(
+            self._task_done, f"wrote {shown[0]} and report.md (open the html in a browser)", False
+        )
+
+    def _task_done(self, message: str, failed: bool) -> None:
+        self.show_task("")
+        self.notify(message, severity="error" if failed else "information", timeout=10)
 
     def action_sort(self) -> None:
         keys = [k for k, _l, _f in JOB_COLUMNS]
@@ -308,3 +422,12 @@ class ResultsScreen(ThtuiScreen):
         self.notify(f"deleted run {run_id}" if ok else f"run {run_id} was already gone")
         self._runs_drawn = False  # force a redraw of the runs table
         self._load(None)
+
+
+def _ratings_of(settings, jobs: list[JobRecord]) -> dict[str, SolutionRatings]:
+    """Mean scores per solution over every rater of these jobs (read on the worker thread)."""
+    ratings = ratings_for_jobs(settings, [j.id for j in jobs])
+    by_solution: dict[str, list[str]] = {}
+    for job in jobs:
+        by_solution.setdefault(job.solution, []).append(job.id)
+    return {sol: summarise(sol, ids, ratings) for sol, ids in by_solution.items()}
