@@ -38,6 +38,7 @@ from thtui.core.jobs import (
     start_run,
 )
 from thtui.core.jobs.matrix import build_matrix, plan_for
+from thtui.core.jobs.pack_dispatch import describe_packing, packer_for
 from thtui.core.monitor import MiB, Monitor, MonitorSnapshot, open_backend
 from thtui.core.store import Store
 
@@ -54,7 +55,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--voice", help="TTS voice (Piper voice name or .onnx; Coqui model)")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="timed runs per solution and input")
     p.add_argument("--warmup", action="store_true", help="one untimed run per solution first")
-    p.add_argument("--gpus", help="GPU indices to use, e.g. 0,1 (default: all); one job per GPU at a time")
+    p.add_argument(
+        "--gpus", help="GPU indices to use, e.g. 0,1 (default: all); one job per GPU at a time unless --pack"
+    )
+    p.add_argument(
+        "--pack",
+        action="store_true",
+        help="let several jobs share a GPU while their solutions' VRAM estimates fit its memory (minus "
+        "a headroom of 10%% or 2 GiB, whichever is larger; at most 4 jobs per GPU; a job too big for every GPU runs alone on "
+        "the largest). Faster sweeps, less clean numbers: jobs sharing a GPU contend for it, so their "
+        "wall time, RTF and GPU utilisation are not single-job numbers, and energy per job cannot be "
+        "separated on a shared GPU (left empty). Such jobs are marked shared_gpu in metrics.json",
+    )
     p.add_argument(
         "--timeout", type=float, metavar="S", help="seconds per job before its process tree is ended"
     )
@@ -82,7 +94,7 @@ def _spec(args: argparse.Namespace) -> RunSpec:
     try:
         return RunSpec(solutions=tuple(names), images=tuple(args.image), audios=tuple(args.audio), text=args.text,
                        tts=args.tts, voice=args.voice, repeat=args.repeat, warmup=args.warmup, gpus=gpus,
-                       timeout=args.timeout)  # fmt: skip
+                       timeout=args.timeout, pack=args.pack)  # fmt: skip
     except RunError as exc:
         raise CliError(str(exc)) from None
 
@@ -231,6 +243,10 @@ def _dry_run(settings, catalog, spec: RunSpec, monitor: Monitor) -> int:
         spec, catalog, "<run-id>", settings.outputs_dir / "<run-id>", tuple(Path(a) for a in audios)
     )
     out.print(f"{len(jobs)} job(s); nothing has been run (all checks passed)", markup=False)
+    if spec.pack:
+        count = monitor.backend.device_count()
+        gpus: list[int | None] = list(spec.gpus or range(count)) or [None]
+        out.print(describe_packing(packer_for(monitor.backend, gpus), jobs), markup=False, soft_wrap=True)
     if spec.text:
         out.print(f"tts: {spec.tts} speaks {spec.text!r} once for every job", markup=False)
     shown: set[str] = set()
@@ -320,6 +336,8 @@ def _print_result(out, result: RunResult) -> None:
     for j in result.jobs:
         m = j.metrics
         rel = j.job.job_id.split("/", 1)[1] + (" (warm-up)" if j.job.warmup else "")
+        if m is not None and m.extra.get("shared_gpu"):
+            rel += " (shared GPU)"
         if m is None:
             t.add_row(rel, j.status, *["-"] * 7)
             continue

@@ -13,7 +13,8 @@ Definitions (also written into each metrics.json under "definitions"):
 - vram_peak_device_mb / vram_mean_device_mb: memory used on the whole device while the job ran.
 - gpu_util_mean: mean NVML device utilisation while the job ran (device-level, not per process).
 - energy_j: device energy while the job ran; `energy_method` is "nvml-energy-counter" (difference of the
-  driver's total-energy counter) or "power-integration" (trapezoid over power samples) or "unavailable".
+  driver's total-energy counter) or "power-integration" (trapezoid over power samples) or "unavailable",
+  or "shared-gpu" (a packed job that shared its GPU: no per-job energy; see thtui.core.jobs.packing).
 - rss_peak_mb: peak resident memory of the job's process tree: the larger of the sampled tree sum and
   the kernel's max RSS of the largest single process (wait4).
 - cpu_time_s: user + system CPU seconds of the root and the children it waited for (wait4).

@@ -3,7 +3,7 @@
 Public API (for the CLI and the TUI; everything here blocks, so call it from a worker thread):
 
     spec = RunSpec(solutions=("sadtalker", "static"), images=(img,), text="Hello", tts="piper",
-                   repeat=3, warmup=True, gpus=(0, 1), timeout=1800)
+                   repeat=3, warmup=True, gpus=(0, 1), timeout=1800, pack=False)
     result = start_run(settings, catalog, spec, sink, cancel, monitor=None, store=None) -> RunResult
     result = resume_run(settings, catalog, run_id, sink, cancel, retry_failed=False) -> RunResult
     cancel_job(job_id) -> bool          # ends one running job's process tree; the run goes on
@@ -18,7 +18,7 @@ mean ± σ per solution and case over timed repeats.
 
 Events, all frozen dataclasses (thtui.core.jobs.events), delivered to `sink` from worker threads:
     RunStarted(run_id, run_dir, jobs: tuple[JobInfo], resumed, skipped)
-    RunStage(run_id, stage, detail)          "tts" | "inputs" | "preflight"
+    RunStage(run_id, stage, detail)          "tts" | "inputs" | "preflight" | "packing" (RunSpec.pack)
     JobQueued(job: JobInfo)
     JobStarted(job_id, pid, gpu, argv, cwd, log_path)
     JobLog(job_id, line, stream, replace_last)   replace_last: redraw the previous line (tqdm bar)

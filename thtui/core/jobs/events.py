@@ -2,7 +2,7 @@
 to the run's EventSink from worker threads: a front end must hand them to its own loop).
 
     RunStarted(run_id, run_dir, jobs: tuple[JobInfo], resumed, skipped)
-    RunStage(run_id, stage, detail)        "tts" | "inputs" | "preflight" before jobs run
+    RunStage(run_id, stage, detail)        "tts" | "inputs" | "preflight" | "packing" before jobs run
     JobQueued(job: JobInfo)                once per job that will run (skipped ones are in RunStarted)
     JobStarted(job_id, pid, gpu, argv, cwd, log_path)
     JobLog(job_id, line, stream, replace_last)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from thtui.core.jobs.matrix import PlannedJob
+
+T = TypeVar("T")
 
 _ACTIVE: dict[str, threading.Event] = {}
 _ACTIVE_LOCK = threading.Lock()
@@ -70,14 +73,41 @@ class JobQueue:
                 if self._closed or not self._pending:
                     return None
                 for job in self._pending:
-                    if self._busy[job.solution] and job.solution in self._exclusive:
-                        continue
-                    if not job.info.warmup and self._warmups[job.solution]:
-                        continue
-                    self._pending.remove(job)
-                    self._busy[job.solution] += 1
-                    return job
+                    if self._may_start(job):
+                        self._start(job)
+                        return job
                 self._cond.wait(0.5)
+
+    def take_fitting(
+        self, pick: Callable[[list[PlannedJob]], tuple[PlannedJob, T] | None], stop: threading.Event
+    ) -> tuple[PlannedJob, T] | None:
+        """Like take(), for packing: `pick` sees the jobs that may start now (in order) and returns the
+        one it admits with where it goes, or None to wait (until done() or wake()). None when nothing
+        is left, or once `stop` is set (what was not started stays pending, for resume)."""
+        with self._cond:
+            while True:
+                if self._closed or not self._pending or stop.is_set():
+                    return None
+                ready = [j for j in self._pending if self._may_start(j)]
+                got = pick(ready) if ready else None
+                if got is not None:
+                    self._start(got[0])
+                    return got
+                self._cond.wait(0.2)
+
+    def wake(self) -> None:
+        """Something take_fitting's `pick` depends on changed (a GPU share was released)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def _may_start(self, job: PlannedJob) -> bool:
+        if self._busy[job.solution] and job.solution in self._exclusive:
+            return False
+        return job.info.warmup or not self._warmups[job.solution]
+
+    def _start(self, job: PlannedJob) -> None:
+        self._pending.remove(job)
+        self._busy[job.solution] += 1
 
     def done(self, job: PlannedJob) -> None:
         with self._cond:

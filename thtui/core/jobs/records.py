@@ -79,7 +79,7 @@ class RunFiles:
             "thtui_version": __version__,
             "solutions": spec["solutions"],
             "inputs": inputs,
-            "options": {k: spec[k] for k in ("repeat", "warmup", "gpus", "timeout", "grace_s")},
+            "options": {k: spec[k] for k in ("repeat", "warmup", "gpus", "timeout", "grace_s", "pack")},
             "spec": spec,
             "sessions": [{"started_at": _iso(now), "pid": os.getpid(), "resumed": False}],
             "jobs": [],

@@ -49,6 +49,9 @@ class JobContext:
     grace_s: float = 10.0
     tolerance_s: float | None = None
     on_started: Callable[[int, float | None], None] = lambda pid, ctime: None
+    # The scheduler's last word on the metrics, called once the process has ended and before anything
+    # is written or sent (packing: whether the job shared its GPU).
+    amend: Callable[[JobMetrics], JobMetrics] | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,8 @@ def _finish(
         repeat=job.repeat,
         extra={**extra, "failure_evidence": failure.evidence if failure else None},
     )
+    if ctx.amend is not None:
+        metrics = ctx.amend(metrics)
     samples = s.samples if s else ()
     _write_files(job_dir, metrics, samples)
     tail = "\n".join(failure.log_tail if failure else tuple(scanner.tail)[-10:])

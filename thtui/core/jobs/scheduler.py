@@ -1,6 +1,7 @@
 """Run a matrix of jobs: preflight, TTS once, inputs prepared once per solution and case, then jobs spread
-over GPUs (one job per GPU at a time; one job per clone at a time when the manifest says exclusive_cwd),
-every result stored as it lands, so an interrupted run resumes where it stopped.
+over GPUs (one job per GPU at a time, or with `pack` as many as their VRAM estimates fit; one job per
+clone at a time when the manifest says exclusive_cwd), every result stored as it lands, so an
+interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from thtui.core.jobs import media_glue
 from thtui.core.jobs.checks import preflight
 from thtui.core.jobs.events import JobFinished, JobInfo, JobQueued, RunFinished, RunStage, RunStarted
 from thtui.core.jobs.matrix import PlannedJob, build_matrix, copy_prepared, plan_for, prepared_plan
+from thtui.core.jobs.pack_dispatch import dispatch_packed
 from thtui.core.jobs.proctree import kill_marked
 from thtui.core.jobs.queue import JobQueue, cancellable
 from thtui.core.jobs.records import RunFiles, read_results
@@ -221,16 +224,27 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     queue = JobQueue(to_run, exclusive)
     lock = threading.Lock()
 
+    def run(
+        job: PlannedJob, gpu: int | None, amend: Callable[[JobMetrics], JobMetrics] | None = None
+    ) -> None:
+        outcome = _run_one(ctx, job, gpu, prepared, prep_errors, lengths, amend)
+        with lock:
+            outcomes[job.info.job_id] = outcome
+
     def worker(gpu: int | None) -> None:
         while not ctx.cancel.is_set() and (job := queue.take()) is not None:
             try:
-                outcome = _run_one(ctx, job, gpu, prepared, prep_errors, lengths)
-                with lock:
-                    outcomes[job.info.job_id] = outcome
+                run(job, gpu)
             finally:
                 queue.done(job)
 
-    threads = [threading.Thread(target=worker, args=(g,), name=f"thtui-gpu-{g}", daemon=True) for g in gpus]
+    if spec.pack:  # one dispatcher that starts a thread per admitted job
+        args = (queue, to_run, gpus, ctx.monitor.backend, ctx.sink, ctx.run_id, ctx.cancel, run)
+        threads = [threading.Thread(target=dispatch_packed, args=args, name="thtui-pack", daemon=True)]
+    else:  # one worker per GPU: one job per GPU at a time
+        threads = [
+            threading.Thread(target=worker, args=(g,), name=f"thtui-gpu-{g}", daemon=True) for g in gpus
+        ]
     for t in threads:
         t.start()
     try:
@@ -325,7 +339,7 @@ def _prepare_inputs(ctx: _RunContext, jobs: list[PlannedJob]) -> tuple[dict, dic
 
 
 def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict, prep_errors: dict,
-             lengths: dict) -> JobOutcome:  # fmt: skip
+             lengths: dict, amend: Callable[[JobMetrics], JobMetrics] | None = None) -> JobOutcome:  # fmt: skip
     info = job.info
     key = (job.solution, job.case.index)
     if key in prep_errors:
@@ -350,6 +364,7 @@ def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict,
             tolerance_s=duration_tolerance(audio_s, ctx.spec.duration_tolerance_s),
             on_started=lambda pid, ctime: ctx.store.job_started(info.job_id, pid=pid, pid_create_time=ctime,
                                                                 gpu=gpu_for_job),
+            amend=amend,
         )  # fmt: skip
         try:
             outcome = run_job(jctx)

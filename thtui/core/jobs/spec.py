@@ -19,7 +19,10 @@ class RunSpec:
     """The matrix: every solution x every image x every audio (or the one TTS text), `repeat` times.
 
     `warmup` adds one untimed job per solution before its timed ones (excluded from statistics).
-    `gpus`: indices to spread jobs over, one job per GPU at a time; None = every GPU the monitor sees.
+    `gpus`: indices to spread jobs over, one job per GPU at a time unless `pack`; None = every GPU the
+    monitor sees.
+    `pack`: let several jobs share a GPU while their solutions' VRAM estimates fit in its memory (see
+    thtui.core.jobs.packing); jobs that share contend, so their metrics say so (extra.shared_gpu).
     `timeout`: seconds per job (None: no limit). `grace_s`: SIGTERM-to-SIGKILL grace on timeout/cancel."""
 
     solutions: tuple[str, ...]
@@ -34,6 +37,7 @@ class RunSpec:
     timeout: float | None = None
     grace_s: float = 10.0
     duration_tolerance_s: float | None = None  # None: 0.5 s + 5% of the audio
+    pack: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "solutions", tuple(dict.fromkeys(self.solutions)))
@@ -66,6 +70,7 @@ class RunSpec:
             "timeout": self.timeout,
             "grace_s": self.grace_s,
             "duration_tolerance_s": self.duration_tolerance_s,
+            "pack": self.pack,
         }
 
     @classmethod
@@ -83,6 +88,7 @@ class RunSpec:
             timeout=data.get("timeout"),
             grace_s=float(data.get("grace_s", 10.0)),
             duration_tolerance_s=data.get("duration_tolerance_s"),
+            pack=bool(data.get("pack", False)),  # run.json from before packing existed: no packing
         )
 
 

@@ -4,7 +4,8 @@ VRAM is attributed two ways on every sample, and the job keeps one of them:
 - "process": the sum of NVML's per-process memory over the job's process tree (exact, the default);
 - "device-delta": device memory used minus its value just before the job started. Used when NVML's
   process ids are not ours to see (containers without --pid=host), or when it reports no per-process
-  memory (MIG, WDDM). Honest only with one job per GPU, which is how the scheduler places jobs.
+  memory (MIG, WDDM). Honest only with one job per GPU, which is how the scheduler places jobs unless
+  asked to pack them (then a job that shared its GPU reports no device-delta VRAM: jobs/packing.py).
 """
 
 from __future__ import annotations

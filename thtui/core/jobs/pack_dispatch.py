@@ -1,0 +1,80 @@
+"""`pack` runs: one dispatcher thread admits jobs as their VRAM estimates fit (thtui.core.jobs.packing)
+and starts a thread per admitted job. The JobQueue still decides which jobs may start at all (one job
+per clone when the manifest says exclusive_cwd, warm-ups first)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from thtui.core.events import EventSink
+from thtui.core.jobs.events import RunStage
+from thtui.core.jobs.matrix import PlannedJob
+from thtui.core.jobs.packing import GiB, GpuPacker, PackRequest, Placement, gib, mark_shared, slots_for
+from thtui.core.jobs.queue import JobQueue
+from thtui.core.metrics import JobMetrics
+from thtui.core.monitor import GpuBackend
+
+Amend = Callable[[JobMetrics], JobMetrics]
+
+
+def pack_request(job: PlannedJob) -> PackRequest:
+    """The manifest's estimate (GB, counted as GiB: a few % high, which errs towards room). A job that
+    needs no GPU occupies none, but still counts towards the jobs per GPU."""
+    sol = job.loaded.solution
+    need = int(sol.estimates.vram_gb * GiB) if sol.needs_gpu else 0
+    return PackRequest(job.info.job_id, need, uses_gpu=sol.needs_gpu)
+
+
+def packer_for(backend: GpuBackend, gpus: list[int | None]) -> GpuPacker:
+    """Slots sized by the backend's total memory per device; a GPU it cannot size takes one job at a time."""
+    try:
+        readings = backend.read_devices() if any(g is not None for g in gpus) else []
+    except Exception:  # unknown memory: each GPU takes one job at a time, as without packing
+        readings = []
+    return GpuPacker(slots_for(gpus, readings))
+
+
+def describe_packing(packer: GpuPacker, jobs: list[PlannedJob]) -> str:
+    """e.g. 'packing by VRAM estimate: GPU0 80 GiB (headroom 8 GiB, 72 GiB usable); at most 4 jobs per
+    GPU; estimates sadtalker 6 GiB, static 0 GiB'."""
+    estimates = {j.solution: gib(pack_request(j).vram_bytes) for j in jobs}
+    listed = ", ".join(f"{name} {gb} GiB" for name, gb in estimates.items())
+    return f"packing by VRAM estimate: {packer.describe()}" + (f"; estimates {listed}" if listed else "")
+
+
+def dispatch_packed(queue: JobQueue, jobs: list[PlannedJob], gpus: list[int | None], backend: GpuBackend,
+                    sink: EventSink, run_id: str, cancel: threading.Event,
+                    run: Callable[[PlannedJob, int | None, Amend], None]) -> None:  # fmt: skip
+    """Start every job of `queue` as it fits, each on its own thread running `run(job, gpu, amend)`;
+    return once all have ended (or, after `cancel`, once the running ones have). A job's share of its
+    GPU is released as soon as its process has ended (in `amend`), and `amend` marks its metrics with
+    whom it shared the GPU."""
+    packer = packer_for(backend, gpus)
+    requests = {j.info.job_id: pack_request(j) for j in jobs}
+    by_id = {j.info.job_id: j for j in jobs}
+    sink(RunStage(run_id, "packing", describe_packing(packer, jobs)))
+
+    def pick(ready: list[PlannedJob]) -> tuple[PlannedJob, Placement] | None:
+        placement = packer.choose([requests[j.info.job_id] for j in ready])
+        return None if placement is None else (by_id[placement.job_id], placement)
+
+    def one(job: PlannedJob, placement: Placement) -> None:
+        def amend(metrics: JobMetrics) -> JobMetrics:
+            sharing = packer.release(job.info.job_id)
+            queue.wake()
+            return mark_shared(metrics, sharing) if sharing is not None else metrics
+
+        try:
+            run(job, placement.gpu, amend)
+        finally:
+            packer.release(job.info.job_id)  # a job that never ran (bad input, harness error)
+            queue.done(job)
+
+    threads: list[threading.Thread] = []
+    while (got := queue.take_fitting(pick, cancel)) is not None:
+        t = threading.Thread(target=one, args=got, name=f"thtui-job-{len(threads)}", daemon=True)
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
