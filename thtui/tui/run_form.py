@@ -27,6 +27,7 @@ class FormValues:
     gpus: str = "all"
     timeout: str = ""
     warmup: bool = False
+    pack: bool = False
 
 
 def parse_gpus(text: str, gpu_count: int | None) -> tuple[int, ...] | None:
@@ -111,6 +112,7 @@ def build_spec(values: FormValues, gpu_count: int | None):
         voice=values.voice if text_mode else None,
         repeat=int(values.repeat),
         warmup=values.warmup,
+        pack=values.pack,
         gpus=parse_gpus(values.gpus, gpu_count),
         timeout=float(values.timeout) if values.timeout.strip() else None,
     )

@@ -89,6 +89,12 @@ class RunScreen(ThtuiScreen):
                 yield Input("", placeholder="none", id="timeout", classes="short", compact=True)
             with Horizontal(classes="row"):
                 yield PlainCheckbox("warm-up job (untimed)", id="warmup", compact=True)
+                pack = PlainCheckbox("pack jobs per GPU by VRAM", id="pack", compact=True)
+                pack.tooltip = (
+                    "Several jobs share a GPU while their VRAM estimates fit. Faster sweeps, but their"
+                    " times and energy are not single-job numbers (flagged as shared_gpu)."
+                )
+                yield pack
             yield Static("", id="options-error", classes="error")
             with Horizontal(classes="row"):
                 yield Button("Start run", id="start", variant="primary", compact=True)
@@ -209,6 +215,7 @@ class RunScreen(ThtuiScreen):
         v.gpus = self.query_one("#gpus", Input).value
         v.timeout = self.query_one("#timeout", Input).value
         v.warmup = self.query_one("#warmup", PlainCheckbox).value
+        v.pack = self.query_one("#pack", PlainCheckbox).value
         return v
 
     def gpu_count(self) -> int | None:
