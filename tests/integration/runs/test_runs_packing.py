@@ -188,3 +188,37 @@ def test_pack_help_states_the_caveat(capsys: pytest.CaptureFixture) -> None:
         main(["run", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--pack" in text and "contend" in text and "energy per job cannot be separated" in text
+
+
+@pytest.mark.gpu
+def test_packed_jobs_on_a_real_gpu_each_report_their_own_vram(
+    lab2: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a real NVIDIA GPU: two packed jobs allocate SIZE MiB each at the same time on GPU 0. Per-process
+    NVML attribution must give each job its own peak (within 5%), not the device's sum of both."""
+    from thtui.core.monitor import Monitor, open_backend
+
+    size = 16384  # large enough that each job's CUDA context (~0.6 GiB, also its memory) stays under 5%
+    backend = open_backend()
+    if backend.device_count() == 0:
+        pytest.skip(f"no NVIDIA GPU: {backend.error}")
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch has no CUDA here")
+    lab2.monitor.stop()
+    lab2.monitor = Monitor(backend, rate_hz=10).start()
+    monkeypatch.setenv("STANDIN_MODE", "torch_vram")
+    monkeypatch.setenv("STANDIN_TORCH_VRAM_MB", str(size))
+    monkeypatch.setenv("STANDIN_DELAY", "4")
+    try:
+        result, windows, _gpus, _ = _run(lab2, lab2.spec("standin", "standin_b", gpus=(0,), pack=True))
+    finally:
+        lab2.monitor.stop()
+        backend.close()
+    (a,), (b,) = _ids(result, "standin"), _ids(result, "standin_b")
+    assert _overlap(windows[a], windows[b]), "the two jobs did not run side by side"
+    for j in result.jobs:
+        m = j.metrics
+        assert m.vram_attribution == "process" and m.extra["shared_gpu"] is True
+        assert abs(m.vram_peak_mb - size) / size <= 0.05, (j.job.job_id, m.vram_peak_mb)
+        assert m.vram_peak_device_mb >= 2 * size * 0.95  # the device saw both at once
