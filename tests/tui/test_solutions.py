@@ -116,3 +116,29 @@ async def test_verify_then_uninstall_after_confirming(setup_lab: TuiLab) -> None
         )
         await wait_for(pilot, lambda: status_cell(app, "standin") == "not installed", 10)
         assert not (setup_lab.settings.envs_dir / "standin").exists()
+
+
+async def test_install_without_conda_says_bootstrap_and_records_nothing(
+    lab: TuiLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `thtui setup` does: no env manager -> one line naming `thtui bootstrap`, before any step; the
+    solution stays "not installed" (never "broken" for an install that never started)."""
+    lab.catalog = upstream_catalog(tmp_path, ("standin",))
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    for var in ("THTUI_CONDA", "THTUI_ENV_BACKEND", "CONDA_EXE", "MAMBA_EXE"):
+        monkeypatch.delenv(var, raising=False)
+    app = lab.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: status_cell(app, "standin") == "not installed", 10, "status read")
+        await select(pilot, app, "standin")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: not app.installs["standin"].active, 30, "install refused")
+        progress = app.installs["standin"]
+        assert not progress.ok and "thtui bootstrap" in progress.error
+        assert not any(s.state in ("running", "done", "failed") for s in progress.steps)
+        assert any("thtui bootstrap" in str(n.message) for n in app._notifications)
+        await pilot.pause(0.2)
+        assert status_cell(app, "standin") == "not installed"
+        assert solution_status(lab.settings, lab.catalog.get("standin")).state == "not installed"

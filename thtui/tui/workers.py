@@ -18,7 +18,7 @@ from thtui.core.jobs.events import JobFinished, JobLog, JobQueued, JobStarted
 from thtui.core.setup.events import LogLine, StepFailed, StepNote, StepStarted
 from thtui.tui.loghub import ProgressThrottle
 from thtui.tui.messages import InstallDone, InstallEvent, MonitorSampled, RunDone, RunEvent, WorkFailed
-from thtui.tui.services import attribute_processes
+from thtui.tui.services import attribute_processes, install_problem
 from thtui.tui.state import InstallProgress, MonitorHistory, RunTracker
 
 if TYPE_CHECKING:
@@ -120,6 +120,12 @@ class CoreWorkers:
             self.post_message(InstallEvent(name, event))
 
         loaded = self.catalog.get(name)
+        if action in ("install", "reinstall"):
+            problem = install_problem(self.settings, loaded)
+            if problem is not None:  # nothing ran, nothing is recorded: the status stays what it was
+                buffer.append(f"!! {problem}")
+                self.post_message(InstallDone(name, action, False, problem))
+                return
         try:
             if action == "uninstall":
                 result = setup.uninstall(self.settings, loaded, sink)
