@@ -91,3 +91,42 @@ async def test_log_view_follows_a_flood_with_bounded_memory(lab: TuiLab) -> None
 def test_graph_widget_keeps_its_scale() -> None:
     graph = HistoryGraph(100.0)
     assert graph.upper == 100.0
+
+
+async def test_a_second_run_is_followed_until_the_user_picks_a_job(
+    lab: TuiLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queue keeps the session's jobs; rows say their run once there are several; the log follows the
+    newest running job (so c cancels it) until the user moves the cursor; f goes back to following."""
+    lab.install("standin")
+    app = lab.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        first = app.start_run(spec(lab, "static"))
+        await wait_for(pilot, lambda: not app.runs.runs[first].active, 60, "first run done")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), 5)
+        monkeypatch.setenv("STANDIN_MODE", "hang")
+        second = app.start_run(spec(lab, "standin"))
+        running = lambda: any(j.state == "running" for j in app.runs.jobs.values())  # noqa: E731
+        await wait_for(pilot, running, 30, "the second run's job running")
+        (job_b,) = app.runs.runs[second].job_ids
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.selected_job == job_b, 5, "the new job selected")
+        assert screen.query_one("#job-log", LogView).border_title == "log — standin"
+        run_tag = app.runs.runs[second].run_id.rsplit("-", 1)[-1]
+        assert f"standin · {run_tag}" in screen_text(app)
+
+        # The user looks at the finished static job: it stays selected while the other one runs.
+        await pilot.press("up")
+        (job_a,) = app.runs.runs[first].job_ids
+        await wait_for(pilot, lambda: screen.selected_job == job_a, 5)
+        app.jobs_changed.publish(job_b)  # as any event of the running job would
+        await pilot.pause(0.2)
+        assert screen.selected_job == job_a
+
+        # f: back to the running job; c cancels it.
+        await pilot.press("f")
+        await wait_for(pilot, lambda: screen.selected_job == job_b, 5)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not app.runs.runs[second].active, 30, "the job cancelled")
+        assert app.runs.jobs[job_b].state == "cancelled"

@@ -35,6 +35,24 @@ def job_label(job_id: str) -> str:
     return "/".join(parts[1:]) if len(parts) > 1 else job_id
 
 
+def queue_label(job_id: str, several_runs: bool) -> str:
+    """With jobs of several runs in the queue, each row also says its run by the id's last part
+    ('static/r1 · ab12'), which is what `thtui runs` and Results show at the end of the id."""
+    label = job_label(job_id)
+    run_id = job_id.split("/", 1)[0]
+    return f"{label} · {run_id.rsplit('-', 1)[-1]}" if several_runs and run_id != job_id else label
+
+
+def newest_active(jobs: list[JobView]) -> str | None:
+    """The job to watch when the user has not chosen one: the latest started running job, else the first
+    queued one of the newest run."""
+    running = [j for j in jobs if j.state == "running"]
+    if running:
+        return max(running, key=lambda j: j.started_at or 0.0).job_id
+    queued = [j for j in jobs if j.state == "queued"]
+    return queued[-1].job_id if queued else None
+
+
 class MonitorScreen(ThtuiScreen):
     MODE = "monitor"
     BINDINGS = [
@@ -43,6 +61,13 @@ class MonitorScreen(ThtuiScreen):
         Binding("f", "follow", "Follow log"),
         Binding("l", "open_log", "Full log"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Until the user picks a job, the queue and the log follow the newest running job, so a second
+        # run is watched (and cancellable with c/C) without hunting for it. `f` goes back to that.
+        self._auto_follow = True
+        self._auto_target: str | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="gpu-note")
@@ -148,12 +173,13 @@ class MonitorScreen(ThtuiScreen):
         now = self.tapp.clock()
         table.clear()
         jobs = self._jobs()
+        several_runs = len({j.run_id for j in jobs}) > 1
         for job in jobs:
             state = job.state
             if job.state == "running" and job.progress is not None:
                 state = f"running {job.progress * 100:.0f}%"
             table.add_row(
-                job_label(job.job_id),
+                queue_label(job.job_id, several_runs),
                 Text(state, style=STATE_STYLE.get(job.state, "")),
                 "—" if job.gpu is None else str(job.gpu),
                 fmt.duration(job.elapsed(now)),
@@ -166,9 +192,11 @@ class MonitorScreen(ThtuiScreen):
             )
             return
         ids = [j.job_id for j in jobs]
-        target = (
-            selected if selected in ids else next((j.job_id for j in jobs if j.state == "running"), ids[-1])
-        )
+        if self._auto_follow or selected not in ids:
+            target = newest_active(jobs) or (selected if selected in ids else ids[-1])
+            self._auto_target = target
+        else:
+            target = selected
         table.move_cursor(row=ids.index(target), animate=False)
         self._follow(target)
 
@@ -189,6 +217,8 @@ class MonitorScreen(ThtuiScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "queue" and event.row_key.value in self.tapp.runs.jobs:
+            if event.row_key.value != self._auto_target:
+                self._auto_follow = False  # the user chose this job: stay on it
             self._follow(str(event.row_key.value))
 
     def _follow(self, job_id: str) -> None:
@@ -222,6 +252,8 @@ class MonitorScreen(ThtuiScreen):
         self.notify("cancelling the run: running jobs end, queued ones stay pending (resumable)")
 
     def action_follow(self) -> None:
+        self._auto_follow = True  # back to the newest running job, and to the end of its log
+        self._refresh_queue()
         log = self.query_one("#job-log", LogView)
         log.auto_scroll = True
         log.scroll_end(animate=False)
