@@ -133,3 +133,45 @@ async def test_cancel_ends_the_process_tree(lab: TuiLab, monkeypatch: pytest.Mon
         assert job.state == "cancelled"
         assert alive([job.pid, *lab.child_pids()]) == []
         assert find_marked(job.job_id) == []
+
+
+async def test_picking_a_file_replaces_the_default_and_marking_adds(lab: TuiLab, tmp_path: Path) -> None:
+    from thtui.core.config import repo_root
+
+    other = tmp_path / "me.jpg"
+    other.write_bytes((repo_root() / "assets" / "portrait.jpg").read_bytes())
+    app = lab.app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_run(pilot, app)
+        assert [p.name for p in screen.values.images] == ["portrait.jpg"]  # the sample, by default
+        # enter on a typed path: that file instead of the sample.
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+l", "ctrl+u", *str(other), "enter")
+        await wait_for(pilot, lambda: [p.name for p in screen.values.images] == ["me.jpg"], 10, "replaced")
+        # space marks a second file in the picker (me.jpg is still marked): enter then adds it.
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+l", "ctrl+u", *str(repo_root() / "assets"), "enter")
+        await pilot.pause(0.3)
+        tree = app.screen.query_one("#picker-tree")
+        await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.children, 5)
+        await pilot.press("down")  # portrait.jpg
+        await pilot.press("space")
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot,
+            lambda: sorted(p.name for p in screen.values.images) == ["me.jpg", "portrait.jpg"],
+            10,
+            "added",
+        )
+
+
+async def test_a_stray_q_on_the_run_form_does_not_quit(lab: TuiLab) -> None:
+    app = lab.app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_run(pilot, app)
+        await pilot.press("q")
+        await pilot.pause(0.1)
+        assert app.is_running and isinstance(app.screen, RunScreen)
+        assert any("ctrl+q quits" in str(n.message) for n in app._notifications)

@@ -33,6 +33,9 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
         self.start = start
         self.suffixes = suffixes
         self.initial = [Path(p) for p in marked or []]
+        # The form's current files start marked (so ctrl+s keeps them), but enter on a file means "this
+        # one": it replaces them unless the user has marked files here, and then it joins those.
+        self._user_marked = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="dialog"):
@@ -57,16 +60,17 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
 
     @on(MarkingDirectoryTree.MarksChanged)
     def _marks_changed(self, event: MarkingDirectoryTree.MarksChanged) -> None:
+        self._user_marked = True
         self._show_marked(event.marked)
+
+    def _picked(self, path: Path) -> list[Path]:
+        marked = list(self.query_one(MarkingDirectoryTree).marked) if self._user_marked else []
+        return marked if path in marked else [*marked, path]
 
     @on(DirectoryTree.FileSelected)
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        tree = self.query_one(MarkingDirectoryTree)
-        marked = list(tree.marked)
-        if event.path not in marked:
-            marked.append(event.path)
-        self.dismiss(marked)
+        self.dismiss(self._picked(event.path))
 
     @on(Input.Submitted, "#picker-path")
     def _path_submitted(self, event: Input.Submitted) -> None:
@@ -80,7 +84,7 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
             if path.suffix.lower() not in self.suffixes:
                 error.update(f"✗ not one of {', '.join(sorted(self.suffixes))}: {path.name}")
                 return
-            self.dismiss([*self.query_one(MarkingDirectoryTree).marked, path])
+            self.dismiss(self._picked(path))
         else:
             error.update(f"✗ no such file or directory: {path}")
 

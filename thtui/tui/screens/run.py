@@ -40,7 +40,12 @@ class RunScreen(ThtuiScreen):
         Binding("ctrl+o", "pick_images", "Images"),
         Binding("ctrl+g", "pick_audio", "Audio"),
         Binding("ctrl+t", "preview_tts", "Preview TTS"),
+        # A form: a stray "q" typed while a button has focus must not end the app (ctrl+q still does).
+        Binding("q", "quit_hint", "", show=False),
     ]
+
+    def action_quit_hint(self) -> None:
+        self.notify("q does not quit on the Run form (a letter typed off the text field); ctrl+q quits")
 
     def __init__(self) -> None:
         super().__init__()
