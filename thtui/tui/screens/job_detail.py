@@ -43,6 +43,13 @@ def nice_upper(value: float) -> float:
     return 10 * base
 
 
+ATTRIBUTION_WORDS = {
+    "process": "per process (NVML)",
+    "device-delta": "device growth (no per-process data)",
+    "none": "not measured (no GPU)",
+}
+
+
 class JobDetailScreen(Screen):
     BINDINGS = [
         Binding("escape,q,backspace", "back", "Back"),
@@ -109,7 +116,7 @@ class JobDetailScreen(Screen):
                 value, unit, _method = detail.metrics[name]
                 table.add_row(label, f"{fmt.number(value, 4)} {unit}")
         if m is not None:
-            table.add_row("vram by", m.vram_attribution)
+            table.add_row("VRAM measured", ATTRIBUTION_WORDS.get(m.vram_attribution, m.vram_attribution))
             table.add_row("gpu", "—" if m.gpu_index is None else str(m.gpu_index))
         self.query_one("#detail-metrics", Static).update(table)
         vram = [s.vram_job_mb for s in detail.samples]

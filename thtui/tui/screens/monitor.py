@@ -114,8 +114,8 @@ class MonitorScreen(ThtuiScreen):
         self.call_after_refresh(self._build_tables)
 
     def _build_tables(self) -> None:
-        set_columns(self.query_one("#queue", DataTable), QUEUE_COLUMNS, flex="job")
-        set_columns(self.query_one("#procs", DataTable), PROC_COLUMNS, flex="owner")
+        set_columns(self.query_one("#queue", DataTable), QUEUE_COLUMNS, flex="job", max_flex=32)
+        set_columns(self.query_one("#procs", DataTable), PROC_COLUMNS, flex="owner", max_flex=32)
         self._refresh_queue()
         self._show_processes(self.tapp.latest_processes)
 
@@ -161,7 +161,7 @@ class MonitorScreen(ThtuiScreen):
             owner = job_label(row.job_id) if row.job_id else Text(fmt.ellipsize(row.command, 40), style="dim")
             table.add_row(str(row.pid), str(row.gpu), fmt.size_bytes(row.used_bytes), owner)
         if not rows:
-            table.add_row("", "", "", Text("no GPU processes", style="dim"))
+            table.add_row(Text("none", style="dim"), "", "", "")
 
     # ---- queue -------------------------------------------------------------------------------------
     def _jobs(self) -> list[JobView]:

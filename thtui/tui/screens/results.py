@@ -147,7 +147,7 @@ class ResultsScreen(ThtuiScreen):
         for key, label, _fn in JOB_COLUMNS:
             arrow = ("▼" if self.sort_reverse else "▲") if key == self.sort_column else ""
             columns.append((label + arrow, key, JOB_WIDTHS[key]))
-        set_columns(self.query_one("#jobs", DataTable), columns, flex="solution")
+        set_columns(self.query_one("#jobs", DataTable), columns, flex="solution", max_flex=24)
 
     def _fill_jobs(self) -> None:
         table = self.query_one("#jobs", DataTable)

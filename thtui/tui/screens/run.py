@@ -50,6 +50,7 @@ class RunScreen(ThtuiScreen):
     def __init__(self) -> None:
         super().__init__()
         self.values = FormValues()
+        self._last_run: str | None = None
         self.ready: set[str] = set()
         self.file_errors: dict[str, str] = {}
         self.voices: dict[str, list[str]] = {}
@@ -112,6 +113,7 @@ class RunScreen(ThtuiScreen):
         self._set_mode("audio")
         self._load_choices()
         self.tapp.installs_changed.subscribe(self, lambda _name: self._load_choices())
+        self.tapp.jobs_changed.subscribe(self, lambda _key: self._show_run_state())
         self.query_one("#mode", RadioSet).focus()
 
     def on_screen_resume(self) -> None:
@@ -352,8 +354,22 @@ class RunScreen(ThtuiScreen):
             )
             return
         spec = build_spec(values, self.gpu_count())
-        self.tapp.start_run(spec)
-        self.query_one("#start-status", Static).update(
-            Text("started — see Monitor (3) and Results (4)", style="green")
-        )
+        self._last_run = self.tapp.start_run(spec)
+        self._show_run_state()
         self.app.switch_mode("monitor")
+
+    def _show_run_state(self) -> None:
+        """The line beside Start says how the last run started here is doing, not just that it started."""
+        run = self.tapp.runs.runs.get(self._last_run) if self._last_run else None
+        if run is None:
+            return
+        jobs = [self.tapp.runs.jobs[j] for j in run.job_ids if j in self.tapp.runs.jobs]
+        finished = sum(not j.active for j in jobs)
+        if run.active:
+            text = Text(f"running: {finished}/{len(jobs)} jobs finished — Monitor (3)", style="green")
+        elif run.error:
+            text = Text(f"not started: {run.error.splitlines()[-1].strip()}", style="bold red")
+        else:
+            style = "green" if run.status == "done" else "yellow"
+            text = Text(f"last run {run.status}: {finished}/{len(jobs)} jobs — Results (4)", style=style)
+        self.query_one("#start-status", Static).update(text)

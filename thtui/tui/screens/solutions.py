@@ -222,7 +222,7 @@ class SolutionsScreen(ThtuiScreen):
         self.query_one(StepList).refresh(layout=True)
         log = self.query_one("#install-log", LogView)
         buffer = self.tapp.logs.get(install_log_key(name))
-        placeholder = "(no setup output yet: i installs, l shows the last log)"
+        placeholder = "(no output yet · i installs · l last log)"
         log.follow(buffer, placeholder=placeholder)
 
     # ---- actions ---------------------------------------------------------------------------------
