@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from thtui import __version__
@@ -36,12 +37,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# A reader that went away (`thtui list --json | head`) is not an error of ours. 128 + SIGPIPE is what the
+# shell reports for a tool killed by SIGPIPE (coreutils' `seq 1000000 | head -1` under `set -o pipefail`):
+# the output was cut short, so 0 would claim it was all delivered, and 1 would look like a failure of ours.
+EXIT_BROKEN_PIPE = 128 + 13
+NO_TERMINAL = (
+    "thtui's app needs a terminal (stdin and stdout must be a TTY); "
+    "for scripts use the subcommands, see thtui --help"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        try:
+            return _main(sys.argv[1:] if argv is None else argv)
+        finally:
+            # Buffered output reaches a closed pipe here, not in the interpreter's exit flush where the
+            # error could only be printed as "Exception ignored ...".
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The Python docs' recipe: point stdout at devnull so the exit flush has somewhere to go.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command is None:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                # Textual would write escape codes into a file and wait for keys that never come.
+                print(f"thtui: {NO_TERMINAL}", file=sys.stderr)
+                return 2
             from thtui.tui.app import run_app  # imported late: headless commands never load Textual
 
             return run_app(args)

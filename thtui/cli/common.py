@@ -65,9 +65,17 @@ def catalog_from(settings: Settings) -> Catalog:
         raise CliError(str(exc)) from None
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich exits 1 on its own here; hand the error to thtui.cli.main, which ends every command the
+        # same way when its reader goes away (`thtui list | head`).
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console(stderr: bool = False) -> Console:
     # Honour NO_COLOR and non-terminals (rich does both); never wrap JSON.
-    return Console(stderr=stderr, highlight=False)
+    return _Console(stderr=stderr, highlight=False)
 
 
 def print_json(data: Any) -> None:

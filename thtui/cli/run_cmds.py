@@ -271,7 +271,11 @@ def _run(args, settings, catalog, spec: RunSpec | None, monitor: Monitor) -> int
     def sink(e) -> None:
         state.on_event(e)
         if not live_view and not args.json and not isinstance(e, MonitorSnapshot | JobLog | JobProgress):
-            _print_line(out, e)
+            try:
+                _print_line(out, e)
+            except BrokenPipeError:  # the reader left (`| head`): stop the jobs cleanly, then say so
+                box["broken_pipe"] = True
+                cancel.set()
 
     def work() -> None:
         try:
@@ -302,6 +306,8 @@ def _run(args, settings, catalog, spec: RunSpec | None, monitor: Monitor) -> int
             _wait(worker, cancel, out)
     finally:
         signal.signal(signal.SIGTERM, old_term)
+    if "broken_pipe" in box:
+        raise BrokenPipeError  # thtui.cli.main ends quietly with 141 (the jobs were stopped above)
     if "error" in box:
         err = box["error"]
         if isinstance(err, RunError):

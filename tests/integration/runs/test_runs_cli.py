@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
-from runlab import Lab
+from runlab import Lab, marked
 
-from thtui.cli import main
+from thtui.cli import EXIT_BROKEN_PIPE, main
 from thtui.core.config import repo_root
 from thtui.core.jobs import JobFinished, start_run
 from thtui.core.media import validate_video
@@ -95,3 +97,21 @@ def test_resume_from_the_command_line(lab: Lab, capsys: pytest.CaptureFixture) -
     data = _json_out(capsys)
     assert rc == 0 and data["status"] == "done" and len(data["skipped"]) == 1, data
     assert [j["status"] for j in data["jobs"]] == ["ok", "ok"]
+
+
+def test_a_reader_that_leaves_stops_the_run_cleanly(lab: Lab) -> None:
+    """`thtui run ... | head -1` after head has gone: the jobs are stopped (not orphaned), the run is
+    recorded as interrupted and resumable, and the process ends quietly with 141 like a SIGPIPE'd tool."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thtui", "run", "static", "--image", str(PORTRAIT), "--audio", str(lab.audio),
+         "--repeat", "2"],
+        cwd=repo_root(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == EXIT_BROKEN_PIPE and "Traceback" not in err, err
+    (run_dir,) = lab.settings.outputs_dir.glob("2*")
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
+    assert marked(run_dir.name) == []
