@@ -64,3 +64,20 @@ def test_per_solution_face_check_and_prepare(
     assert capsys.readouterr().err.startswith(
         f"thtui: no face detected in {blank}: facey needs a clearly visible"
     )
+
+
+@pytest.mark.parametrize("name", ["sadtalker", "wav2lip"])
+def test_systems_that_detect_a_face_themselves_refuse_a_faceless_image(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture, name: str
+) -> None:
+    """SadTalker (RetinaFace crop) and Wav2Lip (S3FD) fail deep inside upstream without a face; the real
+    catalog says face_required, so check-inputs refuses before any GPU time is spent."""
+    green = make_blank_image(tmp_path / "green.png", color=(0, 200, 0))
+    assert main(["check-inputs", "--image", str(green), "--audio", str(SPEECH), "--solution", name]) == 2
+    captured = capsys.readouterr()
+    assert f"{name}: inputs ok" not in captured.out
+    assert captured.err.startswith(
+        f"thtui: no face detected in {green}: {name} needs a clearly visible, roughly frontal face"
+    )
+    assert main(["check-inputs", "--image", str(PORTRAIT), "--audio", str(SPEECH), "--solution", name]) == 0
+    assert f"{name}: inputs ok; face at (" in capsys.readouterr().out
