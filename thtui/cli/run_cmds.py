@@ -15,8 +15,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from rich import box
 from rich.console import Group
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -41,6 +43,7 @@ from thtui.core.jobs.matrix import build_matrix, plan_for
 from thtui.core.jobs.pack_dispatch import describe_packing, packer_for
 from thtui.core.monitor import MiB, Monitor, MonitorSnapshot, open_backend
 from thtui.core.store import Store
+from thtui.core.wording import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -160,8 +163,9 @@ class _LiveState:
         with self.lock:
             head = Text(f"run {self.run_id}  {self.stage}", style="bold")
             t = Table(expand=True, box=None, pad_edge=False)
-            for col, kw in (("job", {"ratio": 2}), ("state", {}), ("GPU", {"justify": "right"}),
-                            ("elapsed", {"justify": "right"}), ("VRAM now/peak", {"justify": "right"}),
+            widest = max((len(v.rel) for v in self.jobs.values()), default=3)  # job ids never cut short
+            for col, kw in (("job", {"ratio": 2, "no_wrap": True, "min_width": widest}), ("state", {}),
+                            ("GPU", {"justify": "right"}), ("elapsed", {"justify": "right"}), ("VRAM now/peak", {"justify": "right"}),
                             ("progress", {"ratio": 3, "no_wrap": True})):  # fmt: skip
                 t.add_column(col, **kw)
             now = time.monotonic()
@@ -335,21 +339,42 @@ def _fmt(value: float | None, spec: str = ".2f", unit: str = "") -> str:
     return "-" if value is None else f"{value:{spec}}{unit}"
 
 
-def _print_result(out, result: RunResult) -> None:
-    t = Table(title=f"run {result.run_id}: {result.status}", title_justify="left")
-    for col in ("job", "status", "wall", "RTF", "peak VRAM", "GPU util", "energy", "peak RSS", "failure"):
-        t.add_column(col, justify="right" if col not in ("job", "status", "failure") else "left")
+def _id_column(table: Table, header: str, values: list[str]) -> None:
+    """A column of ids (run ids, job ids) is what report/compare/rate/--resume take: never cut it short;
+    the other columns wrap or fold around it."""
+    table.add_column(header, no_wrap=True, min_width=max(map(len, [header, *values])))
+
+
+def result_table(result: RunResult) -> Table:
+    """One row per job, its id in full. Units sit in the headers and failures are named under the table,
+    so at 80 columns every number stays whole too (headers wrap instead)."""
+    t = Table(title=f"run {result.run_id}: {result.status}", title_justify="left", box=box.SIMPLE_HEAD,
+              pad_edge=False, collapse_padding=True)  # fmt: skip
+    rows = []
     for j in result.jobs:
         m = j.metrics
-        rel = j.job.job_id.split("/", 1)[1] + (" (warm-up)" if j.job.warmup else "")
-        if m is not None and m.extra.get("shared_gpu"):
-            rel += " (shared GPU)"
+        rel = j.job.job_id.split("/", 1)[1]
+        if j.job.warmup and "warmup" not in rel:
+            rel += " (warm-up)"
         if m is None:
-            t.add_row(rel, j.status, *["-"] * 7)
+            rows.append([rel, j.status, *["-"] * 6])
             continue
-        vram = _fmt(m.vram_peak_mb, ".0f", " MiB") + (" Δdev" if m.vram_attribution == "device-delta" else "")
-        t.add_row(rel, j.status, _fmt(m.wall_s, ".2f", " s"), _fmt(m.rtf), vram, _fmt(m.gpu_util_mean, ".0f", "%"),
-                  _fmt(m.energy_j, ".1f", " J"), _fmt(m.rss_peak_mb, ".0f", " MiB"), m.failure_class or "")  # fmt: skip
+        if m.extra.get("shared_gpu"):
+            rel += " (shared GPU)"
+        vram = _fmt(m.vram_peak_mb, ".0f") + (" Δdev" if m.vram_attribution == "device-delta" else "")
+        rows.append([rel, j.status, _fmt(m.wall_s), _fmt(m.rtf), vram, _fmt(m.gpu_util_mean, ".0f"),
+                     _fmt(m.energy_j, ".1f"), _fmt(m.rss_peak_mb, ".0f")])  # fmt: skip
+    _id_column(t, "job", [r[0] for r in rows])
+    t.add_column("status")
+    for col in ("wall\ns", "RTF", "peak VRAM\nMiB", "GPU\nutil %", "energy\nJ", "peak RSS\nMiB"):
+        t.add_column(col, justify="right")
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+def _print_result(out, result: RunResult) -> None:
+    t = result_table(result)
     out.print(t)
     for (solution, case), stats in result.summary().items():
         wall = stats.get("wall_s")
@@ -359,7 +384,9 @@ def _print_result(out, result: RunResult) -> None:
                       + (f"; peak VRAM {vram.text('{:.0f}')}" if vram else ""), markup=False)  # fmt: skip
     for j in result.jobs:
         if j.status == "failed" and j.metrics is not None:
-            out.print(f"[red]{j.job.job_id}[/red]: {j.metrics.failure_message}", highlight=False)
+            why = f"{j.metrics.failure_class}: " if j.metrics.failure_class else ""
+            out.print(f"[red]{escape(j.job.job_id)}[/red]: {escape(why + (j.metrics.failure_message or ''))}",
+                      highlight=False)  # fmt: skip
             out.print(f"    log: {Path(j.job.job_dir) / 'log.txt'}", markup=False)
     out.print(f"files: {result.run_dir}  (result.mp4, log.txt, metrics.json, samples.csv per job; results.jsonl)",
               markup=False)  # fmt: skip
@@ -394,13 +421,28 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not runs:
         out.print(f"no runs yet in {settings.db_path}", markup=False)
         return 0
-    t = Table(title=f"{len(runs)} run(s), newest first", title_justify="left")
-    for col in ("run id", "status", "started", "solutions", "jobs ok/failed/other", "dir"):
-        t.add_column(col)
+    out.print(runs_table(runs))
+    say = lambda text: out.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    say(f"each run's files: {settings.outputs_dir}/<run id>/")
+    for r in runs:  # a run made with another --outputs (or moved) says where it is
+        if Path(r.run_dir) != settings.outputs_dir / r.id:
+            say(f"  {r.id} is in {r.run_dir}")
+    return 0
+
+
+def runs_table(runs: list) -> Table:
+    """Past runs, ids in full. Folders are not a column (paths would squeeze the ids at 80 columns):
+    `cmd_runs` names them under the table."""
+    # No vertical rules: at 80 columns the id, a status word, the date and the counts all fit whole.
+    t = Table(title=f"{plural(len(runs), 'run')}, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    _id_column(t, "run id", [r.id for r in runs])
+    t.add_column("status", min_width=len("interrupted"))
+    t.add_column("started", min_width=len("2026-01-01"))  # the time goes below the date when narrow
+    t.add_column("solutions", min_width=len("audio2head"))
+    t.add_column("jobs\nok/failed/other", no_wrap=True, min_width=len("ok/failed/other"))
     for r in runs:
         ok, failed = r.counts.get("ok", 0), r.counts.get("failed", 0)
         status = "interrupted (thtui was stopped)" if r.stale else r.status
         t.add_row(r.id, status, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
-                  ",".join(r.spec.get("solutions", [])), f"{ok}/{failed}/{r.n_jobs - ok - failed}", r.run_dir)  # fmt: skip
-    out.print(t)
-    return 0
+                  ", ".join(r.spec.get("solutions", [])), f"{ok}/{failed}/{r.n_jobs - ok - failed}")  # fmt: skip
+    return t

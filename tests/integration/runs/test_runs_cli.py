@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -9,9 +10,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from runlab import Lab, marked
 
 from thtui.cli import EXIT_BROKEN_PIPE, main
+from thtui.cli.run_cmds import _LiveState, result_table
 from thtui.core.config import repo_root
 from thtui.core.jobs import JobFinished, start_run
 from thtui.core.media import validate_video
@@ -115,3 +118,46 @@ def test_a_reader_that_leaves_stops_the_run_cleanly(lab: Lab) -> None:
     (run_dir,) = lab.settings.outputs_dir.glob("2*")
     assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
     assert marked(run_dir.name) == []
+
+
+def _render(renderable, width: int = 80) -> str:
+    out = Console(width=width, file=io.StringIO(), highlight=False, color_system=None)
+    out.print(renderable)
+    return out.file.getvalue()
+
+
+def test_ids_stay_whole_at_80_columns(lab: Lab, capsys: pytest.CaptureFixture, monkeypatch) -> None:
+    """Run and job ids are what report/compare/rate/--resume take: an 80-column terminal must show them
+    in full (the review saw `20261124-15…` and `stati…`)."""
+    result, _ = lab.run(lab.spec("static", repeat=3, warmup=True))
+    text = _render(result_table(result))
+    for rel in ("static/warmup", "static/r1", "static/r2", "static/r3"):
+        assert f" {rel} " in text, text
+    assert "…" not in text and all(len(line) <= 80 for line in text.splitlines())
+    assert "wall" in text and "RTF" in text and "peak RSS" in text, "no column dropped at 80"
+
+    elsewhere = lab.tmp / "old outputs" / "20200101-000000-0ld1"
+    store = lab.store()
+    try:
+        store.create_run(elsewhere.name, {"solutions": ["static", "sadtalker", "wav2lip"]}, elsewhere, [])
+    finally:
+        store.close()
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert f" {result.run_id} " in out and f" {elsewhere.name} " in out and "…" not in out, out
+    assert "2 runs, newest first" in out
+    assert f"each run's files: {lab.settings.outputs_dir}/<run id>/" in out
+    assert f"  {elsewhere.name} is in {elsewhere}" in out
+    table = out[: out.index("each run's files")]
+    assert all(len(line) <= 80 for line in table.splitlines()), table
+
+
+def test_live_view_keeps_job_ids_whole(lab: Lab) -> None:
+    state = _LiveState()
+    result, events = lab.run(lab.spec("static", repeat=3))
+    for e in events.events:
+        state.on_event(e)
+    text = _render(state.render())
+    for rel in ("static/r1", "static/r2", "static/r3"):
+        assert f"{rel} " in text, text
