@@ -39,6 +39,7 @@ from thtui.core.jobs import (
     resume_run,
     start_run,
 )
+from thtui.core.jobs.checks import gpu_warning
 from thtui.core.jobs.matrix import build_matrix, plan_for
 from thtui.core.jobs.pack_dispatch import describe_packing, packer_for
 from thtui.core.monitor import MiB, Monitor, MonitorSnapshot, open_backend
@@ -123,6 +124,7 @@ class _LiveState:
     run_dir: str = ""
     jobs: dict[str, _JobView] = field(default_factory=dict)
     stage: str = ""
+    warnings: list[str] = field(default_factory=list)  # shown above the table for the whole run
     snap: MonitorSnapshot | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -135,6 +137,8 @@ class _LiveState:
                     if j.job_id in e.skipped:
                         view.state = "done earlier"
                     self.jobs[j.job_id] = view
+            elif isinstance(e, RunStage) and e.level == "warning":
+                self.warnings.append(e.detail)
             elif isinstance(e, RunStage):
                 self.stage = f"{e.stage}: {e.detail}"
             elif isinstance(e, RunFinished):
@@ -179,7 +183,8 @@ class _LiveState:
                 state = v.state + (f" ({v.result})" if v.result else "")
                 t.add_row(v.rel, Text(state, style=style), "-" if v.gpu is None else str(v.gpu), elapsed, vram,
                           Text(pct + v.line, overflow="ellipsis", no_wrap=True))  # fmt: skip
-            return Group(head, _machine_line(self.snap), t)
+            warnings = [Text(f"warning: {w}", style="bold yellow") for w in self.warnings]
+            return Group(head, *warnings, _machine_line(self.snap), t)
 
 
 def _machine_line(snap: MonitorSnapshot | None) -> Text:
@@ -202,7 +207,9 @@ def _print_line(out, e) -> None:
     if isinstance(e, RunStarted):
         out.print(f"run {e.run_id}: {len(e.jobs)} job(s) -> {e.run_dir}", markup=False)
     elif isinstance(e, RunStage):
-        out.print(f"{e.stage}: {e.detail}", markup=False)
+        out.print(
+            f"{'warning' if e.level == 'warning' else e.stage}: {e.detail}", markup=False, soft_wrap=True
+        )
     elif isinstance(e, JobStarted):
         out.print(
             f"started  {e.job_id} (pid {e.pid}, GPU {e.gpu if e.gpu is not None else '-'})", markup=False
@@ -242,6 +249,9 @@ def _dry_run(settings, catalog, spec: RunSpec, monitor: Monitor) -> int:
     except RunError as exc:
         raise CliError(str(exc)) from None
     out = console()
+    warning = gpu_warning(spec, monitor.backend.device_count(), monitor.backend.error)
+    if warning:
+        out.print(f"warning: {warning}", markup=False, soft_wrap=True)
     audios = spec.audios or (settings.cache_dir / "tts" / f"{spec.tts}-<text>.wav",)
     jobs = build_matrix(
         spec, catalog, "<run-id>", settings.outputs_dir / "<run-id>", tuple(Path(a) for a in audios)
@@ -274,6 +284,8 @@ def _run(args, settings, catalog, spec: RunSpec | None, monitor: Monitor) -> int
 
     def sink(e) -> None:
         state.on_event(e)
+        if args.json and isinstance(e, RunStage) and e.level == "warning":  # stdout stays pure JSON
+            console(stderr=True).print(f"warning: {e.detail}", markup=False, soft_wrap=True)
         if not live_view and not args.json and not isinstance(e, MonitorSnapshot | JobLog | JobProgress):
             try:
                 _print_line(out, e)

@@ -18,7 +18,8 @@ mean ± σ per solution and case over timed repeats.
 
 Events, all frozen dataclasses (thtui.core.jobs.events), delivered to `sink` from worker threads:
     RunStarted(run_id, run_dir, jobs: tuple[JobInfo], resumed, skipped)
-    RunStage(run_id, stage, detail)          "tts" | "inputs" | "preflight" | "packing" (RunSpec.pack)
+    RunStage(run_id, stage, detail, level)   "tts" | "inputs" | "preflight" | "packing" (RunSpec.pack);
+                                             level "warning" (keep it in view) or "info"
     JobQueued(job: JobInfo)
     JobStarted(job_id, pid, gpu, argv, cwd, log_path)
     JobLog(job_id, line, stream, replace_last)   replace_last: redraw the previous line (tqdm bar)

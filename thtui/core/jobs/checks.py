@@ -9,6 +9,7 @@ from thtui.core.config import Settings
 from thtui.core.install_status import solution_status
 from thtui.core.jobs import media_glue
 from thtui.core.jobs.spec import RunError, RunSpec
+from thtui.core.wording import plural
 
 
 def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: int) -> list[LoadedSolution]:
@@ -28,6 +29,14 @@ def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: in
         if sol.solution.needs_gpu and gpu_count == 0 and not spec.gpus:
             problems.append(f"{name} needs an NVIDIA GPU and none is visible here")
         loaded.append(sol)
+    if spec.gpus and gpu_count:  # none visible: gpu_warning() says so, and the indices are used as given
+        bad = [g for g in spec.gpus if not 0 <= g < gpu_count]
+        if bad:
+            have = "index 0" if gpu_count == 1 else f"indices 0-{gpu_count - 1}"
+            problems.append(
+                f"--gpus {_indices(spec.gpus)}: no GPU {_indices(bad)} here; this machine has "
+                f"{plural(gpu_count, 'GPU')} ({have})"
+            )
     errors = media_glue.input_error_types()
     for kind, paths, check in (
         ("image", spec.images, media_glue.check_image),
@@ -44,3 +53,21 @@ def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: in
     if problems:
         raise RunError("cannot start the run:\n  " + "\n  ".join(problems))
     return loaded
+
+
+def _indices(gpus: tuple[int, ...] | list[int]) -> str:
+    return ",".join(map(str, gpus))
+
+
+def gpu_warning(spec: RunSpec, gpu_count: int, backend_error: str | None) -> str | None:
+    """GPUs were named but none is visible (no driver in this container, NVML missing, a typo'd box):
+    the run goes on, because CUDA may still see them, but the user must know."""
+    if not spec.gpus or gpu_count:
+        return None
+    why = backend_error or "no GPU found"
+    why = why if "NVML" in why else f"NVML: {why}"
+    devices = " or ".join(map(str, dict.fromkeys(spec.gpus)))
+    return (
+        f"--gpus {_indices(spec.gpus)} given but no NVIDIA GPU is visible here ({why}); "
+        f"jobs that need a GPU get CUDA_VISIBLE_DEVICES={devices} anyway"
+    )

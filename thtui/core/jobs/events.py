@@ -2,7 +2,9 @@
 to the run's EventSink from worker threads: a front end must hand them to its own loop).
 
     RunStarted(run_id, run_dir, jobs: tuple[JobInfo], resumed, skipped)
-    RunStage(run_id, stage, detail)        "tts" | "inputs" | "preflight" | "packing" before jobs run
+    RunStage(run_id, stage, detail, level) "tts" | "inputs" | "preflight" | "packing" before jobs run;
+                                           level "warning" for what the user must see (GPUs asked for
+                                           but none visible), else "info"
     JobQueued(job: JobInfo)                once per job that will run (skipped ones are in RunStarted)
     JobStarted(job_id, pid, gpu, argv, cwd, log_path)
     JobLog(job_id, line, stream, replace_last)
@@ -52,6 +54,7 @@ class RunStage(Event):
     run_id: str
     stage: str
     detail: str
+    level: str = "info"  # "warning": the run goes on, but a front end must keep it in view
 
 
 @dataclass(frozen=True)

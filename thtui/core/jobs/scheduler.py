@@ -18,7 +18,7 @@ from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
 from thtui.core.events import EventSink, discard
 from thtui.core.jobs import media_glue
-from thtui.core.jobs.checks import preflight
+from thtui.core.jobs.checks import gpu_warning, preflight
 from thtui.core.jobs.events import JobFinished, JobInfo, JobQueued, RunFinished, RunStage, RunStarted
 from thtui.core.jobs.matrix import PlannedJob, build_matrix, copy_prepared, plan_for, prepared_plan
 from thtui.core.jobs.pack_dispatch import dispatch_packed
@@ -196,6 +196,7 @@ def _tts_audio(ctx: _RunContext) -> tuple[Path, ...]:
 
 def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -> RunResult:
     spec, sink = ctx.spec, ctx.sink
+    gpus = _gpu_slots(ctx)  # first: its warning must come before anything slow
     audios = _tts_audio(ctx)
     lengths = {a: media_glue.audio_seconds(a) for a in audios}
     ctx.files.update(inputs={**ctx.files.data["inputs"], "audio_seconds": {str(a): s for a, s in lengths.items()},
@@ -215,7 +216,6 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     for j in to_run:
         sink(JobQueued(j.info))
 
-    gpus = _gpu_slots(ctx)
     exclusive = {
         j.solution
         for j in to_run
@@ -295,15 +295,13 @@ def _row(j: PlannedJob) -> JobRow:
 
 
 def _gpu_slots(ctx: _RunContext) -> list[int | None]:
-    count = ctx.monitor.backend.device_count()
+    """The GPUs jobs go to (preflight has refused indices this machine does not have)."""
+    backend = ctx.monitor.backend
+    count = backend.device_count()
+    warning = gpu_warning(ctx.spec, count, backend.error)
+    if warning:
+        ctx.sink(RunStage(ctx.run_id, "preflight", warning, level="warning"))
     if ctx.spec.gpus:
-        bad = [g for g in ctx.spec.gpus if count and not 0 <= g < count]
-        if bad:
-            raise RunError(f"GPU index {bad} out of range: this machine has {count} GPU(s)")
-        if not count:
-            ctx.sink(
-                RunStage(ctx.run_id, "preflight", f"GPU monitoring unavailable ({ctx.monitor.backend.error})")
-            )
         return list(ctx.spec.gpus)
     return list(range(count)) or [None]
 
