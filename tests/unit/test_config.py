@@ -46,3 +46,25 @@ def test_config_file_errors_name_the_file(tmp_path: Path) -> None:
 def test_bad_backend_names_source(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="env_backend='pip'.*env THTUI_ENV_BACKEND"):
         load_settings(environ={"THTUI_ENV_BACKEND": "pip", "THTUI_CONFIG": str(tmp_path / "n")}, cwd=tmp_path)
+
+
+def test_an_explicit_config_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.yaml"
+    with pytest.raises(ConfigError) as info:
+        load_settings({"config_file": str(missing)}, environ={}, cwd=tmp_path)
+    assert str(info.value) == f"config file not found: {missing} (given with --config)"
+    # The default location missing is the normal case, and so is THTUI_CONFIG naming no file (tests and
+    # benchmarks use it to mean "no config"; `thtui doctor` warns about it).
+    assert load_settings(environ={}, cwd=tmp_path).provenance["config_file"] == "default"
+    s = load_settings(environ={"THTUI_CONFIG": str(missing)}, cwd=tmp_path)
+    assert s.config_file == missing and s.provenance["config_file"] == "env THTUI_CONFIG"
+
+
+def test_provenance_names_the_flag_as_typed(tmp_path: Path) -> None:
+    env = {"THTUI_CONFIG": str(tmp_path / "none.yaml")}
+    s = load_settings(
+        {"outputs_dir": "/o", "conda_exe": "mamba", "env_backend": "conda"}, environ=env, cwd=tmp_path
+    )
+    assert s.provenance["outputs_dir"] == "flag --outputs"
+    assert s.provenance["conda_exe"] == "flag --conda"
+    assert s.provenance["env_backend"] == "flag --env-backend"

@@ -41,3 +41,26 @@ def test_every_problem_says_what_to_do(settings, catalog, monkeypatch: pytest.Mo
     for f in run_doctor(settings, catalog, gpu=GpuReport(None, None, (), "x")):
         if f.level in ("warn", "fail"):
             assert f.fix, f"{f.check} has no advice"
+
+
+def test_settings_name_the_real_flags_and_a_missing_env_config(
+    settings, catalog, tmp_path, capsys: pytest.CaptureFixture
+) -> None:
+    out_dir = tmp_path / "elsewhere"
+    assert main(["doctor", "--outputs", str(out_dir), "--conda", "/opt/x/bin/mamba", "--json"]) in (0, 1)
+    rows = {r["check"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["setting outputs_dir"]["detail"] == f"{out_dir}  [flag --outputs]"
+    assert rows["setting conda_exe"]["detail"] == "/opt/x/bin/mamba  [flag --conda]"
+    # the settings fixture points THTUI_CONFIG at a file that does not exist
+    cfg = rows["config file"]
+    assert cfg["level"] == "warn" and cfg["detail"] == (
+        f"{settings.config_file} does not exist [env THTUI_CONFIG]: only flags, env vars and defaults apply"
+    )
+    assert main(["doctor", "--config", str(tmp_path / "nope.yaml")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"thtui: config file not found: {tmp_path / 'nope.yaml'} (given with --config)\n"
+    )
+    # before or after the command, for any command
+    assert main(["--config", str(tmp_path / "nope.yaml"), "list"]) == 2
+    assert "config file not found" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from thtui.core.catalog import Catalog, ManifestError
-from thtui.core.config import ConfigError, Settings, load_settings
+from thtui.core.config import FLAGS, ConfigError, Settings, load_settings
 
 
 class CliError(Exception):
@@ -25,20 +25,28 @@ def add_global_flags(parser: argparse.ArgumentParser, default: Any = None) -> No
     g = parser.add_argument_group("settings (flags > env vars > config file > defaults)")
     kw = {"default": default}
     g.add_argument(
-        "--data-root", dest="data_root", metavar="DIR", help="clones, envs, weights (env THTUI_HOME)", **kw
+        FLAGS["data_root"],
+        dest="data_root",
+        metavar="DIR",
+        help="clones, envs, weights (env THTUI_HOME)",
+        **kw,
     )
     g.add_argument(
-        "--outputs", dest="outputs_dir", metavar="DIR", help="run results (env THTUI_OUTPUTS)", **kw
+        FLAGS["outputs_dir"], dest="outputs_dir", metavar="DIR", help="run results (env THTUI_OUTPUTS)", **kw
     )
     g.add_argument(
-        "--conda", dest="conda_exe", metavar="EXE", help="conda/mamba/micromamba (env THTUI_CONDA)", **kw
+        FLAGS["conda_exe"],
+        dest="conda_exe",
+        metavar="EXE",
+        help="conda/mamba/micromamba (env THTUI_CONDA)",
+        **kw,
     )
     g.add_argument(
-        "--env-backend", dest="env_backend", choices=["auto", "conda", "mamba", "micromamba"], **kw
+        FLAGS["env_backend"], dest="env_backend", choices=["auto", "conda", "mamba", "micromamba"], **kw
     )
-    g.add_argument("--solutions-dir", dest="solutions_dir", metavar="DIR", help=argparse.SUPPRESS, **kw)
+    g.add_argument(FLAGS["solutions_dir"], dest="solutions_dir", metavar="DIR", help=argparse.SUPPRESS, **kw)
     g.add_argument(
-        "--config", dest="config_file", metavar="FILE", help="YAML config (env THTUI_CONFIG)", **kw
+        FLAGS["config_file"], dest="config_file", metavar="FILE", help="YAML config (env THTUI_CONFIG)", **kw
     )
 
 
@@ -56,6 +64,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
         return load_settings({k: getattr(args, k, None) for k in keys})
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+
+
+def resolve_run_id(settings: Settings, given: str | None) -> str:
+    """A run id as given, or the newest run for 'latest' (and for nothing at all)."""
+    if given and given != "latest":
+        return given
+    from thtui.core.report.source import latest_run_id  # imported late: only run-reading commands need it
+
+    latest = latest_run_id(settings)
+    if latest is None:
+        raise CliError(f"no runs yet in {settings.outputs_dir}; start one with `thtui run`")
+    return latest
 
 
 def catalog_from(settings: Settings) -> Catalog:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from thtui.cli.common import CliError, console, print_json, settings_from, subcommand
-from thtui.core.config import Settings
+from thtui.cli.common import CliError, console, print_json, resolve_run_id, settings_from, subcommand
 from thtui.core.events import Event
 from thtui.core.ratings import CRITERIA, RatingError, rate, ratings_for_run
 from thtui.core.report import (
@@ -26,7 +25,7 @@ from thtui.core.report import (
 )
 from thtui.core.report.compare import GridProgress
 from thtui.core.report.model import ReportProgress
-from thtui.core.report.source import latest_run_id, load_run, resolve_job
+from thtui.core.report.source import load_run, resolve_job
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,18 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_report)
 
 
-def _run_id(settings: Settings, given: str | None) -> str:
-    if given and given != "latest":
-        return given
-    latest = latest_run_id(settings)
-    if latest is None:
-        raise CliError(f"no runs yet in {settings.outputs_dir}; start one with `thtui run`")
-    return latest
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    run_id = _run_id(settings, args.run_id)
+    run_id = resolve_run_id(settings, args.run_id)
     out = args.output or settings.outputs_dir / run_id / "compare.mp4"
     err = console(stderr=True)
 
@@ -108,7 +98,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_rate(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    run_id = _run_id(settings, args.run_id)
+    run_id = resolve_run_id(settings, args.run_id)
     try:
         run = load_run(settings, run_id)
     except RunNotFound as exc:
@@ -158,14 +148,19 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 
 def _format(args: argparse.Namespace) -> str:
+    """--format, else the -o extension, else md (to stdout). An -o whose extension names no format is
+    refused: writing markdown into report.pdf and exiting 0 would hide the mistake."""
     if args.format:
         return args.format
-    if args.output is not None:
-        ext = args.output.suffix.lower().lstrip(".")
-        for fmt, e in EXTENSIONS.items():
-            if e == f".{ext}" or (fmt == "md" and ext == "markdown") or (fmt == "html" and ext == "htm"):
-                return fmt
-    return "md"
+    if args.output is None:
+        return "md"
+    ext = args.output.suffix.lower()
+    for fmt, e in EXTENSIONS.items():
+        if ext == e or (fmt == "md" and ext == ".markdown") or (fmt == "html" and ext == ".htm"):
+            return fmt
+    what = ext or f"{args.output.name} (no extension)"
+    formats = "md|json" if args.diff else "|".join(FORMATS)
+    raise CliError(f"cannot tell the format from {what}; use --format {formats}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -176,14 +171,14 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise CliError("give either RUN_ID or --diff RUN_A RUN_B, not both")
         if fmt not in ("md", "json"):
             raise CliError("--diff writes md or json")
-        a, b = (_run_id(settings, r) for r in args.diff)
+        a, b = (resolve_run_id(settings, r) for r in args.diff)
         try:
             text = render_diff(diff_runs(settings, a, b), fmt)
         except RunNotFound as exc:
             raise CliError(str(exc)) from None
         return _emit(text, args.output)
 
-    run_id = _run_id(settings, args.run_id)
+    run_id = resolve_run_id(settings, args.run_id)
     err = console(stderr=True)
 
     def sink(event: Event) -> None:

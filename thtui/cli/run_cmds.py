@@ -22,7 +22,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from thtui.cli.common import CliError, catalog_from, console, print_json, settings_from, subcommand
+from thtui.cli.common import (
+    CliError,
+    catalog_from,
+    console,
+    print_json,
+    resolve_run_id,
+    settings_from,
+    subcommand,
+)
 from thtui.core.jobs import (
     JobFinished,
     JobLog,
@@ -75,7 +83,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--timeout", type=float, metavar="S", help="seconds per job before its process tree is ended"
     )
     p.add_argument("--dry-run", action="store_true", help="check everything and show the jobs; run nothing")
-    p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run, skipping finished jobs")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_ID",
+        help="continue an interrupted run (an id, or 'latest'), skipping finished jobs",
+    )
     p.add_argument("--retry-failed", action="store_true", help="with --resume: run failed jobs again too")
     p.add_argument("--json", action="store_true", help="print the result as JSON (no live view)")
     p.set_defaults(func=cmd_run)
@@ -227,6 +239,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.solution or args.solutions or args.image or args.audio or args.text:
             raise CliError("--resume takes its inputs and solutions from the run; give nothing else")
+        args.resume = resolve_run_id(settings, args.resume)
         spec = None
     else:
         spec = _spec(args)

@@ -20,6 +20,16 @@ ENV_VARS = {
     "env_backend": "THTUI_ENV_BACKEND",
     "solutions_dir": "THTUI_SOLUTIONS",
 }
+# The command-line flag of each setting (thtui.cli.common defines them from this), so provenance names
+# the flag the user actually typed.
+FLAGS = {
+    "data_root": "--data-root",
+    "outputs_dir": "--outputs",
+    "conda_exe": "--conda",
+    "env_backend": "--env-backend",
+    "solutions_dir": "--solutions-dir",
+    "config_file": "--config",
+}
 CONFIG_ENV = "THTUI_CONFIG"
 ENV_BACKENDS = ("auto", "conda", "mamba", "micromamba")
 
@@ -123,7 +133,9 @@ def load_settings(
     cwd = cwd or Path.cwd()
 
     if flags.get("config_file"):
-        cfg_path, cfg_src = Path(flags["config_file"]).expanduser(), "flag --config"
+        cfg_path, cfg_src = Path(flags["config_file"]).expanduser(), f"flag {FLAGS['config_file']}"
+        if not cfg_path.is_file():  # named on purpose: a typo must not silently mean "no config"
+            raise ConfigError(f"config file not found: {cfg_path} (given with {FLAGS['config_file']})")
     elif environ.get(CONFIG_ENV):
         cfg_path, cfg_src = Path(environ[CONFIG_ENV]).expanduser(), f"env {CONFIG_ENV}"
     else:
@@ -141,7 +153,7 @@ def load_settings(
     provenance: dict[str, str] = {"config_file": cfg_src}
     for key, env_name in ENV_VARS.items():
         if key in flags:
-            values[key], provenance[key] = flags[key], f"flag --{key.replace('_', '-')}"
+            values[key], provenance[key] = flags[key], f"flag {FLAGS[key]}"
         elif environ.get(env_name):
             values[key], provenance[key] = environ[env_name], f"env {env_name}"
         elif key in file_values and file_values[key] is not None:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from thtui.core import tools
 from thtui.core.catalog import Catalog
-from thtui.core.config import Settings
+from thtui.core.config import CONFIG_ENV, Settings
 from thtui.core.gpu_info import GpuReport, probe_gpus
 
 Level = Literal["ok", "warn", "fail", "info"]
@@ -203,6 +203,17 @@ def run_doctor(settings: Settings, catalog: Catalog | None, gpu: GpuReport | Non
     )
     for key, value, source in settings.rows():
         out.append(Finding(f"setting {key}", "info", f"{value}  [{source}]"))
+    if settings.provenance.get("config_file", "default") != "default" and not settings.config_file.is_file():
+        # --config refuses a missing file outright; THTUI_CONFIG pointing nowhere is only read as "no file"
+        out.append(
+            Finding(
+                "config file",
+                "warn",
+                f"{settings.config_file} does not exist [{settings.provenance['config_file']}]: "
+                "only flags, env vars and defaults apply",
+                f"Create it, or unset {CONFIG_ENV} if you meant no config file.",
+            )
+        )
     return out
 
 

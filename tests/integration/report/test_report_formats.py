@@ -152,3 +152,28 @@ def test_report_cli(settings: Settings, two_solution_run: str, capsys: pytest.Ca
     assert out.read_text().startswith("run_id,job_id,solution")
     assert main(["report", "nope"]) == 2
     assert "no run 'nope'" in capsys.readouterr().err
+
+
+def test_report_refuses_an_output_extension_it_cannot_write(
+    settings: Settings, two_solution_run: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`report latest -o r.pdf` used to write markdown into a .pdf and exit 0."""
+    pdf = settings.outputs_dir / "r.pdf"
+    assert main(["report", "latest", "-o", str(pdf), "--thumbs", "0"]) == 2
+    assert (
+        capsys.readouterr().err == "thtui: cannot tell the format from .pdf; use --format md|html|csv|json\n"
+    )
+    assert not pdf.exists()
+    bare = settings.outputs_dir / "report"
+    assert main(["report", "latest", "-o", str(bare), "--thumbs", "0"]) == 2
+    assert "cannot tell the format from report (no extension); use --format md|html|csv|json" in (
+        capsys.readouterr().err
+    )
+    assert main(["report", "--diff", "latest", "latest", "-o", str(pdf)]) == 2
+    assert capsys.readouterr().err == "thtui: cannot tell the format from .pdf; use --format md|json\n"
+    # Said explicitly, any name is fine; and the known spellings still pick their format.
+    assert main(["report", "latest", "-o", str(pdf), "--format", "md", "--thumbs", "0"]) == 0
+    assert pdf.read_text().startswith("# Talking-head comparison")
+    for name in ("r.MD", "r.markdown", "r.htm", "r.JSON"):
+        assert main(["report", "latest", "-o", str(settings.outputs_dir / name), "--thumbs", "0"]) == 0
+    assert json.loads((settings.outputs_dir / "r.JSON").read_text())["run"]["run_id"] == two_solution_run

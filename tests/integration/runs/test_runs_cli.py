@@ -161,3 +161,24 @@ def test_live_view_keeps_job_ids_whole(lab: Lab) -> None:
     text = _render(state.render())
     for rel in ("static/r1", "static/r2", "static/r3"):
         assert f"{rel} " in text, text
+
+
+def test_resume_latest(lab: Lab, capsys: pytest.CaptureFixture) -> None:
+    """`run --resume latest` like report/rate/compare take 'latest'."""
+    assert main(["run", "--resume", "latest"]) == 2
+    assert "no runs yet in" in capsys.readouterr().err
+    cancel = threading.Event()
+    first = start_run(lab.settings, lab.catalog, lab.spec("static", repeat=2),
+                      lambda e: cancel.set() if isinstance(e, JobFinished) else None, cancel,
+                      monitor=lab.monitor, store=lab.store(), fingerprint=False)  # fmt: skip
+    assert first.status == "interrupted"
+    assert main(["run", "--resume", "latest", "--json"]) == 0
+    data = _json_out(capsys)
+    assert data["run_id"] == first.run_id and data["status"] == "done" and len(data["skipped"]) == 1
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_text_says_so(lab: Lab, capsys: pytest.CaptureFixture, text: str) -> None:
+    assert main(["run", "static", "--image", str(PORTRAIT), "--text", text]) == 2
+    assert capsys.readouterr().err == "thtui: text is empty: give the words to speak\n"
+    assert not list(lab.settings.outputs_dir.glob("2*"))

@@ -49,6 +49,8 @@ class RunSpec:
             raise RunError("give at least one solution")
         if not self.images:
             raise RunError("give at least one --image")
+        if not self.audios and self.text is not None and not self.text.strip():
+            raise RunError("text is empty: give the words to speak")  # as `thtui say ""` says
         if bool(self.audios) == bool(self.text and self.text.strip()):
             raise RunError("give either --audio (one or more) or --text, not both and not neither")
         if self.repeat < 1:
