@@ -95,3 +95,52 @@ def test_diff_cli(settings: Settings, two_runs, capsys: pytest.CaptureFixture[st
     assert json.loads(capsys.readouterr().out)["only_in_b"] == ["beta"]
     assert main(["report", "--diff", a, b, "--format", "html"]) == 2
     assert main(["report", a, "--diff", a, b]) == 2
+
+
+def test_same_inputs_are_listed_and_raise_no_warning(settings: Settings, two_runs) -> None:
+    d = diff_runs(settings, *two_runs)
+    rows = {r.item: r for r in d.inputs}
+    assert not d.inputs_differ and not any(r.differs for r in d.inputs)
+    # each run has its own copy of the inputs (another path, the same bytes): the same input
+    assert rows["images"].a == rows["images"].b and rows["images"].a.startswith("portrait.png (sha256 ")
+    assert rows["audio length"].a == rows["audio length"].b == "2.00 s"
+    md = render_diff(d, "md")
+    assert "Warning" not in md and "n/c" not in md and "| audio length | 2.00 s | 2.00 s |  |" in md
+
+
+def test_different_inputs_are_flagged_and_totals_not_compared(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The review's case: 2.38 s of audio, then 0.70 s; 'Time -59.7%' was reported as a speed-up."""
+    a, b = "20260301-100000-aaaa", "20260302-100000-bbbb"
+    make_run(settings, a, [JobSpec("alpha", 2.38, wall_s=8.0)], audio_s=2.38, fingerprint=FP)
+    make_run(settings, b, [JobSpec("alpha", 0.70, wall_s=3.22)], audio_s=0.70, fingerprint=FP)
+    d = diff_runs(settings, a, b)
+    assert d.inputs_differ
+    rows = {r.item: r for r in d.inputs}
+    assert (rows["audio length"].a, rows["audio length"].b, rows["audio length"].differs) == (
+        "2.38 s",
+        "0.70 s",
+        True,
+    )
+    assert rows["audio files"].differs and not rows["images"].differs and not rows["repeat"].differs
+    deltas = {m.key: m for m in d.metrics if m.solution == "alpha"}
+    assert not deltas["wall_s"].comparable and deltas["wall_s"].delta is None and deltas["wall_s"].pct is None
+    assert deltas["rtf"].comparable and deltas["rtf"].delta == pytest.approx(3.22 / 0.70 - 8.0 / 2.38)
+
+    assert main(["report", "--diff", a, b]) == 0
+    md = capsys.readouterr().out
+    lines = md.splitlines()
+    assert lines[0] == f"# Run diff: `{a}` → `{b}`"
+    assert lines[2].startswith(
+        "> **Warning: inputs differ: metrics are not comparable as a speed-up/regression** (audio files: "
+    )
+    assert "audio length: 2.38 s → 0.70 s" in lines[2] and "compare RTF" in lines[2]
+    assert "| audio length | 2.38 s | 0.70 s | differs |" in md
+    assert "| alpha | Time (s) | 8.0 | 3.2 | n/c | n/c |" in md and "-59.7%" not in md
+    assert "n/c: not comparable, because the runs were given different inputs" in md
+    assert main(["report", "--diff", a, b, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["inputs_differ"] is True
+    wall = next(m for m in data["metrics"] if m["key"] == "wall_s")
+    assert wall["comparable"] is False and wall["delta"] is None and (wall["a"], wall["b"]) == (8.0, 3.22)

@@ -15,6 +15,7 @@ from typing import Any
 from thtui.core.catalog import Catalog, ManifestError
 from thtui.core.config import Settings
 from thtui.core.ratings import CRITERIA, ratings_for_jobs, summarise
+from thtui.core.report.diff_inputs import LENGTH_BOUND, input_rows
 from thtui.core.report.fingerprint import capture_fingerprint
 from thtui.core.report.metrics import METRIC_BY_KEY, METRICS, fmt_value, normalise
 from thtui.core.report.source import RunView, load_run
@@ -37,14 +38,25 @@ class MetricDelta:
     label: str
     a: float | None
     b: float | None
+    comparable: bool = True  # False: a total (time, energy) of runs given different inputs
 
     @property
     def delta(self) -> float | None:
-        return None if self.a is None or self.b is None else self.b - self.a
+        if not self.comparable or self.a is None or self.b is None:
+            return None
+        return self.b - self.a
 
     @property
     def pct(self) -> float | None:
         return None if self.delta is None or not self.a else 100.0 * self.delta / abs(self.a)
+
+
+@dataclass(frozen=True)
+class InputRow:
+    item: str  # "images", "audio length", "text", ...
+    a: str
+    b: str
+    differs: bool
 
 
 @dataclass
@@ -56,13 +68,19 @@ class RunDiff:
     only_in_a: list[str]
     only_in_b: list[str]
     notes: list[str] = field(default_factory=list)
+    inputs: list[InputRow] = field(default_factory=list)
 
     @property
     def same_environment(self) -> bool:
         return not self.changes
 
+    @property
+    def inputs_differ(self) -> bool:
+        return any(r.differs for r in self.inputs)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d["inputs_differ"] = self.inputs_differ
         for m, md in zip(d["metrics"], self.metrics, strict=True):
             m.update(delta=md.delta, pct=md.pct)
         return d
@@ -190,16 +208,18 @@ def diff_runs(settings: Settings, run_a: str, run_b: str) -> RunDiff:
     a, b = load_run(settings, run_a), load_run(settings, run_b)
     notes: list[str] = []
     changes = diff_fingerprints(_fingerprint_of(settings, a, notes), _fingerprint_of(settings, b, notes))
+    inputs = [InputRow(*row) for row in input_rows(a, b)]
+    differ = any(r.differs for r in inputs)
     ma, mb = _per_solution(settings, a), _per_solution(settings, b)
     deltas = []
     for sol in [s for s in ma if s in mb]:
         for key in [*(m.key for m in METRICS), "success_rate", *(f"rating_{c.key}" for c in CRITERIA)]:
             if ma[sol].get(key) is None and mb[sol].get(key) is None:
                 continue
-            deltas.append(MetricDelta(sol, key, _label(key), ma[sol].get(key), mb[sol].get(key)))
-    return RunDiff(
-        run_a, run_b, changes, deltas, [s for s in ma if s not in mb], [s for s in mb if s not in ma], notes
-    )
+            comparable = not (differ and key in LENGTH_BOUND)
+            deltas.append(MetricDelta(sol, key, _label(key), ma[sol].get(key), mb[sol].get(key), comparable))
+    only_a, only_b = [s for s in ma if s not in mb], [s for s in mb if s not in ma]
+    return RunDiff(run_a, run_b, changes, deltas, only_a, only_b, notes, inputs)
 
 
 def _show(v: Any) -> str:
@@ -225,6 +245,14 @@ def render_diff(diff: RunDiff, fmt: str = "md") -> str:
     if fmt != "md":
         raise ValueError(f"diff formats: md, json (not {fmt!r})")
     out = [f"# Run diff: `{diff.run_a}` → `{diff.run_b}`", ""]
+    if diff.inputs_differ:
+        what = "; ".join(f"{r.item}: {r.a} → {r.b}" for r in diff.inputs if r.differs)
+        out += [
+            f"> **Warning: inputs differ: metrics are not comparable as a speed-up/regression** ({what}). "
+            "Time and energy grow with the input, so their deltas are left out (n/c); compare RTF, the time "
+            "per second of audio.",
+            "",
+        ]
     for n in diff.notes:
         out += [f"> **Note:** {n}", ""]
     if diff.only_in_a or diff.only_in_b:
@@ -233,6 +261,10 @@ def render_diff(diff: RunDiff, fmt: str = "md") -> str:
             f"- only in B: {', '.join(diff.only_in_b) or '—'}",
             "",
         ]
+    if diff.inputs:
+        out += ["## Inputs", "", "| Input | A | B | |", "| --- | --- | --- | --- |"]
+        out += [f"| {r.item} | {r.a} | {r.b} | {'differs' if r.differs else ''} |" for r in diff.inputs]
+        out.append("")
     out += ["## Environment", ""]
     if not diff.changes:
         out += ["No differences in the recorded environment fingerprints.", ""]
@@ -248,8 +280,12 @@ def render_diff(diff: RunDiff, fmt: str = "md") -> str:
         for m in diff.metrics:
             d = "—" if m.delta is None else f"{m.delta:+.3g}"
             pct = "—" if m.pct is None else f"{m.pct:+.1f}%"
+            if not m.comparable:
+                d = pct = "n/c"
             out.append(
                 f"| {m.solution} | {m.label} | {_fmt_metric(m.key, m.a)} | {_fmt_metric(m.key, m.b)} | {d} | {pct} |"
             )
         out.append("")
+        if any(not m.comparable for m in diff.metrics):
+            out += ["n/c: not comparable, because the runs were given different inputs (see Inputs).", ""]
     return "\n".join(out)
