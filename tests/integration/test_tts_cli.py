@@ -46,7 +46,11 @@ def test_say_json_and_mp3(settings: Settings, tmp_path: Path, capsys: pytest.Cap
             ["say", "Hi", "--tts", "coqui", "--voice", "tts_models/multilingual/multi-dataset/xtts_v2"],
             "thtui: XTTS weights are licensed under the Coqui Public Model License (CPML): non-commercial use only",
         ),
-        (["say", "Hi", "--voice", "nobody"], "thtui: not a Piper voice name: 'nobody'"),
+        (
+            ["say", "Hi", "--voice", "nobody"],
+            "thtui: not a Piper voice name: 'nobody'; voices that work offline here: en_US-joe-medium "
+            "(bundled, the default). Other Piper voices need a one-time download",
+        ),
         (
             ["say", "Hi", "--speaker", "x"],
             "thtui: --speaker/--language/--speaker-wav are Coqui options; add --tts coqui",

@@ -4,7 +4,9 @@ local Hugging Face stand-in (the real huggingface_hub code path, no network)."""
 from __future__ import annotations
 
 import json
+import socket
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -130,8 +132,49 @@ def test_missing_voice_on_the_hub(settings: Settings, hub: StandInServer) -> Non
     with pytest.raises(TtsError) as info:
         synthesize(settings, "hi", voice="en_GB-nobody-low")
     assert str(info.value) == (
-        "Piper voice 'en_GB-nobody-low' is not on Hugging Face (rhasspy/piper-voices/en/en_GB/nobody/low/en_GB-nobody-low.onnx)"
+        "Piper voice 'en_GB-nobody-low' is not on Hugging Face (rhasspy/piper-voices/en/en_GB/nobody/low/en_GB-nobody-low.onnx); "
+        "voices that work offline here: en_US-joe-medium (bundled, the default)"
     )
+
+
+def test_an_unknown_voice_lists_the_offline_voices_first(settings: Settings, hub: StandInServer) -> None:
+    synthesize(settings, "Downloaded voice.", voice="en_US-lessac-medium")  # now cached
+    with pytest.raises(TtsError) as info:
+        synthesize(settings, "hi", voice="nosuch")
+    assert str(info.value) == (
+        "not a Piper voice name: 'nosuch'; voices that work offline here: en_US-joe-medium (bundled, the "
+        "default), en_US-lessac-medium (downloaded). Other Piper voices need a one-time download from Hugging "
+        "Face: a name like en_US-lessac-medium (list: https://huggingface.co/rhasspy/piper-voices); or give a "
+        "path to a .onnx voice file"
+    )
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_offline_fails_fast_with_a_clear_message(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """huggingface_hub alone retries an unreachable hub for ~25 s before a cryptic LocalEntryNotFoundError."""
+    port = _closed_port()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    for var in ("HF_HUB_OFFLINE", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    started = time.monotonic()
+    with pytest.raises(TtsError) as info:
+        synthesize(settings, "hi", voice="en_US-lessac-medium")
+    assert time.monotonic() - started < 5
+    assert str(info.value) == (
+        f"cannot reach Hugging Face (127.0.0.1:{port}: Connection refused) to download Piper voice "
+        "'en_US-lessac-medium'; voices that work offline here: en_US-joe-medium (bundled, the default)"
+    )
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(TtsError, match=r"^Piper voice 'en_US-lessac-medium' is not downloaded yet and "
+                       r"HF_HUB_OFFLINE is set; voices that work offline here: en_US-joe-medium"):  # fmt: skip
+        synthesize(settings, "hi", voice="en_US-lessac-medium")
+    # The bundled voice never needs the network.
+    assert synthesize(settings, "Still speaks.").voice == "en_US-joe-medium"
 
 
 def test_export_wav_and_mp3_with_provenance(settings: Settings, tmp_path: Path) -> None:

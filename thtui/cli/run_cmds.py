@@ -64,7 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--audio", action="append", type=Path, default=[], help="driving audio (repeatable)")
     g.add_argument("--text", help="text to speak (synthesised once, shared by every solution)")
     p.add_argument("--tts", choices=["piper", "coqui"], default="piper")
-    p.add_argument("--voice", help="TTS voice (Piper voice name or .onnx; Coqui model)")
+    p.add_argument(
+        "--voice",
+        help="TTS voice (Piper: default en_US-joe-medium, bundled; other names are downloaded once)",
+    )
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="timed runs per solution and input")
     p.add_argument("--warmup", action="store_true", help="one untimed run per solution first")
     p.add_argument(

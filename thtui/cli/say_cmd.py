@@ -19,7 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-o", "--output", required=True, type=Path, metavar="OUT.wav", help="also .mp3 .ogg .flac .m4a"
     )
     p.add_argument("--tts", choices=BACKENDS, default="piper", help="backend (default: piper)")
-    p.add_argument("--voice", help="Piper voice name (en_US-lessac-medium) or .onnx path; Coqui model name")
+    p.add_argument(
+        "--voice",
+        help="Piper: en_US-joe-medium (bundled, offline; the default), another rhasspy/piper-voices name "
+        "(downloaded once from Hugging Face, e.g. en_US-lessac-medium) or a .onnx path; Coqui: a model name",
+    )
     p.add_argument("--speaker", help="Coqui multi-speaker models / XTTS: speaker name")
     p.add_argument("--language", help="Coqui multilingual models / XTTS: language code (default en)")
     p.add_argument("--speaker-wav", type=Path, help="XTTS: clone the voice in this recording")

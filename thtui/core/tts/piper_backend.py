@@ -7,8 +7,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import threading
 import time
+import urllib.parse
+import urllib.request
 import wave
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +26,7 @@ from thtui.core.tts.errors import TtsError, TtsProgress
 BUNDLED_VOICE = "en_US-joe-medium"
 VOICES_REPO = "rhasspy/piper-voices"
 VOICES_REVISION = "main"
+REACH_TIMEOUT_S = 4.0  # one connection attempt before a download; offline, huggingface_hub retries for ~25 s
 OPTIONS = {
     "length_scale": float,
     "noise_scale": float,
@@ -45,13 +49,28 @@ class VoiceFiles:
     licence: str
 
 
-def voice_repo_path(name: str) -> str:
+def offline_voices(settings: Settings | None) -> list[str]:
+    """The voices that work without a network here: the bundled one first, then those already downloaded."""
+    found = [f"{BUNDLED_VOICE} (bundled, the default)"]
+    if settings is not None:
+        for model in sorted(voices_dir(settings).rglob("*.onnx")):
+            if model.with_name(model.name + ".json").is_file() and _NAME.match(model.stem):
+                found.append(f"{model.stem} (downloaded)")
+    return found
+
+
+def _offline_hint(settings: Settings | None) -> str:
+    return f"voices that work offline here: {', '.join(offline_voices(settings))}"
+
+
+def voice_repo_path(name: str, settings: Settings | None = None) -> str:
     """en_US-lessac-medium -> en/en_US/lessac/medium/en_US-lessac-medium.onnx (the repo's layout)."""
     m = _NAME.match(name)
     if not m:
         raise TtsError(
-            f"not a Piper voice name: {name!r}; use a name like en_US-lessac-medium "
-            f"(list: https://huggingface.co/{VOICES_REPO}) or a path to a .onnx voice file"
+            f"not a Piper voice name: {name!r}; {_offline_hint(settings)}. Other Piper voices need a "
+            f"one-time download from Hugging Face: a name like en_US-lessac-medium "
+            f"(list: https://huggingface.co/{VOICES_REPO}); or give a path to a .onnx voice file"
         )
     lang_region = f"{m['lang']}_{m['region']}"
     return f"{m['lang']}/{lang_region}/{m['name']}/{m['quality']}/{name}.onnx"
@@ -96,7 +115,7 @@ def resolve_voice(settings: Settings, voice: str | None) -> VoiceFiles:
 
 def download_voice(settings: Settings, name: str) -> VoiceFiles:
     """Fetch <name>.onnx + .onnx.json (+ MODEL_CARD) once; later calls work offline from the cache."""
-    repo_path = voice_repo_path(name)
+    repo_path = voice_repo_path(name, settings)
     local = voices_dir(settings)
     model, config = local / repo_path, local / (repo_path + ".json")
     card = model.parent / "MODEL_CARD"
@@ -105,6 +124,7 @@ def download_voice(settings: Settings, name: str) -> VoiceFiles:
 
         # Read HF_ENDPOINT at call time (huggingface_hub reads it once at import).
         endpoint = os.environ.get("HF_ENDPOINT") or None
+        _check_reachable(settings, name, endpoint)
         try:
             for filename in (repo_path + ".json", repo_path):
                 hf_hub_download(
@@ -114,7 +134,8 @@ def download_voice(settings: Settings, name: str) -> VoiceFiles:
             status = getattr(getattr(exc, "response", None), "status_code", None)
             if status == 404 or type(exc).__name__ in ("EntryNotFoundError", "RemoteEntryNotFoundError"):
                 raise TtsError(
-                    f"Piper voice {name!r} is not on Hugging Face ({VOICES_REPO}/{repo_path})"
+                    f"Piper voice {name!r} is not on Hugging Face ({VOICES_REPO}/{repo_path}); "
+                    f"{_offline_hint(settings)}"
                 ) from None
             raise TtsError(
                 f"could not download Piper voice {name!r} from Hugging Face: {type(exc).__name__}: {exc}"
@@ -127,6 +148,27 @@ def download_voice(settings: Settings, name: str) -> VoiceFiles:
     return VoiceFiles(
         name, model, config, f"huggingface {VOICES_REPO}@{VOICES_REVISION}", _card_licence(card)
     )
+
+
+def _check_reachable(settings: Settings, name: str, endpoint: str | None) -> None:
+    """Fail at once, and say so plainly, where huggingface_hub would spend ~25 s retrying an unreachable
+    hub: HF_HUB_OFFLINE is set, or the hub (or the proxy in front of it) does not take a connection."""
+    hint = _offline_hint(settings)
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise TtsError(f"Piper voice {name!r} is not downloaded yet and HF_HUB_OFFLINE is set; {hint}")
+    url = urllib.parse.urlsplit(endpoint or "https://huggingface.co")
+    host, port = url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        p = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = p.hostname or host, p.port or 8080
+    try:
+        socket.create_connection((host, port), timeout=REACH_TIMEOUT_S).close()
+    except OSError as exc:
+        raise TtsError(
+            f"cannot reach Hugging Face ({host}:{port}: {exc.strerror or exc}) to download Piper voice "
+            f"{name!r}; {hint}"
+        ) from None
 
 
 def _card_licence(card: Path) -> str:
