@@ -12,6 +12,7 @@ from thtui.cli.common import CliError, catalog_from, console, print_json, settin
 from thtui.core.doctor import findings_json, run_doctor
 from thtui.core.install_status import solution_status
 from thtui.core.plan import build_plan
+from thtui.core.wording import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +63,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
-    t = Table(title=f"{len(rows)} solutions", title_justify="left")
+    t = Table(title=plural(len(rows), "solution"), title_justify="left")
     for col in ("name", "status", "licence (code / weights)", "commercial", "VRAM", "s per s audio", "disk"):
         t.add_column(col, justify="right" if col in ("VRAM", "s per s audio", "disk") else "left")
     for r in rows:

@@ -26,6 +26,7 @@ from thtui.core.report import (
 from thtui.core.report.compare import GridProgress
 from thtui.core.report.model import ReportProgress
 from thtui.core.report.source import load_run, resolve_job
+from thtui.core.wording import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -90,7 +91,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     lay = result.layout
     console().print(
         f"wrote {result.path} ({lay.width}x{lay.height}, {result.duration:.2f} s, "
-        f"{len(result.labels)} tiles: {', '.join(result.labels)})",
+        f"{plural(len(result.labels), 'tile')}: {', '.join(result.labels)})",
         markup=False,
     )
     return 0
@@ -196,7 +197,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _emit(render(report, fmt), None)
     written = write_report(report, fmt, dest)
     console().print(
-        f"wrote {written[0]}" + (f" (+{len(written) - 1} thumbnails)" if len(written) > 1 else ""),
+        f"wrote {written[0]}" + (f" (+{plural(len(written) - 1, 'thumbnail')})" if len(written) > 1 else ""),
         markup=False,
     )
     return 0

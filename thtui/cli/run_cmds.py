@@ -220,7 +220,7 @@ def _machine_line(snap: MonitorSnapshot | None) -> Text:
 def _print_line(out, e) -> None:
     """Non-terminal output (a log file, CI): one plain line per milestone instead of a live table."""
     if isinstance(e, RunStarted):
-        out.print(f"run {e.run_id}: {len(e.jobs)} job(s) -> {e.run_dir}", markup=False)
+        out.print(f"run {e.run_id}: {plural(len(e.jobs), 'job')} -> {e.run_dir}", markup=False)
     elif isinstance(e, RunStage):
         out.print(
             f"{'warning' if e.level == 'warning' else e.stage}: {e.detail}", markup=False, soft_wrap=True
@@ -272,7 +272,7 @@ def _dry_run(settings, catalog, spec: RunSpec, monitor: Monitor) -> int:
     jobs = build_matrix(
         spec, catalog, "<run-id>", settings.outputs_dir / "<run-id>", tuple(Path(a) for a in audios)
     )
-    out.print(f"{len(jobs)} job(s); nothing has been run (all checks passed)", markup=False)
+    out.print(f"{plural(len(jobs), 'job')}; nothing has been run (all checks passed)", markup=False)
     if spec.pack:
         count = monitor.backend.device_count()
         gpus: list[int | None] = list(spec.gpus or range(count)) or [None]

@@ -47,6 +47,7 @@ from thtui.core.setup import (
     uninstall,
     verify,
 )
+from thtui.core.wording import plural
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -186,7 +187,9 @@ class SetupView:
         blank = {"amount": "", "speed": "", "eta": ""}
         if isinstance(ev, SetupStarted):
             self._tasks[name] = self.progress.add_task(f"{name}: starting", total=None, **blank)
-            self._print(f"[bold]{escape(name)}[/]: {len(ev.steps)} steps; full log: {escape(ev.log_path)}")
+            self._print(
+                f"[bold]{escape(name)}[/]: {plural(len(ev.steps), 'step')}; full log: {escape(ev.log_path)}"
+            )
         elif isinstance(ev, WaitingForLock):
             self._print(f"{escape(name)}: another setup is running ({escape(ev.holder)}); waiting for it")
         elif isinstance(ev, StepStarted) and task is not None:
@@ -373,7 +376,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
                 out.print(line, markup=False, highlight=False, soft_wrap=True)
         pending = sum(a.needed for a in actions)
         out.print(
-            f"{pending} action(s) would run." if pending else "Nothing to do: this machine is ready.",
+            f"{plural(pending, 'action')} would run." if pending else "Nothing to do: this machine is ready.",
             markup=False,
         )
         return 0

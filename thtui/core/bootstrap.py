@@ -35,6 +35,7 @@ from thtui.core.setup.events import (
     StepStarted,
 )
 from thtui.core.setup.session import Session, StepFailure
+from thtui.core.wording import plural
 
 NAME = "bootstrap"
 APT_PACKAGES = (
@@ -113,7 +114,7 @@ def plan_bootstrap(settings: Settings, *, with_uv: bool = True) -> list[Action]:
                 Action("apt", why, cmds, needed=False, skip_reason=f"{how}: run `{manual}` yourself")
             )
         else:
-            actions.append(Action("apt", f"install {len(missing)} missing package(s) ({how})", cmds))
+            actions.append(Action("apt", f"install {plural(len(missing), 'missing package')} ({how})", cmds))
     lfs_ready = bool(shutil.which("git-lfs")) or "git-lfs" in missing
     actions.append(
         Action(

@@ -29,6 +29,7 @@ from thtui.core.media.errors import InputError, MediaError, check_file, looks_li
 from thtui.core.media.probe import probe
 from thtui.core.media.video import still_to_video
 from thtui.core.plan import InferencePlan
+from thtui.core.wording import plural
 
 __all__ = [
     "AudioInfo",
@@ -302,7 +303,7 @@ def prepare_audio(src: Path | str, dest: Path | str, prep: AudioPrep) -> Prepare
     media_audio.normalize_audio(src, dest, rate=prep.rate, channels=prep.channels, fmt=prep.format)
     kind = "16-bit PCM WAV" if prep.format == "wav" else "MP3"
     steps = [
-        f"decoded with ffmpeg, resampled to {prep.rate} Hz, {prep.channels} channel(s)",
+        f"decoded with ffmpeg, resampled to {prep.rate} Hz, {plural(prep.channels, 'channel')}",
         f"saved as {kind}",
     ]
     return PreparedFile("audio", str(src), str(dest), steps, {"rate": prep.rate, "channels": prep.channels})

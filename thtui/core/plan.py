@@ -21,6 +21,7 @@ import yaml
 from thtui.core.catalog.loader import LoadedSolution
 from thtui.core.catalog.schema import Solution
 from thtui.core.config import Settings
+from thtui.core.wording import plural
 
 # Upstream scripts build ffmpeg command lines by string concatenation (unquoted) and decide file types by
 # the text after the first dot (Wav2Lip). Paths we hand them stay inside this alphabet, one dot at most.
@@ -123,7 +124,7 @@ def _describe_image(sol: Solution) -> list[str]:
 
 def _describe_audio(sol: Solution) -> list[str]:
     a = sol.inputs.audio
-    steps = [f"decode with ffmpeg, resample to {a.rate} Hz, {a.channels} channel(s)"]
+    steps = [f"decode with ffmpeg, resample to {a.rate} Hz, {plural(a.channels, 'channel')}"]
     steps.append("16-bit PCM WAV" if a.format == "wav" else "MP3")
     if sol.inputs.max_audio_seconds:
         steps.append(f"refuse audio longer than {sol.inputs.max_audio_seconds:g} s")

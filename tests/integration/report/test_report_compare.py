@@ -68,3 +68,6 @@ def test_compare_cli(settings: Settings, two_solution_run: str, capsys: pytest.C
     assert probe_video(out).height == 96 + 24
     assert main(["compare", "no-such-run"]) == 2
     assert "no run 'no-such-run'" in capsys.readouterr().err
+    one = settings.outputs_dir / "one.mp4"
+    assert main(["compare", "latest", "--jobs", "alpha", "--tile-height", "96", "-o", str(one)]) == 0
+    assert "1 tile: alpha)" in capsys.readouterr().out  # not "1 tiles"

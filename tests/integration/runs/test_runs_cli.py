@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -81,7 +82,7 @@ def test_dry_run_shows_jobs_and_commands(lab: Lab, capsys: pytest.CaptureFixture
     rc = main(["run", "static", "--image", str(PORTRAIT), "--audio", str(lab.audio), "--repeat", "2", "--warmup",
                "--dry-run"])  # fmt: skip
     out = capsys.readouterr().out
-    assert rc == 0 and "3 job(s); nothing has been run" in out
+    assert rc == 0 and "3 jobs; nothing has been run" in out
     assert "<run-id>/static/warmup" in out and "<run-id>/static/r2" in out and "thtui.builtins.static" in out
     assert not list(lab.settings.outputs_dir.glob("2*"))
 
@@ -182,3 +183,24 @@ def test_empty_text_says_so(lab: Lab, capsys: pytest.CaptureFixture, text: str) 
     assert main(["run", "static", "--image", str(PORTRAIT), "--text", text]) == 2
     assert capsys.readouterr().err == "thtui: text is empty: give the words to speak\n"
     assert not list(lab.settings.outputs_dir.glob("2*"))
+
+
+def test_counts_and_paths_read_once_and_in_english(
+    lab: Lab, capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    argv = ["run", "static", "--image", str(PORTRAIT), "--audio", str(lab.audio)]
+    assert main([*argv, "--dry-run"]) == 0
+    assert "1 job; nothing has been run (all checks passed)" in capsys.readouterr().out
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^run \S+: 1 job -> ", out, re.M), out
+    assert main(["runs"]) == 0
+    assert "1 run, newest first" in capsys.readouterr().out
+
+    fake = tmp_path / "bad" / "fake.png"
+    fake.parent.mkdir()
+    fake.write_text("this is not a picture\n")
+    assert main(["run", "static", "--image", str(fake), "--audio", str(lab.audio)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"thtui: cannot start the run:\n  not an image: {fake} (it contains text, not image data)\n"
+    assert err.count(str(fake)) == 1

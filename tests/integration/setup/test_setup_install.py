@@ -82,7 +82,7 @@ def test_full_install_then_noop_rerun(lab: SetupLab) -> None:
     checked = Collector()
     v = verify(lab.settings, loaded, checked, gpu=NO_GPU, rehash=True)
     assert v.ok and v.ran == ("verify",)
-    assert "4 weight(s) verified" in checked.of(StepFinished)[-1].detail
+    assert "4 weights verified" in checked.of(StepFinished)[-1].detail
 
 
 def test_status_and_list_cli(lab: SetupLab) -> None:

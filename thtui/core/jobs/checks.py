@@ -48,8 +48,8 @@ def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: in
                 continue
             try:
                 check(Path(path))
-            except errors as exc:
-                problems.append(f"{kind} {path}: {exc}")
+            except errors as exc:  # the message names the file already, usually: say it once
+                problems.append(str(exc) if str(path) in str(exc) else f"{kind} {path}: {exc}")
     if problems:
         raise RunError("cannot start the run:\n  " + "\n  ".join(problems))
     return loaded

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 from thtui.core.metrics import JobMetrics
 from thtui.core.monitor.snapshots import GpuReading
+from thtui.core.wording import plural
 
 GiB = 1024**3
 
@@ -136,7 +137,7 @@ class GpuPacker:
                     f"{s.label} {gib(s.total_bytes)} GiB (headroom {gib(s.headroom_bytes)} GiB, "
                     f"{gib(s.usable_bytes)} GiB usable)"
                 )
-        return ", ".join(parts) + f"; at most {self.max_jobs} jobs per GPU"
+        return ", ".join(parts) + f"; at most {plural(self.max_jobs, 'job')} per GPU"
 
     # ---- admission ---------------------------------------------------------------------------------
     def try_acquire(self, req: PackRequest, blocked: Collection[int] = ()) -> Placement | None:

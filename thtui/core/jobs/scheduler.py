@@ -31,6 +31,7 @@ from thtui.core.metrics import JobMetrics
 from thtui.core.monitor import Monitor, open_backend
 from thtui.core.plan import InferencePlan, new_run_id, tools_bin
 from thtui.core.store import JobRow, Store
+from thtui.core.wording import plural
 
 
 @dataclass
@@ -125,7 +126,9 @@ def resume_run(
         if leftovers:
             sink(
                 RunStage(
-                    run_id, "preflight", f"ended {len(leftovers)} process(es) left by the interrupted session"
+                    run_id,
+                    "preflight",
+                    f"ended {plural(len(leftovers), 'process')} left by the interrupted session",
                 )
             )
         return _execute(ctx, finished=finished, resumed=True)

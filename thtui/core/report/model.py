@@ -22,6 +22,7 @@ from thtui.core.report.fingerprint import capture_fingerprint
 from thtui.core.report.metrics import METRICS, method_notes, normalise
 from thtui.core.report.source import JobView, RunView, load_run
 from thtui.core.report.thumbs import thumbnails
+from thtui.core.wording import plural
 
 FP_RECORDED = "recorded at run start (run.json)"
 FP_CAPTURED = (
@@ -130,7 +131,7 @@ def build_report(
         notes.append(f"Environment fingerprint {origin}{why}.")
     failed = [j.label for j in run.jobs if not j.ok]
     if failed:
-        notes.append(f"{len(failed)} of {len(run.jobs)} jobs did not succeed: {', '.join(failed)}.")
+        notes.append(f"{len(failed)} of {plural(len(run.jobs), 'job')} did not succeed: {', '.join(failed)}.")
     compare = run.dir / "compare.mp4"
     groups: dict[str, list[JobRow]] = {}
     for r in rows:

@@ -10,6 +10,7 @@ from thtui.core.ratings import CRITERIA
 from thtui.core.report.envinfo import host_env, machine_rows, solution_rows
 from thtui.core.report.metrics import HEADER_ONLY, METRICS, SUCCESS_HOW, audio_seconds, fmt_value
 from thtui.core.report.model import Report, link
+from thtui.core.wording import plural
 
 _CSS = """
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;--ok:#1a7f37;--bad:#cf222e;--acc:#0969da}
@@ -205,7 +206,7 @@ def _environment(report: Report) -> str:
                 for k, v in s.packages.items()
             )
             details.append(
-                f"<details><summary>{_e(s.solution)}: {len(s.packages)} packages (pip freeze)</summary>"
+                f"<details><summary>{_e(s.solution)}: {plural(len(s.packages), 'package')} (pip freeze)</summary>"
                 f"<pre>{_e(freeze)}</pre></details>"
             )
     table = (
@@ -248,7 +249,7 @@ def render_html(report: Report, dest: Path | None = None, outputs_dir: Path | No
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>thtui report · {_e(run.run_id)}</title><style>{_CSS}</style></head><body><main>"
         f"<h1>Talking-head comparison · run {_e(run.run_id)}</h1>"
-        f'<p class="sub">{len(report.rows)} jobs · started {_e(run.created_at or "—")} · report made {_e(report.generated_at)} '
+        f'<p class="sub">{plural(len(report.rows), "job")} · started {_e(run.created_at or "—")} · report made {_e(report.generated_at)} '
         f"by thtui {_e(report.thtui_version)}{'<br>' + inputs if inputs else ''}</p>"
         f'{notes}{compare}<h2 id="results">Results</h2>{table}{_repeats(report)}'
         f'<h2 id="jobs">Jobs</h2>{_jobs(report, dest, outputs)}{legend}{_environment(report)}'

@@ -11,6 +11,7 @@ from thtui.core.ratings import CRITERIA
 from thtui.core.report.envinfo import host_env, machine_rows, solution_rows
 from thtui.core.report.metrics import HEADER_ONLY, METRICS, SUCCESS_HOW, audio_seconds, fmt_value
 from thtui.core.report.model import Report, link
+from thtui.core.wording import plural
 
 
 def _cell(v: object) -> str:
@@ -34,7 +35,7 @@ def render_md(
     thumb_links = thumb_links or {}
     out: list[str] = [f"# Talking-head comparison: run `{run.run_id}`", ""]
     out.append(
-        f"{len(report.rows)} jobs · started {run.created_at or '—'} · report made {report.generated_at} "
+        f"{plural(len(report.rows), 'job')} · started {run.created_at or '—'} · report made {report.generated_at} "
         f"by thtui {report.thtui_version}"
     )
     out.append("")
@@ -140,7 +141,7 @@ def render_md(
         for s in [*envs, *([host] if host and any(not e.packages for e in envs) else [])]:
             if s.packages:
                 out += [
-                    f"<details><summary>{s.solution}: {len(s.packages)} packages (pip freeze)</summary>",
+                    f"<details><summary>{s.solution}: {plural(len(s.packages), 'package')} (pip freeze)</summary>",
                     "",
                 ]
                 out += ["```text", *(f"{k}=={v}" for k, v in s.packages.items()), "```", "", "</details>", ""]

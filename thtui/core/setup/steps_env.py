@@ -10,6 +10,7 @@ from thtui.core.envs import NoEnvManager, installer_argv, require_env_manager
 from thtui.core.setup.context import Outcome, Step, StepContext
 from thtui.core.setup.session import StepFailure
 from thtui.core.setup.torch_select import NoTorchProfile, constraints_text, select_profile, torch_install_argv
+from thtui.core.wording import plural
 
 CONSTRAINTS = "thtui-constraints.txt"  # inside the env prefix
 
@@ -85,7 +86,7 @@ def run_requirements(ctx: StepContext) -> Outcome:
         )  # type: ignore[arg-type]
         ctx.session.run("requirements", argv, cwd=cwd, env=environ)
     n = len(env.pip) + len(env.pip_no_deps)
-    return Outcome(f"{n} requirement(s) via {inst}", {"installer": inst})
+    return Outcome(f"{plural(n, 'requirement')} via {inst}", {"installer": inst})
 
 
 ENV = Step(
@@ -106,7 +107,7 @@ TORCH = Step(
 )
 REQUIREMENTS = Step(
     "requirements",
-    lambda t: f"install {len(t.env.pip) + len(t.env.pip_no_deps)} requirement(s)",
+    lambda t: f"install {plural(len(t.env.pip) + len(t.env.pip_no_deps), 'requirement')}",
     run_requirements,
     applies=lambda t: None if (t.env.pip or t.env.pip_no_deps) else "no pip requirements",
     intact=env_intact,

@@ -11,6 +11,7 @@ from thtui.core import tools
 from thtui.core.catalog.schema import Patch
 from thtui.core.setup.context import Outcome, Step, StepContext
 from thtui.core.setup.session import StepFailure
+from thtui.core.wording import plural
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}  # never hang on a credential prompt
 
@@ -116,7 +117,9 @@ def apply_patches(ctx: StepContext, step: str, base: Path, patches: list[Patch])
                 "the upstream file changed; update the patch in the manifest",
             )
         if p.count is not None and n != p.count:
-            raise StepFailure(f"patch {p.id}: expected {p.count} occurrence(s) in {p.path}, found {n}")
+            raise StepFailure(
+                f"patch {p.id}: expected {plural(p.count, 'occurrence')} in {p.path}, found {n}"
+            )
         tmp = path.with_name(f".{path.name}.thtui-patch")
         tmp.write_text(text.replace(p.find, p.replace), encoding="utf-8")
         shutil.copymode(path, tmp)
@@ -157,14 +160,14 @@ CLONE = Step(
 )
 PATCH_REPO = Step(
     "patch-repo",
-    lambda t: f"apply {len(t.repo_patches)} patch(es) to the clone",
+    lambda t: f"apply {plural(len(t.repo_patches), 'patch')} to the clone",
     lambda ctx: apply_patches(ctx, "patch-repo", ctx.repo, ctx.target.repo_patches),
     applies=lambda t: None if t.repo_patches else "no repository patches",
     intact=lambda ctx, info: patches_intact(ctx, info, ctx.target.repo_patches),
 )
 PATCH_SITE = Step(
     "patch-site",
-    lambda t: f"apply {len(t.site_patches)} patch(es) to installed packages",
+    lambda t: f"apply {plural(len(t.site_patches), 'patch')} to installed packages",
     lambda ctx: apply_patches(ctx, "patch-site", site_packages(ctx), ctx.target.site_patches),
     applies=lambda t: None if t.site_patches else "no site-packages patches",
     intact=lambda ctx, info: patches_intact(ctx, info, ctx.target.site_patches),

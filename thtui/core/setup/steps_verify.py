@@ -11,6 +11,7 @@ from thtui.core.setup.context import Outcome, Step, StepContext
 from thtui.core.setup.session import StepFailure
 from thtui.core.setup.steps_weights import expect_of
 from thtui.core.setup.torch_select import arch_supported, min_cuda_for
+from thtui.core.wording import plural
 
 # Runs in the env's interpreter (any Python >= 3.8): stdlib only, one JSON line at the end.
 PROBE = r"""
@@ -104,10 +105,10 @@ def run_verify(ctx: StepContext) -> Outcome:
         raise StepFailure(
             f"import {name} failed: {err}{more}", "a requirement is missing or broken; see the log"
         )
-    parts = [f"python {result.get('python')}", f"{len(result.get('imports', {}))} import(s) ok"]
+    parts = [f"python {result.get('python')}", f"{plural(len(result.get('imports', {})), 'import')} ok"]
     if ctx.target.env.torch:
         parts.append(_check_torch(ctx, result))
-    parts.append(f"{_check_weights(ctx)} weight(s) verified")
+    parts.append(f"{plural(_check_weights(ctx), 'weight')} verified")
     return Outcome(", ".join(parts), {"python": result.get("python"), "torch": result.get("torch")})
 
 

@@ -18,6 +18,7 @@ from thtui.core.catalog.schema import Weight
 from thtui.core.downloads import DownloadError, Expect, check_file, download, gdrive, hf
 from thtui.core.setup.context import Outcome, Step, StepContext
 from thtui.core.setup.session import StepFailure
+from thtui.core.wording import plural
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def run_weights(ctx: StepContext) -> Outcome:
             link_into(item.store, item.link)
         placed += items
     total = sum(p.store.stat().st_size for p in placed)
-    detail = f"{len(placed)} file(s), {total / 1e6:.1f} MB" + (
+    detail = f"{plural(len(placed), 'file')}, {total / 1e6:.1f} MB" + (
         f"; {len(skipped)} optional skipped" if skipped else ""
     )
     return Outcome(detail, {"files": [p.to_json() for p in placed], "skipped": skipped})
@@ -179,7 +180,7 @@ def weights_intact(ctx: StepContext, info: dict) -> str | None:
 
 WEIGHTS = Step(
     "weights",
-    lambda t: f"download {len(t.weights)} weight(s) and link them into the clone",
+    lambda t: f"download {plural(len(t.weights), 'weight')} and link them into the clone",
     run_weights,
     applies=lambda t: None if t.weights else "no weights",
     intact=weights_intact,
