@@ -15,7 +15,7 @@ from rich.console import Console
 from runlab import Lab, marked
 
 from thtui.cli import EXIT_BROKEN_PIPE, main
-from thtui.cli.run_cmds import _LiveState, result_table
+from thtui.cli.run_views import LiveState, result_table
 from thtui.core.config import repo_root
 from thtui.core.jobs import JobFinished, start_run
 from thtui.core.media import validate_video
@@ -155,7 +155,7 @@ def test_ids_stay_whole_at_80_columns(lab: Lab, capsys: pytest.CaptureFixture, m
 
 
 def test_live_view_keeps_job_ids_whole(lab: Lab) -> None:
-    state = _LiveState()
+    state = LiveState()
     result, events = lab.run(lab.spec("static", repeat=3))
     for e in events.events:
         state.on_event(e)

@@ -10,7 +10,7 @@ from rich.console import Console
 from runlab import Lab
 
 from thtui.cli import main
-from thtui.cli.run_cmds import _LiveState
+from thtui.cli.run_views import LiveState
 from thtui.core.config import repo_root
 from thtui.core.jobs import JobStarted, RunError, RunStage
 from thtui.core.monitor.backends import FakeDevice
@@ -80,7 +80,7 @@ def test_the_cli_prints_the_warning(
 
 
 def test_the_live_view_keeps_the_warning_in_sight() -> None:
-    state = _LiveState()
+    state = LiveState()
     state.on_event(RunStage("r", "preflight", NO_GPU_WARNING, level="warning"))
     state.on_event(RunStage("r", "inputs", "static: prepared"))  # a later stage does not replace it
     out = Console(width=200, file=StringIO(), color_system=None)
