@@ -7,14 +7,29 @@ Run as a subprocess by the same runner as every upstream system (so it is timed 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 from thtui.core import tools
 
 
-def build_argv(ffmpeg: str, image: Path, audio: Path, out: Path, fps: int) -> list[str]:
+def wav_seconds(audio: Path) -> float | None:
+    """The WAV's length from its header (what the runner prepares), None for other formats."""
+    with contextlib.suppress(wave.Error, EOFError, OSError), wave.open(str(audio), "rb") as w:
+        rate = w.getframerate()
+        return w.getnframes() / rate if rate else None
+    return None
+
+
+def build_argv(
+    ffmpeg: str, image: Path, audio: Path, out: Path, fps: int, seconds: float | None = None
+) -> list[str]:
+    # -shortest alone lets the looped image run past the audio by up to ~0.7 s now and then (the muxer
+    # stops on buffered packets), which fails the runner's length check; -t on the image input bounds it.
+    limit = ["-t", f"{seconds:.3f}"] if seconds else []
     return [
         ffmpeg,
         "-hide_banner",
@@ -26,6 +41,7 @@ def build_argv(ffmpeg: str, image: Path, audio: Path, out: Path, fps: int) -> li
         "1",
         "-framerate",
         str(fps),
+        *limit,
         "-i",
         str(image),
         "-i",
@@ -66,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(args.out.stem + ".partial.mp4")
     print(f"static: encoding {args.image.name} + {args.audio.name} at {args.fps} fps", flush=True)
-    rc = subprocess.call(build_argv(ff.path, args.image, args.audio, tmp, args.fps), stdin=subprocess.DEVNULL)
+    argv = build_argv(ff.path, args.image, args.audio, tmp, args.fps, wav_seconds(args.audio))
+    rc = subprocess.call(argv, stdin=subprocess.DEVNULL)
     if rc != 0:
         tmp.unlink(missing_ok=True)
         print(f"static: ffmpeg failed with exit code {rc}", file=sys.stderr)
