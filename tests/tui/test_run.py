@@ -175,3 +175,27 @@ async def test_a_stray_q_on_the_run_form_does_not_quit(lab: TuiLab) -> None:
         await pilot.pause(0.1)
         assert app.is_running and isinstance(app.screen, RunScreen)
         assert any("ctrl+q quits" in str(n.message) for n in app._notifications)
+
+
+async def test_a_run_warning_stays_in_view(lab: TuiLab) -> None:
+    """`--gpus 3` with no GPU visible: the core warns (and goes on); the TUI shows it as a toast, not
+    only as a stage line the next stage replaces."""
+    from thtui.core.config import repo_root
+    from thtui.core.jobs import RunSpec
+    from thtui.core.monitor import NullGpuBackend
+
+    app = lab.app(gpu_backend_factory=lambda: NullGpuBackend("no NVML here"))
+    assets = repo_root() / "assets"
+    async with app.run_test(size=(100, 40)) as pilot:
+        key = app.start_run(
+            RunSpec(
+                solutions=("static",),
+                images=(assets / "portrait.jpg",),
+                audios=(assets / "speech.wav",),
+                gpus=(3,),
+            )
+        )
+        await wait_for(pilot, lambda: not app.runs.runs[key].active, 60, "run finished")
+        assert app.runs.runs[key].status == "done"
+        warned = [n for n in app._notifications if n.severity == "warning" and "--gpus 3" in str(n.message)]
+        assert warned, [n.message for n in app._notifications]

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from thtui.core.events import Event
-from thtui.core.jobs.events import JobFinished, JobLog, JobQueued, JobStarted
+from thtui.core.jobs.events import JobFinished, JobLog, JobQueued, JobStarted, RunStage
 from thtui.core.setup.events import LogLine, StepFailed, StepNote, StepStarted
 from thtui.tui.loghub import ProgressThrottle
 from thtui.tui.messages import InstallDone, InstallEvent, MonitorSampled, RunDone, RunEvent, WorkFailed
@@ -255,6 +255,9 @@ class CoreWorkers:
         job = self.runs.apply(message.key, event)
         if isinstance(event, JobQueued):
             self.logs.buffer(job_log_key(event.job.job_id))
+        elif isinstance(event, RunStage) and event.level == "warning":
+            # The run line shows only the current stage; a warning must stay in view (a toast).
+            self.notify(event.detail, title=f"run {event.run_id}", severity="warning", timeout=15)
         elif isinstance(event, JobStarted) and job is not None:
             self.job_roots = {**self.job_roots, event.pid: (job.job_id, job.solution)}
         elif isinstance(event, JobFinished) and job is not None and job.pid is not None:
