@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from real_gpu import require_real_gpu
 from tuilab import TuiLab, screen_text, wait_for
 
 from thtui.core.config import repo_root
@@ -23,18 +24,7 @@ SIZE_MIB = 8192
 
 @pytest.fixture
 def nvml_factory():
-    probe = open_backend()
-    try:
-        if probe.device_count() == 0:
-            pytest.skip(f"no NVIDIA GPU: {probe.error}")
-        torch = pytest.importorskip("torch")
-        if not torch.cuda.is_available():
-            pytest.skip("torch has no CUDA here")
-        dev = probe.read_devices()[0]
-        if (dev.mem_total - dev.mem_used) / MiB < SIZE_MIB * 1.5:
-            pytest.skip(f"GPU 0 has less than {SIZE_MIB * 1.5:.0f} MiB free")
-    finally:
-        probe.close()
+    require_real_gpu(SIZE_MIB * 1.5).close()
     return lambda: open_backend()
 
 

@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import pytest
+from real_gpu import require_real_gpu
 from runlab import Lab
 
-from thtui.core.monitor import MiB, Monitor, open_backend
+from thtui.core.monitor import Monitor
 
 pytestmark = pytest.mark.gpu
 
@@ -16,15 +17,7 @@ SIZE_MIB = 16384  # large enough that the job's CUDA context (~0.5 GiB, also its
 
 @pytest.fixture
 def nvml():
-    backend = open_backend()
-    if backend.device_count() == 0:
-        pytest.skip(f"no NVIDIA GPU: {backend.error}")
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("torch has no CUDA here")
-    dev = backend.read_devices()[0]
-    if (dev.mem_total - dev.mem_used) / MiB < SIZE_MIB * 1.5:
-        pytest.skip(f"GPU 0 has less than {SIZE_MIB * 1.5:.0f} MiB free")
+    backend = require_real_gpu(SIZE_MIB * 1.5)
     yield backend
     backend.close()
 

@@ -196,15 +196,12 @@ def test_packed_jobs_on_a_real_gpu_each_report_their_own_vram(
 ) -> None:
     """On a real NVIDIA GPU: two packed jobs allocate SIZE MiB each at the same time on GPU 0. Per-process
     NVML attribution must give each job its own peak (within 5%), not the device's sum of both."""
-    from thtui.core.monitor import Monitor, open_backend
+    from real_gpu import require_real_gpu
+
+    from thtui.core.monitor import Monitor
 
     size = 16384  # large enough that each job's CUDA context (~0.6 GiB, also its memory) stays under 5%
-    backend = open_backend()
-    if backend.device_count() == 0:
-        pytest.skip(f"no NVIDIA GPU: {backend.error}")
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("torch has no CUDA here")
+    backend = require_real_gpu(2 * size * 1.2)
     lab2.monitor.stop()
     lab2.monitor = Monitor(backend, rate_hz=10).start()
     monkeypatch.setenv("STANDIN_MODE", "torch_vram")
