@@ -49,7 +49,12 @@ async def test_rate_compare_and_export_from_results(lab: TuiLab) -> None:
         (saved,) = ratings_for_jobs(lab.settings, [job_id])
         assert saved.scores == {"lip_sync": 4, "head_motion": 2, "identity": 5}
         assert saved.note == "frozen head"
-        await wait_for(pilot, lambda: "static 3.7 (1 rater)" in screen_text(app), 10, "the mean shown")
+        await wait_for(
+            pilot,
+            lambda: "static: lip-sync 4.0, head motion 2.0, identity 5.0 (1 rater)" in screen_text(app),
+            10,
+            "the mean shown",
+        )
 
         # Opening the form again shows the saved rating; escape keeps it unchanged.
         await pilot.press("t")

@@ -114,7 +114,7 @@ async def test_a_second_run_is_followed_until_the_user_picks_a_job(
         await wait_for(pilot, lambda: screen.selected_job == job_b, 5, "the new job selected")
         assert screen.query_one("#job-log", LogView).border_title == "log — standin"
         run_tag = app.runs.runs[second].run_id.rsplit("-", 1)[-1]
-        assert f"standin · {run_tag}" in screen_text(app)
+        assert f"standin {run_tag}" in screen_text(app)
 
         # The user looks at the finished static job: it stays selected while the other one runs.
         await pilot.press("up")
@@ -130,3 +130,27 @@ async def test_a_second_run_is_followed_until_the_user_picks_a_job(
         await pilot.press("c")
         await wait_for(pilot, lambda: not app.runs.runs[second].active, 30, "the job cancelled")
         assert app.runs.jobs[job_b].state == "cancelled"
+
+
+async def test_the_newest_run_is_followed_through_a_burst_of_job_events(lab: TuiLab) -> None:
+    """Four quick jobs, then four more as a new run: every refresh moves the cursor, and those moves must
+    not be taken for the user's choice (which would stop the following)."""
+    app = lab.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), 5)
+        screen = app.screen
+        first = app.start_run(RunSpec(**{**spec(lab, "static").__dict__, "repeat": 4}))
+        await wait_for(pilot, lambda: not app.runs.runs[first].active, 90, "first run done")
+        second = app.start_run(RunSpec(**{**spec(lab, "static").__dict__, "repeat": 4}))
+        await wait_for(pilot, lambda: app.runs.runs[second].job_ids, 30, "second run queued")
+        ids = app.runs.runs[second].job_ids
+        seen_running = False
+        while app.runs.runs[second].active:
+            sel = screen.selected_job
+            if sel is not None and app.runs.jobs[sel].state == "running":
+                assert sel in ids, "followed a job of the old run"
+                seen_running = True
+            await pilot.pause(0.05)
+        assert seen_running and screen.selected_job in ids
+        assert screen._auto_follow

@@ -144,3 +144,34 @@ async def test_resume_retries_the_failed_jobs_in_place(lab: TuiLab, monkeypatch:
         resumed = list(app.runs.runs.values())[-1]
         assert resumed.run_id == run_id and resumed.status == "done"
         await wait_for(pilot, lambda: "1/1 ok" in screen_text(app), 30, "the run shows done")
+
+
+async def test_the_chosen_run_stays_chosen_while_another_runs(
+    lab: TuiLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running run changes status and counts, which redraws the runs table: the cursor must stay on the
+    run the user chose (v and e act on it), not jump back to the first row."""
+    lab.install("standin")
+    app = lab.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        older = await run_and_wait(pilot, app, spec("static"))
+        await run_and_wait(pilot, app, spec("static"))
+        await pilot.press("4")
+        await wait_for(pilot, lambda: older in screen_text(app), 10, "runs listed")
+        monkeypatch.setenv("STANDIN_MODE", "hang")
+        key = app.start_run(spec("standin"))
+        screen = app.screen
+        runs = screen.query_one("#runs", DataTable)
+        await wait_for(pilot, lambda: runs.row_count == 3 and "running" in screen_text(app), 30, "third run")
+        runs.focus()
+        runs.move_cursor(row=runs.get_row_index(older))
+        await wait_for(pilot, lambda: screen._shown_run == older, 10, "older run's jobs shown")
+        for _ in range(3):  # job events of the running run, and a poll
+            app.jobs_changed.publish(key)
+            await pilot.pause(0.3)
+        screen.refresh_results()
+        await pilot.pause(0.5)
+        assert screen.selected_run == older and screen._shown_run == older
+        app.cancel_run(key)
+        await wait_for(pilot, lambda: not app.runs.runs[key].active, 30, "cancelled")
+        assert screen.selected_run == older

@@ -199,3 +199,18 @@ async def test_a_run_warning_stays_in_view(lab: TuiLab) -> None:
         assert app.runs.runs[key].status == "done"
         warned = [n for n in app._notifications if n.severity == "warning" and "--gpus 3" in str(n.message)]
         assert warned, [n.message for n in app._notifications]
+
+
+async def test_picking_audio_in_text_mode_switches_to_audio(lab: TuiLab) -> None:
+    from thtui.core.config import repo_root
+
+    app = lab.app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_run(pilot, app)
+        await pilot.press("right", "space")  # text -> speech
+        assert screen.values.mode == "text"
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+l", "ctrl+u", *str(repo_root() / "assets" / "speech.wav"), "enter")
+        await wait_for(pilot, lambda: screen.values.mode == "audio", 10, "audio mode")
+        assert [p.name for p in screen.values.audios] == ["speech.wav"]

@@ -138,7 +138,8 @@ async def test_install_without_conda_says_bootstrap_and_records_nothing(
         progress = app.installs["standin"]
         assert not progress.ok and "thtui bootstrap" in progress.error
         assert not any(s.state in ("running", "done", "failed") for s in progress.steps)
-        assert any("thtui bootstrap" in str(n.message) for n in app._notifications)
+        assert any("cannot install: no conda" in str(n.message) for n in app._notifications)
+        assert progress.label == "not started"
         await pilot.pause(0.2)
         assert status_cell(app, "standin") == "not installed"
         assert solution_status(lab.settings, lab.catalog.get("standin")).state == "not installed"

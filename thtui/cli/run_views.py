@@ -187,15 +187,20 @@ def runs_table(runs: list) -> Table:
     """Past runs, ids in full. Folders are not a column (paths would squeeze the ids at 80 columns):
     `cmd_runs` names them under the table."""
     # No vertical rules: at 80 columns the id, a status word, the date and the counts all fit whole.
-    t = Table(title=f"{plural(len(runs), 'run')}, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    t = Table(
+        title=f"{plural(len(runs), 'run')}, newest first",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     id_column(t, "run id", [r.id for r in runs])
     t.add_column("status", min_width=len("interrupted"))
-    t.add_column("started", min_width=len("2026-01-01"))  # the time goes below the date when narrow
+    t.add_column("started", no_wrap=True)  # month-day and time: the year is in the run id
     t.add_column("solutions", min_width=len("audio2head"))
     t.add_column("jobs\nok/failed/other", no_wrap=True, min_width=len("ok/failed/other"))
     for r in runs:
         ok, failed = r.counts.get("ok", 0), r.counts.get("failed", 0)
         status = "interrupted (thtui was stopped)" if r.stale else r.status
-        t.add_row(r.id, status, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
+        t.add_row(r.id, status, time.strftime("%m-%d %H:%M", time.localtime(r.created_at)),
                   ", ".join(r.spec.get("solutions", [])), f"{ok}/{failed}/{r.n_jobs - ok - failed}")  # fmt: skip
     return t

@@ -39,6 +39,7 @@ class InstallDone(Message, bubble=False):
     action: str  # install / reinstall / uninstall / verify
     ok: bool
     detail: str = ""
+    refused: bool = False  # stopped before any step ran (no env manager, no git): nothing was changed
 
 
 @dataclass

@@ -56,6 +56,7 @@ class InstallProgress:
     hint: str = ""
     note: str = ""
     final_state: str | None = None
+    refused: bool = False  # never started (a missing tool): "not started", not "failed"
 
     @property
     def current(self) -> StepView | None:
@@ -128,6 +129,8 @@ class InstallProgress:
             return f"{word} {self.fraction * 100:.0f}%"
         if self.ok:
             return {"verify": "verified", "uninstall": "removed"}.get(self.action, "ready")
+        if self.refused:
+            return "not started"
         return "cancelled" if self.cancel.is_set() else "failed"
 
 

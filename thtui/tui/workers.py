@@ -123,8 +123,10 @@ class CoreWorkers:
         if action in ("install", "reinstall"):
             problem = install_problem(self.settings, loaded)
             if problem is not None:  # nothing ran, nothing is recorded: the status stays what it was
-                buffer.append(f"!! {problem}")
-                self.post_message(InstallDone(name, action, False, problem))
+                # One clause per line: the log pane does not wrap, and the whole sentence must be readable.
+                for part in problem.replace(" (or ", "; (or ").split("; "):
+                    buffer.append(f"!! {part}")
+                self.post_message(InstallDone(name, action, False, problem, refused=True))
                 return
         try:
             if action == "uninstall":
@@ -156,10 +158,15 @@ class CoreWorkers:
         progress = self.installs.get(message.solution)
         if progress is None:
             return
+        progress.refused = message.refused
         progress.finish(message.ok, message.detail)
         ok = bool(progress.ok)
         what = f"{message.solution}: {message.action} {'done' if ok else 'failed'}"
-        if not ok and progress.error:
+        if message.refused:  # short: the whole explanation is in the log pane
+            what = (
+                f"{message.solution}: cannot {message.action}: {message.detail.split(';')[0]} (see its log)"
+            )
+        elif not ok and progress.error:
             what += f" — {progress.error}"
         self.notify(what, severity="information" if ok else "error", timeout=6)
         self.installs_changed.publish(message.solution)

@@ -33,3 +33,13 @@ def test_diff_of_real_runs_names_the_differing_inputs(lab: Lab) -> None:
     assert render_diff(d).splitlines()[2].startswith("> **Warning: inputs differ")
     wall = next(m for m in d.metrics if m.key == "wall_s")
     assert not wall.comparable and wall.delta is None
+
+
+def test_diff_of_text_runs_shows_the_voice_piper_used(lab: Lab) -> None:
+    """No --voice given: the voice shown is the one the TTS stage used (its default), for both runs."""
+    a, _ = lab.run(lab.spec("static", audios=(), text="Hello there."))
+    b, _ = lab.run(lab.spec("static", audios=(), text="Good morning."))
+    d = diff_runs(lab.settings, a.run_id, b.run_id)
+    rows = {r.item: (r.a, r.b, r.differs) for r in d.inputs}
+    assert rows["voice"] == ("en_US-joe-medium", "en_US-joe-medium", False), rows
+    assert rows["text"][2] and d.inputs_differ

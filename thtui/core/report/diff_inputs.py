@@ -93,8 +93,10 @@ def run_inputs(run: RunView) -> dict[str, tuple[Any, str]]:
         out["audio_seconds"] = (rounded, ", ".join(f"{s:.2f} s" for s in rounded))
 
     merged = {**spec, **options}
+    tts_result = inputs.get("tts_result") if isinstance(inputs.get("tts_result"), dict) else {}
     for key in ("text", "tts", "voice"):
-        v = merged.get(key) or inputs.get(key)
+        # The voice actually used (the backend's default when none was asked for) is in the TTS result.
+        v = merged.get(key) or inputs.get(key) or (tts_result.get(key) if key == "voice" and text else None)
         if key == "tts" and not text:
             v = None  # no text, no TTS (the spec keeps the backend's default name)
         out[key] = (v, repr(v) if key == "text" and v else (str(v) if v else "—"))

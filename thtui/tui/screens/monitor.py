@@ -3,6 +3,8 @@ the GPU processes with the job that owns each, the job queue, and the live log o
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,8 +27,9 @@ STATE_STYLE = {
     "queued": "dim",
 }
 NO_GPU_HELP = "no NVIDIA GPU"
+NARROW_WIDTH = 120  # below this the process table keeps its minimum width and the queue takes the rest
 QUEUE_COLUMNS = (("job", "job", 9), ("state", "state", 11), ("gpu", "gpu", 3), ("time", "elapsed", 6))
-PROC_COLUMNS = (("pid", "pid", 7), ("gpu", "gpu", 3), ("VRAM", "vram", 6), ("owner", "owner", 8))
+PROC_COLUMNS = (("pid", "pid", 7), ("gpu", "gpu", 3), ("VRAM", "vram", 6), ("owner", "owner", 9))
 
 
 def job_label(job_id: str) -> str:
@@ -35,12 +38,14 @@ def job_label(job_id: str) -> str:
     return "/".join(parts[1:]) if len(parts) > 1 else job_id
 
 
-def queue_label(job_id: str, several_runs: bool) -> str:
+def queue_label(job_id: str, several_runs: bool) -> Text:
     """With jobs of several runs in the queue, each row also says its run by the id's last part
-    ('static/r1 · ab12'), which is what `thtui runs` and Results show at the end of the id."""
-    label = job_label(job_id)
+    ('static/r1 ab12', the tag dimmed), which is what `thtui runs` and Results show at the end of the id."""
+    label = Text(job_label(job_id))
     run_id = job_id.split("/", 1)[0]
-    return f"{label} · {run_id.rsplit('-', 1)[-1]}" if several_runs and run_id != job_id else label
+    if several_runs and run_id != job_id:
+        label.append(" " + run_id.rsplit("-", 1)[-1], style="dim")
+    return label
 
 
 def newest_active(jobs: list[JobView]) -> str | None:
@@ -50,7 +55,10 @@ def newest_active(jobs: list[JobView]) -> str | None:
     if running:
         return max(running, key=lambda j: j.started_at or 0.0).job_id
     queued = [j for j in jobs if j.state == "queued"]
-    return queued[-1].job_id if queued else None
+    if not queued:
+        return None
+    newest_run = max(j.run_id for j in queued)  # run ids start with their start time
+    return next(j.job_id for j in queued if j.run_id == newest_run)
 
 
 class MonitorScreen(ThtuiScreen):
@@ -67,7 +75,10 @@ class MonitorScreen(ThtuiScreen):
         # Until the user picks a job, the queue and the log follow the newest running job, so a second
         # run is watched (and cancellable with c/C) without hunting for it. `f` goes back to that.
         self._auto_follow = True
-        self._auto_target: str | None = None
+        # Rows the screen itself moved the cursor to, whose RowHighlighted is still on its way: those
+        # are not the user's choice (several refreshes can be in flight during a burst of job events).
+        self._moved_to: Counter[str] = Counter()
+        self._followed_job: str | None = None  # whose log the pane shows (its buffer may not exist yet)
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="gpu-note")
@@ -102,6 +113,7 @@ class MonitorScreen(ThtuiScreen):
         self.tapp.logs_changed.subscribe(self, self._logs_changed)
         self.set_interval(1.0, self._tick_elapsed)
         self.set_class(self.app.size.height >= 40, "-tall")
+        self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
         self._refresh_queue()
         if self.tapp.latest_snapshot is not None:
             self._on_sample(self.tapp.latest_snapshot)
@@ -111,6 +123,7 @@ class MonitorScreen(ThtuiScreen):
 
     def on_resize(self) -> None:
         self.set_class(self.app.size.height >= 40, "-tall")  # taller graphs when there is room
+        self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")  # the job names get the room
         self.call_after_refresh(self._build_tables)
 
     def _build_tables(self) -> None:
@@ -171,32 +184,41 @@ class MonitorScreen(ThtuiScreen):
         table = self.query_one("#queue", DataTable)
         selected = self.selected_job
         now = self.tapp.clock()
-        table.clear()
         jobs = self._jobs()
-        several_runs = len({j.run_id for j in jobs}) > 1
-        for job in jobs:
-            state = job.state
-            if job.state == "running" and job.progress is not None:
-                state = f"running {job.progress * 100:.0f}%"
-            table.add_row(
-                queue_label(job.job_id, several_runs),
-                Text(state, style=STATE_STYLE.get(job.state, "")),
-                "—" if job.gpu is None else str(job.gpu),
-                fmt.duration(job.elapsed(now)),
-                key=job.job_id,
-            )
         if not jobs:
+            table.clear()
             table.add_row(Text("no jobs yet", style="dim"), Text("2: Run", style="dim"), "", "")
             self.query_one("#job-log", LogView).follow(
                 None, placeholder="The selected job's output streams here."
             )
             return
+        if any(key.value not in self.tapp.runs.jobs for key in table.rows):
+            table.clear()  # the "no jobs yet" line
+        # Rows are updated in place, never rebuilt: a rebuilt table puts its cursor on the first row and
+        # announces that as a highlight, indistinguishable from the user's choice.
+        several_runs = len({j.run_id for j in jobs}) > 1
+        for job in jobs:
+            state = job.state
+            if job.state == "running" and job.progress is not None:
+                state = f"running {job.progress * 100:.0f}%"
+            cells = (
+                queue_label(job.job_id, several_runs),
+                Text(state, style=STATE_STYLE.get(job.state, "")),
+                "—" if job.gpu is None else str(job.gpu),
+                fmt.duration(job.elapsed(now)),
+            )
+            if job.job_id in table.rows:
+                for column, value in zip(("job", "state", "gpu", "elapsed"), cells, strict=True):
+                    table.update_cell(job.job_id, column, value)
+            else:
+                table.add_row(*cells, key=job.job_id)
         ids = [j.job_id for j in jobs]
         if self._auto_follow or selected not in ids:
             target = newest_active(jobs) or (selected if selected in ids else ids[-1])
-            self._auto_target = target
         else:
             target = selected
+        if table.cursor_row != ids.index(target):
+            self._moved_to[target] += 1
         table.move_cursor(row=ids.index(target), animate=False)
         self._follow(target)
 
@@ -217,11 +239,15 @@ class MonitorScreen(ThtuiScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "queue" and event.row_key.value in self.tapp.runs.jobs:
-            if event.row_key.value != self._auto_target:
+            key = str(event.row_key.value)
+            if self._moved_to[key] > 0:
+                self._moved_to[key] -= 1
+            elif key != self._followed_job:
                 self._auto_follow = False  # the user chose this job: stay on it
             self._follow(str(event.row_key.value))
 
     def _follow(self, job_id: str) -> None:
+        self._followed_job = job_id
         log = self.query_one("#job-log", LogView)
         key = job_log_key(job_id)
         if log.following != key:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from thtui.core.ratings import SolutionRatings, ratings_for_jobs, summarise
+from thtui.core.ratings import CRITERIA, SolutionRatings, ratings_for_jobs, summarise
 from thtui.core.store import JobRecord, RunRecord
 from thtui.tui import format as fmt
 from thtui.tui.results_data import JOB_COLUMNS, JOB_WIDTHS, sort_jobs
@@ -110,6 +110,7 @@ class ResultsScreen(ThtuiScreen):
         ratings: dict[str, SolutionRatings] | None = None,
     ) -> None:
         table = self.query_one("#runs", DataTable)
+        current = self.selected_run  # before a redraw puts the cursor back on the first row
         fresh = [(r.id, r.status, r.counts) for r in runs]
         if not self._runs_drawn or fresh != [(r.id, r.status, r.counts) for r in self.runs]:
             self._runs_drawn = True
@@ -131,6 +132,13 @@ class ResultsScreen(ThtuiScreen):
                     Text("no runs yet — 2 opens Run; `thtui run` runs land here too", style="dim"), "", "", ""
                 )
         self.runs = runs
+        if current is not None and current != target and current in table.rows:
+            # The user is on another run than this read was for (they moved while it was on its way, or a
+            # redraw announced the first row as highlighted): keep their choice and read that run.
+            if table.cursor_row != table.get_row_index(current):
+                table.move_cursor(row=table.get_row_index(current), animate=False)
+            self._load(current)
+            return
         if target is not None and target in table.rows:
             row = table.get_row_index(target)
             if table.cursor_row != row:
@@ -193,12 +201,13 @@ class ResultsScreen(ThtuiScreen):
         if not rated:
             line.update(Text("no ratings yet: t rates the selected job 1-5 per criterion", style="dim"))
             return
-        text = Text("ratings (mean 1-5): ", style="bold")
-        for i, r in enumerate(rated):
-            if i:
-                text.append(" · ")
+        text = Text("ratings, mean 1-5 per criterion:", style="bold")
+        for r in rated:
             n = len(r.raters)
-            text.append(f"{r.solution} {r.overall:.1f} ({n} rater{'s' if n != 1 else ''})")
+            scores = ", ".join(
+                f"{c.label.lower()} {r.means[c.key]:.1f}" for c in CRITERIA if r.means.get(c.key) is not None
+            )
+            text.append(f"\n  {r.solution}: {scores} ({n} rater{'s' if n != 1 else ''})")
         line.update(text)
 
     def show_task(self, message: str) -> None:
@@ -264,7 +273,7 @@ class ResultsScreen(ThtuiScreen):
             self.refresh_results()
 
     def action_compare(self) -> None:
-        run_id = self._shown_run
+        run_id = self.selected_run
         if run_id is None:
             self.notify("no run selected", severity="warning")
             return
@@ -289,13 +298,14 @@ class ResultsScreen(ThtuiScreen):
             self.app.call_from_thread(self._task_done, f"compare: {exc}", True)
             return
         lay = result.layout
-        where = fmt.short_path(str(result.path), [self.tapp.settings.outputs_dir])
-        self.app.call_from_thread(
-            self._task_done, f"wrote {where} ({lay.width}x{lay.height}, {', '.join(result.labels)})", False
+        self.app.call_from_thread(  # the whole path: this line is for pasting into a player
+            self._task_done,
+            f"wrote {result.path} ({lay.width}x{lay.height}, {', '.join(result.labels)})",
+            False,
         )
 
     def action_export(self) -> None:
-        run_id = self._shown_run
+        run_id = self.selected_run
         if run_id is None:
             self.notify("no run selected", severity="warning")
             return
@@ -319,9 +329,8 @@ class ResultsScreen(ThtuiScreen):
         except (RunNotFound, OSError) as exc:
             self.app.call_from_thread(self._task_done, f"report: {exc}", True)
             return
-        shown = [fmt.short_path(str(p), [self.tapp.settings.outputs_dir]) for p in written[:1]]
         self.app.call_from_thread(
-            self._task_done, f"wrote {shown[0]} and report.md (open the html in a browser)", False
+            self._task_done, f"wrote {written[0]} and report.md beside it (open the html in a browser)", False
         )
 
     def _task_done(self, message: str, failed: bool) -> None:

@@ -260,6 +260,10 @@ class RunScreen(ThtuiScreen):
 
         def chosen(paths: list[Path] | None) -> None:
             if paths:
+                if field_name == "audios" and self.values.mode == "text":
+                    # Picking audio means "use this audio": switch over rather than ignore the pick.
+                    self.query_one("#mode-audio", PlainRadioButton).value = True
+                    self.notify("switched to audio files: the picked audio is what will be spoken")
                 setattr(self.values, field_name, paths)
                 self._show_files()
                 self._check_files()
