@@ -199,3 +199,27 @@ def test_monitor_snapshots_reach_the_sink_when_the_run_owns_the_monitor(
     assert result.status == "done"
     snaps = [e for e in events if isinstance(e, MonitorSnapshot)]
     assert snaps and snaps[-1].gpus[0].name == "Fake GPU"
+
+
+def test_a_job_the_user_cancelled_stays_cancelled_on_resume(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cancel_job drops one job (the user's choice): the rest of the run finishes as done, and resume
+    leaves that job alone. A job stopped with its whole run is re-run by resume (tests above)."""
+    monkeypatch.setenv("STANDIN_MODE", "hang")
+
+    def sink(e) -> None:
+        if isinstance(e, JobStarted) and e.job_id.endswith("/standin"):
+            assert cancel_job(e.job_id)
+
+    from thtui.core.jobs import start_run
+
+    result = start_run(lab.settings, lab.catalog, lab.spec("standin", "static", grace_s=0.5), sink,
+                       monitor=lab.monitor, store=lab.store(), fingerprint=False)  # fmt: skip
+    by_solution = {j.job.solution: j for j in result.jobs}
+    assert by_solution["standin"].status == "cancelled" and by_solution["static"].status == "ok"
+    assert by_solution["standin"].metrics.extra["cancelled_by"] == "job"
+    assert result.status == "done"
+    again = resume_run(lab.settings, lab.catalog, result.run_id, monitor=lab.monitor, store=lab.store())
+    assert sorted(again.skipped) == sorted(j.job.job_id for j in result.jobs)  # nothing ran again
+    assert {j.job.solution: j.status for j in again.jobs} == {"standin": "cancelled", "static": "ok"}

@@ -54,6 +54,11 @@ class _Either:
     def is_set(self) -> bool:
         return self.a.is_set() or self.b.is_set()
 
+    def source(self) -> str:
+        """Who stopped the job: "job" (cancel_job, the user dropped this one) or "run" (the whole run was
+        stopped: Ctrl-C, quit, cancel run). Resume re-runs the second kind, not the first."""
+        return "job" if self.a.is_set() and not self.b.is_set() else "run"
+
 
 class JobQueue:
     """Pending jobs in matrix order. take() blocks until a job may start: its solution's warm-up is done,

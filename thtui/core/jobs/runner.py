@@ -251,6 +251,9 @@ def _finish(
     failure = None if cancelled else classify(returncode=rc if start_error is None else -1, timed_out=timed_out,
                                               output_problem=problem, scanner=scanner)  # fmt: skip
     status = "cancelled" if cancelled else ("ok" if failure is None else "failed")
+    if cancelled:
+        source = getattr(ctx.cancel, "source", None)
+        extra["cancelled_by"] = source() if source else "run"
     if failure:
         log.note(f"FAILED ({failure.failure_class}): {failure.message} [{failure.evidence}]")
     if status != "ok" and result.exists():

@@ -100,8 +100,9 @@ def resume_run(
     store: Store | None = None,
     retry_failed: bool = False,
 ) -> RunResult:
-    """Continue an interrupted run: jobs that finished (ok, or failed unless `retry_failed`) are kept and
-    skipped; the rest run again from a fresh job dir. Processes a killed thtui left behind are ended."""
+    """Continue an interrupted run: jobs that finished (ok, or failed unless `retry_failed`, or cancelled
+    on their own by the user) are kept and skipped; the rest run again from a fresh job dir. Processes a
+    killed thtui left behind are ended."""
     run_dir = settings.outputs_dir / run_id
     files = RunFiles.load(run_dir)
     if files is None:
@@ -113,12 +114,15 @@ def resume_run(
         keep = ("ok",) if retry_failed else ("ok", "failed")
         finished: dict[str, JobMetrics] = {}
         for job in st.list_jobs(run_id):
-            if job.status in keep and job.metrics is not None:
+            if job.metrics is not None and (job.status in keep or dropped_by_user(job.metrics)):
                 finished[job.id] = job.metrics
         if not finished:  # no database record (a copied outputs dir): the files know
             for job_id, rec in read_results(run_dir).items():
-                if rec.get("status") in keep and isinstance(rec.get("metrics"), dict):
-                    finished[job_id] = JobMetrics.from_json(rec["metrics"])
+                if not isinstance(rec.get("metrics"), dict):
+                    continue
+                metrics = JobMetrics.from_json(rec["metrics"])
+                if rec.get("status") in keep or dropped_by_user(metrics):
+                    finished[job_id] = metrics
         files.new_session()
         ctx = _RunContext(
             settings, catalog, spec, run_id, run_dir, sink, cancel or threading.Event(), mon, st, files
@@ -278,7 +282,8 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
             )
         else:
             results.append(JobResult(j.info, "pending", None, None))
-    states = {r.status for r in results}
+    # A job the user cancelled on its own is final (resume leaves it), unless nothing else ran.
+    states = {r.status for r in results if not (r.metrics and dropped_by_user(r.metrics))} or {"cancelled"}
     status = (
         "interrupted" if states & {"pending", "cancelled"} else ("failed" if "failed" in states else "done")
     )
@@ -290,6 +295,11 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     if interrupted:
         raise KeyboardInterrupt
     return result
+
+
+def dropped_by_user(metrics: JobMetrics) -> bool:
+    """Cancelled on its own (cancel_job: the user dropped this job), not stopped with its whole run."""
+    return metrics.status == "cancelled" and metrics.extra.get("cancelled_by") == "job"
 
 
 def _row(j: PlannedJob) -> JobRow:
