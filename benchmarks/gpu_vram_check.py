@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import stat
 import sys
 import tempfile
 import time
@@ -132,33 +130,14 @@ def _mib(value: float | None) -> float | None:
 
 def runner_mode(size: int, gpu: int, hold: float, rate: float, backend: NvmlBackend) -> Row:
     """The whole path: catalog, plan, inputs, ProcessTree, Monitor, output, metrics, store."""
-    from thtui.core.catalog import Catalog
-    from thtui.core.config import load_settings
     from thtui.core.jobs import RunSpec, start_run
-    from thtui.core.setup.record import Record
-    from thtui.core.setup.target import target_of
     from thtui.core.store import Store
 
-    standin = REPO / "tests" / "fixtures" / "solutions" / "standin"
+    sys.path.insert(0, str(REPO / "tests"))  # the stand-in solution and its install
+    from stand_ins.installed import standin_home
+
     with tempfile.TemporaryDirectory(prefix="thtui-vram-") as tmp:
-        root = Path(tmp)
-        (root / "solutions" / "standin").mkdir(parents=True)
-        shutil.copyfile(standin / "solution.yaml", root / "solutions" / "standin" / "solution.yaml")
-        env = {"THTUI_HOME": str(root / "home"), "THTUI_OUTPUTS": str(root / "outputs"),
-               "THTUI_SOLUTIONS": str(root / "solutions"), "THTUI_CONFIG": str(root / "none.yaml")}  # fmt: skip
-        settings = load_settings(environ={**os.environ, **env}, cwd=root)
-        catalog = Catalog.load(settings.solutions_dir)
-        loaded = catalog.get("standin")
-        shutil.copytree(standin / "repo", settings.repos_dir / "standin")  # the "clone"
-        python = settings.envs_dir / "standin" / "bin" / "python"  # the "env": this interpreter (has torch)
-        python.parent.mkdir(parents=True)
-        python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-        python.chmod(python.stat().st_mode | stat.S_IXUSR)
-        record = Record("standin", manifest_digest=loaded.digest)
-        for step, fp in target_of(loaded).fingerprints().items():
-            record.mark_done(step, fp, 0.0, {"stand_in": True})
-        record.complete = True
-        record.save(settings)
+        settings, catalog = standin_home(Path(tmp))  # the "env" is this interpreter (it has torch)
         os.environ.update({"STANDIN_MODE": "torch_vram", "STANDIN_TORCH_VRAM_MB": str(size),
                            "STANDIN_DELAY": str(hold), "STANDIN_STEPS": "10"})  # fmt: skip
         spec = RunSpec(solutions=("standin",), images=(REPO / "assets" / "portrait.jpg",),

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import stat
 import statistics
 import sys
 import tempfile
@@ -28,37 +26,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # the stand-in solution and its install
 
-from thtui.core.catalog import Catalog  # noqa: E402
-from thtui.core.config import load_settings  # noqa: E402
+from stand_ins.installed import standin_home  # noqa: E402
+
 from thtui.core.jobs import JobFinished, JobStarted, RunSpec, start_run  # noqa: E402
 from thtui.core.monitor import Monitor, open_backend  # noqa: E402
-from thtui.core.setup.record import Record  # noqa: E402
-from thtui.core.setup.target import target_of  # noqa: E402
 from thtui.core.store import Store  # noqa: E402
-
-STANDIN = REPO / "tests" / "fixtures" / "solutions" / "standin"
-
-
-def install(root: Path):
-    (root / "solutions" / "standin").mkdir(parents=True)
-    shutil.copyfile(STANDIN / "solution.yaml", root / "solutions" / "standin" / "solution.yaml")
-    env = {"THTUI_HOME": str(root / "home"), "THTUI_OUTPUTS": str(root / "outputs"),
-           "THTUI_SOLUTIONS": str(root / "solutions"), "THTUI_CONFIG": str(root / "none.yaml")}  # fmt: skip
-    settings = load_settings(environ={**os.environ, **env}, cwd=root)
-    catalog = Catalog.load(settings.solutions_dir)
-    loaded = catalog.get("standin")
-    shutil.copytree(STANDIN / "repo", settings.repos_dir / "standin")
-    python = settings.envs_dir / "standin" / "bin" / "python"
-    python.parent.mkdir(parents=True)
-    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    python.chmod(python.stat().st_mode | stat.S_IXUSR)
-    record = Record("standin", manifest_digest=loaded.digest)
-    for step, fp in target_of(loaded).fingerprints().items():
-        record.mark_done(step, fp, 0.0, {"stand_in": True})
-    record.complete = True
-    record.save(settings)
-    return settings, catalog
 
 
 def main() -> int:
@@ -71,7 +45,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="thtui-overhead-") as tmp:
         root = Path(tmp)
-        settings, catalog = install(root)
+        settings, catalog = standin_home(root)
         times_file = root / "child-times.txt"
         os.environ.update(
             {"STANDIN_MODE": "ok", "STANDIN_DELAY": str(args.delay), "STANDIN_TIMES": str(times_file)}

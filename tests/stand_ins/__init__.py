@@ -5,6 +5,7 @@
                     hub (HF_ENDPOINT), a Google Drive look-alike, a PEP 503 package index; records requests
     gitrepo.py      throwaway upstream repositories cloned by file:// URL
     packages.py     tiny wheels written by hand and a source package whose build waits for a signal
+    installed.py    a solution installed as setup would leave it, without running setup
 
 Nothing here touches the network or the user's home.
 """

@@ -10,7 +10,8 @@ import pytest
 from textual.widgets import Input
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tuilab import TuiLab, kill_leftovers, make_lab  # noqa: E402
+from processes import kill_leftovers  # noqa: E402
+from tuilab import TuiLab, make_lab  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

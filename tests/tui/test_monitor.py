@@ -16,8 +16,7 @@ from thtui.tui.widgets.log_view import VIEW_MAX_LINES, LogView
 
 
 def spec(lab: TuiLab, *solutions: str) -> RunSpec:
-    from tuilab import STANDIN  # noqa: F401  (the stand-in's inputs are any picture and any speech)
-
+    """The sample portrait and speech (the stand-in takes any picture and any speech)."""
     from thtui.core.config import repo_root
 
     return RunSpec(solutions=solutions, images=(repo_root() / "assets" / "portrait.jpg",),

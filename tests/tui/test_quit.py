@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tuilab import TuiLab, alive, wait_for
+from processes import alive
+from tuilab import TuiLab, wait_for
 
 from thtui.core.config import repo_root
 from thtui.core.jobs import RunSpec

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from processes import alive
 from textual.widgets import Input, SelectionList
-from tuilab import TuiLab, alive, screen_text, wait_for
+from tuilab import TuiLab, screen_text, wait_for
 
 from thtui.core.jobs.proctree import find_marked
 from thtui.core.store import Store

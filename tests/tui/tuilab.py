@@ -3,46 +3,27 @@ and small waiting helpers (poll the app's own state; never sleep longer than nee
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import stat
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
+from stand_ins.installed import STANDIN, install_as_setup_leaves
 from textual.pilot import Pilot
 
 from thtui.core.catalog import Catalog, load_manifest
 from thtui.core.config import Settings, repo_root
 from thtui.core.monitor import FakeDevice, FakeGpuBackend
-from thtui.core.setup.record import Record
-from thtui.core.setup.target import STEPS, target_of
 from thtui.tui.app import ThtuiApp
 
-STANDIN = repo_root() / "tests" / "fixtures" / "solutions" / "standin"
 STATIC = repo_root() / "solutions" / "static" / "solution.yaml"
 FROZEN_NOW = 1_750_000_000.0
 
 
 def install_standin(settings: Settings, catalog: Catalog, name: str = "standin") -> None:
-    """What a finished setup leaves: the clone, an env whose python is ours, and a complete record
-    (fingerprints of the current manifest, so install_status says "ready"). The install flow itself is
-    tested for real in test_solutions.py."""
-    shutil.copytree(STANDIN / "repo", settings.repos_dir / name)
-    bin_dir = settings.envs_dir / name / "bin"
-    bin_dir.mkdir(parents=True)
-    python = bin_dir / "python"
-    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    python.chmod(python.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    target = target_of(catalog.get(name))
-    record = Record(name, complete=True, manifest_digest=catalog.get(name).digest)
-    for step, fp in target.fingerprints().items():
-        assert step in STEPS
-        record.mark_done(step, fp, 0.0, {})
-    record.save(settings)
+    """What a finished setup leaves (the install flow itself is tested for real in test_solutions.py)."""
+    install_as_setup_leaves(settings, catalog.get(name), STANDIN / "repo")
 
 
 @dataclass
@@ -83,23 +64,6 @@ def make_lab(settings: Settings, tmp_path: Path, monkeypatch) -> TuiLab:
         monkeypatch.delenv(var, raising=False)
     backend = FakeGpuBackend(devices=[FakeDevice(power_w=100.0)], pid_dir=fake_dir)
     return TuiLab(settings, catalog, backend, tmp_path, pidfile)
-
-
-def kill_leftovers(pids: list[int]) -> None:
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            psutil.Process(pid).kill()
-
-
-def alive(pids: list[int]) -> list[int]:
-    out = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.append(pid)
-        except psutil.Error:
-            pass
-    return out
 
 
 async def wait_for(

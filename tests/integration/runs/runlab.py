@@ -3,29 +3,24 @@ a fake GPU fed by the stand-in's own processes, and helpers to run a spec and lo
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import stat
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 from media_factory import make_tone
+from processes import kill_leftovers
+from stand_ins.installed import STANDIN, install_as_setup_leaves
 
 from thtui.core.catalog import Catalog
 from thtui.core.config import Settings, repo_root
 from thtui.core.events import Collector
-from thtui.core.install_status import solution_status
 from thtui.core.jobs import RunResult, RunSpec, start_run
 from thtui.core.jobs.proctree import find_marked, kill_marked
 from thtui.core.monitor import FakeGpuBackend, Monitor
 from thtui.core.monitor.backends import FakeDevice
 from thtui.core.store import Store
-
-STANDIN = repo_root() / "tests" / "fixtures" / "solutions" / "standin"
 
 
 def make_image(path: Path, size: int = 64) -> Path:
@@ -73,23 +68,7 @@ class Lab:
 
 
 def install_standin(settings: Settings, loaded) -> None:
-    """What setup would leave: the clone (repo/ copied), an env whose python is ours, and the setup
-    engine's record of every step done with the manifest's current fingerprints."""
-    from thtui.core.setup.record import Record
-    from thtui.core.setup.target import target_of
-
-    shutil.copytree(STANDIN / "repo", settings.repos_dir / "standin")
-    bin_dir = settings.envs_dir / "standin" / "bin"
-    bin_dir.mkdir(parents=True)
-    python = bin_dir / "python"
-    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    python.chmod(python.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    record = Record("standin", manifest_digest=loaded.digest)
-    for step, fp in target_of(loaded).fingerprints().items():
-        record.mark_done(step, fp, 0.0, {"stand_in": True})
-    record.complete = True
-    record.save(settings)
-    assert solution_status(settings, loaded).state == "ready"
+    install_as_setup_leaves(settings, loaded, STANDIN / "repo")
 
 
 @pytest.fixture
@@ -119,20 +98,7 @@ def lab(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # process carries THTUI_JOB_ID=<run-id>/..., and the stand-in's children are in the pid file.
     for run_dir in lab.settings.outputs_dir.glob("2*"):
         kill_marked(f"{run_dir.name}/", prefix=True, grace=0.5)
-    for pid in lab.child_pids():
-        with contextlib.suppress(psutil.Error):
-            psutil.Process(pid).kill()
-
-
-def alive(pids: list[int]) -> list[int]:
-    out = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.append(pid)
-        except psutil.Error:
-            pass
-    return out
+    kill_leftovers(lab.child_pids())
 
 
 def marked(run_id: str) -> list[int]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from runlab import Lab, alive, marked
+from processes import alive
+from runlab import Lab, marked
 
 from thtui.core.jobs import JobFinished, JobQueued, JobStarted, RunStarted, cancel_job, resume_run
 from thtui.core.jobs.proctree import JOB_ENV_MARKER

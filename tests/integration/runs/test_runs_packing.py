@@ -5,15 +5,13 @@ their own (`standin` and `standin_b`, 1 GiB estimated each), so that two GPU job
 from __future__ import annotations
 
 import json
-import shutil
-import stat
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from runlab import STANDIN, Lab, marked
+from stand_ins.installed import install_as_setup_leaves
 
 from thtui.cli import main
 from thtui.core.catalog import Catalog
@@ -26,25 +24,12 @@ GiB = 1024**3
 @pytest.fixture
 def lab2(lab: Lab) -> Lab:
     """The lab with a second stand-in, installed as setup would leave it (its own clone and env)."""
-    from thtui.core.setup.record import Record
-    from thtui.core.setup.target import target_of
-
     solutions = lab.tmp / "solutions"
     text = (STANDIN / "solution.yaml").read_text().replace("name: standin", "name: standin_b", 1)
     (solutions / "standin_b").mkdir()
     (solutions / "standin_b" / "solution.yaml").write_text(text)
     lab.catalog = Catalog.load(solutions)
-    loaded = lab.catalog.get("standin_b")
-    shutil.copytree(STANDIN / "repo", lab.settings.repos_dir / "standin_b")
-    python = lab.settings.envs_dir / "standin_b" / "bin" / "python"
-    python.parent.mkdir(parents=True)
-    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    python.chmod(python.stat().st_mode | stat.S_IXUSR)
-    record = Record("standin_b", manifest_digest=loaded.digest)
-    for step, fp in target_of(loaded).fingerprints().items():
-        record.mark_done(step, fp, 0.0, {"stand_in": True})
-    record.complete = True
-    record.save(lab.settings)
+    install_as_setup_leaves(lab.settings, lab.catalog.get("standin_b"), STANDIN / "repo")
     return lab
 
 
