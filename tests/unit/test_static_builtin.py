@@ -8,12 +8,13 @@ from pathlib import Path
 from thtui.builtins import static
 from thtui.core.config import repo_root
 from thtui.core.media import probe
+from thtui.core.wav_header import wav_seconds
 
 ASSETS = repo_root() / "assets"
 
 
 def test_the_image_input_is_bounded_by_the_wav_length() -> None:
-    seconds = static.wav_seconds(ASSETS / "speech.wav")
+    seconds = wav_seconds(ASSETS / "speech.wav")
     assert seconds is not None and 1.0 < seconds < 30.0
     argv = static.build_argv(
         "ffmpeg", ASSETS / "portrait.jpg", ASSETS / "speech.wav", Path("o.mp4"), 25, seconds
@@ -23,7 +24,7 @@ def test_the_image_input_is_bounded_by_the_wav_length() -> None:
         "-i",
         str(ASSETS / "portrait.jpg"),
     ]
-    assert static.wav_seconds(ASSETS / "portrait.jpg") is None  # not a WAV: -shortest alone
+    assert wav_seconds(ASSETS / "portrait.jpg") is None  # not a WAV: -shortest alone
 
 
 def test_the_video_ends_with_the_audio(tmp_path: Path) -> None:
@@ -31,6 +32,6 @@ def test_the_video_ends_with_the_audio(tmp_path: Path) -> None:
     assert static.main(["--image", str(ASSETS / "portrait.jpg"), "--audio", str(ASSETS / "speech.wav"),
                         "--out", str(out)]) == 0  # fmt: skip
     info = probe(out)
-    seconds = static.wav_seconds(ASSETS / "speech.wav")
+    seconds = wav_seconds(ASSETS / "speech.wav")
     assert info.video is not None and info.audio is not None
     assert abs(info.duration_s - seconds) <= 0.1, (info.duration_s, seconds)

@@ -7,21 +7,12 @@ Run as a subprocess by the same runner as every upstream system (so it is timed 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import subprocess
 import sys
-import wave
 from pathlib import Path
 
 from thtui.core import tools
-
-
-def wav_seconds(audio: Path) -> float | None:
-    """The WAV's length from its header (what the runner prepares), None for other formats."""
-    with contextlib.suppress(wave.Error, EOFError, OSError), wave.open(str(audio), "rb") as w:
-        rate = w.getframerate()
-        return w.getnframes() / rate if rate else None
-    return None
+from thtui.core.wav_header import wav_seconds
 
 
 def build_argv(

@@ -4,13 +4,13 @@ Imported lazily, so the process-tree and monitor parts of the runs engine load w
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 from typing import Any
 
 from thtui.core.catalog import LoadedSolution
 from thtui.core.config import Settings
 from thtui.core.plan import InferencePlan
+from thtui.core.wav_header import wav_seconds
 
 
 def input_error_types() -> tuple[type[BaseException], ...]:
@@ -48,11 +48,9 @@ def synthesize(settings: Settings, text: str, backend: str, voice: str | None) -
 
 def audio_seconds(path: Path) -> float | None:
     """Length of an audio file: from the WAV header when it is one (exact, no subprocess), else probed."""
-    try:
-        with wave.open(str(path), "rb") as w:
-            return w.getnframes() / float(w.getframerate())
-    except (wave.Error, EOFError, OSError):
-        pass
+    seconds = wav_seconds(path)
+    if seconds is not None:
+        return seconds
     from thtui.core.media import MediaError, probe
 
     try:
