@@ -18,11 +18,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from thtui.cli.common import CliError, catalog_from, console, print_json, settings_from, subcommand
-from thtui.core import tools
 from thtui.core.bootstrap import describe, plan_bootstrap, run_bootstrap
 from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
-from thtui.core.envs import NoEnvManager, require_env_manager
 from thtui.core.events import Event
 from thtui.core.setup import (
     COQUI,
@@ -42,6 +40,7 @@ from thtui.core.setup import (
     WaitingForLock,
     coqui_target,
     install,
+    install_problem,
     target_of,
     target_status,
     uninstall,
@@ -139,12 +138,9 @@ def _targets(settings: Settings, names: list[str], everything: bool) -> list[Set
 
 def _preflight(settings: Settings, targets: list[SetupTarget]) -> None:
     """Fail in one line, before any work, when a required tool is missing."""
-    try:
-        require_env_manager(settings)
-    except NoEnvManager as exc:
-        raise CliError(str(exc), code=1) from None
-    if any(t.upstream for t in targets) and not tools.which("git").found:
-        raise CliError("git is not installed; run `thtui bootstrap` (or apt install git)", code=1)
+    problem = install_problem(settings, targets)
+    if problem is not None:
+        raise CliError(problem, code=1)
 
 
 class SetupView:

@@ -53,22 +53,6 @@ def solution_rows(settings: Settings, catalog: Catalog, measure_disk: bool = Tru
     return rows
 
 
-def install_problem(settings: Settings, loaded: LoadedSolution) -> str | None:
-    """What stops an install before any step runs, in one line with the next step (the same checks and
-    words as `thtui setup`): no conda/mamba/micromamba, or no git for a system cloned from upstream.
-    Looks at PATH and the disk: call it from a worker."""
-    from thtui.core import tools
-    from thtui.core.envs import NoEnvManager, require_env_manager
-
-    try:
-        require_env_manager(settings)
-    except NoEnvManager as exc:
-        return str(exc)
-    if loaded.solution.kind == "upstream" and not tools.which("git").found:
-        return "git is not installed; run `thtui bootstrap` (or apt install git)"
-    return None
-
-
 def read_tail(path: str | Path, max_lines: int = 2000) -> str:
     """The last `max_lines` lines of a text file, read from the end (logs can be large)."""
     p = Path(path)

@@ -18,7 +18,7 @@ from thtui.core.jobs.events import JobFinished, JobLog, JobQueued, JobStarted, R
 from thtui.core.setup.events import LogLine, StepFailed, StepNote, StepStarted
 from thtui.tui.loghub import ProgressThrottle
 from thtui.tui.messages import InstallDone, InstallEvent, MonitorSampled, RunDone, RunEvent, WorkFailed
-from thtui.tui.services import attribute_processes, install_problem
+from thtui.tui.services import attribute_processes
 from thtui.tui.state import InstallProgress, MonitorHistory, RunTracker
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class CoreWorkers:
 
         loaded = self.catalog.get(name)
         if action in ("install", "reinstall"):
-            problem = install_problem(self.settings, loaded)
+            problem = setup.install_problem(self.settings, [setup.target_of(loaded)])
             if problem is not None:  # nothing ran, nothing is recorded: the status stays what it was
                 # One clause per line: the log pane does not wrap, and the whole sentence must be readable.
                 for part in problem.replace(" (or ", "; (or ").split("; "):

@@ -5,6 +5,7 @@ Public API (the CLI and the TUI use only this):
     install(settings, solution, sink, *, cancel=None, gpu=None, wait=False, force=False) -> InstallResult
     verify(settings, solution, sink, *, cancel=None, gpu=None, rehash=False) -> InstallResult
     uninstall(settings, solution, sink) -> UninstallResult
+    install_problem(settings, targets) -> str | None   what stops an install before any step (one line)
     solution_status(settings, loaded) / target_status(settings, target) -> InstallStatus
     coqui_target() -> SetupTarget;  coqui_env(settings) -> CoquiEnv (python path, readiness, environ)
 
@@ -31,6 +32,7 @@ from thtui.core.setup.events import (
     StepStarted,
     WaitingForLock,
 )
+from thtui.core.setup.preflight import install_problem
 from thtui.core.setup.target import STEPS, SetupTarget, target_of
 from thtui.core.setup.uninstall import UninstallResult, uninstall
 
@@ -59,6 +61,7 @@ __all__ = [
     "coqui_env",
     "coqui_target",
     "install",
+    "install_problem",
     "solution_status",
     "target_of",
     "target_status",

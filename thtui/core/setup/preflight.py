@@ -1,0 +1,22 @@
+"""What stops an install before any step runs: the same one line, with the next step, for the CLI and TUI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from thtui.core import tools
+from thtui.core.config import Settings
+from thtui.core.envs import NoEnvManager, require_env_manager
+from thtui.core.setup.target import SetupTarget
+
+
+def install_problem(settings: Settings, targets: Iterable[SetupTarget]) -> str | None:
+    """No conda/mamba/micromamba, or no git while a target clones from upstream; None when all is there.
+    Looks at PATH and the disk (call it off the UI thread). Nothing is recorded: the status stays."""
+    try:
+        require_env_manager(settings)
+    except NoEnvManager as exc:
+        return str(exc)
+    if any(t.upstream for t in targets) and not tools.which("git").found:
+        return "git is not installed; run `thtui bootstrap` (or apt install git)"
+    return None
