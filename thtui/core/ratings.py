@@ -217,8 +217,14 @@ def ratings_for_run(settings: Settings, run_id: str) -> dict[str, SolutionRating
     from thtui.core.report.source import load_run  # local import: source pulls in the store
 
     run = load_run(settings, run_id)
+    return ratings_by_solution(settings, ((str(job.job_id), job.solution) for job in run.jobs))
+
+
+def ratings_by_solution(settings: Settings, jobs: Iterable[tuple[str, str]]) -> dict[str, SolutionRatings]:
+    """`jobs`: (job id, solution) pairs, in order. Per solution: mean score per criterion over all raters
+    of its jobs (the Results screen passes the jobs it already read from the store)."""
     jobs_by_solution: dict[str, list[str]] = {}
-    for job in run.jobs:
-        jobs_by_solution.setdefault(job.solution, []).append(str(job.job_id))
+    for job_id, solution in jobs:
+        jobs_by_solution.setdefault(solution, []).append(job_id)
     all_ratings = ratings_for_jobs(settings, [j for ids in jobs_by_solution.values() for j in ids])
     return {sol: summarise(sol, ids, all_ratings) for sol, ids in jobs_by_solution.items()}

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from thtui.core.ratings import CRITERIA, SolutionRatings, ratings_for_jobs, summarise
+from thtui.core.ratings import CRITERIA, SolutionRatings, ratings_by_solution
 from thtui.core.store import JobRecord, RunRecord
 from thtui.tui import format as fmt
 from thtui.tui.results_data import JOB_COLUMNS, JOB_WIDTHS, sort_jobs
@@ -100,7 +100,14 @@ class ResultsScreen(ThtuiScreen):
         ids = [r.id for r in runs]
         target = run_id if run_id in ids else (ids[0] if ids else None)
         jobs = reader.jobs(target) if target else []
-        deliver(self, self._apply, runs, target, jobs, _ratings_of(self.tapp.settings, jobs))
+        deliver(
+            self,
+            self._apply,
+            runs,
+            target,
+            jobs,
+            ratings_by_solution(self.tapp.settings, ((j.id, j.solution) for j in jobs)),
+        )
 
     def _apply(
         self,
@@ -431,12 +438,3 @@ class ResultsScreen(ThtuiScreen):
         self.notify(f"deleted run {run_id}" if ok else f"run {run_id} was already gone")
         self._runs_drawn = False  # force a redraw of the runs table
         self._load(None)
-
-
-def _ratings_of(settings, jobs: list[JobRecord]) -> dict[str, SolutionRatings]:
-    """Mean scores per solution over every rater of these jobs (read on the worker thread)."""
-    ratings = ratings_for_jobs(settings, [j.id for j in jobs])
-    by_solution: dict[str, list[str]] = {}
-    for job in jobs:
-        by_solution.setdefault(job.solution, []).append(job.id)
-    return {sol: summarise(sol, ids, ratings) for sol, ids in by_solution.items()}
