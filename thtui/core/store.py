@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from thtui.core.metrics import DEFINITIONS, JobMetrics
 from thtui.core.monitor.snapshots import JobSample
+from thtui.core.run_state import current_owner
 
 SCHEMA_VERSION = 1
 
@@ -39,7 +38,8 @@ CREATE TABLE IF NOT EXISTS runs (
     run_dir TEXT NOT NULL,
     spec_json TEXT NOT NULL,
     owner_pid INTEGER,                  -- the thtui process running it (a dead owner: interrupted)
-    owner_started REAL                  -- that process's start time, so a reused pid is not mistaken
+    owner_started REAL,                 -- that process's start time, so a reused pid is not mistaken
+    owner_host TEXT                     -- the host it runs on (a pid means nothing on another host)
 );
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,                -- "<run-id>/<solution>[/<case>][/r<n>|/warmup]"
@@ -160,27 +160,28 @@ class RunRecord:
     counts: dict[str, int]  # job status -> number of jobs
     owner_pid: int | None = None
     owner_started: float | None = None
+    owner_host: str | None = None
 
     @property
     def n_jobs(self) -> int:
         return sum(self.counts.values())
 
     @property
+    def state(self) -> str:
+        """running / interrupted / done / failed / missing, decided by thtui.core.run_state (the one place)."""
+        from thtui.core.run_state import run_state
+
+        return run_state(self)
+
+    @property
     def stale(self) -> bool:
         """Marked running, but the thtui process that ran it is gone (killed, reboot): resume it."""
-        if self.status != "running":
-            return False
-        if self.owner_pid is None:
-            return True
-        try:
-            proc = psutil.Process(self.owner_pid)
-            return self.owner_started is not None and abs(proc.create_time() - self.owner_started) > 0.01
-        except psutil.Error:
-            return True
+        return self.status == "running" and self.state != "running"
 
 
-def _me() -> tuple[int, float]:
-    return os.getpid(), psutil.Process().create_time()
+def _me() -> tuple[int, float, str]:
+    owner = current_owner()
+    return owner.pid or os.getpid(), owner.started or 0.0, owner.host or ""
 
 
 class Store:
@@ -196,7 +197,7 @@ class Store:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
             have = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
-            for column, kind in (("owner_pid", "INTEGER"), ("owner_started", "REAL")):
+            for column, kind in (("owner_pid", "INTEGER"), ("owner_started", "REAL"), ("owner_host", "TEXT")):
                 if column not in have:  # a database from before these columns
                     self._db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -233,7 +234,7 @@ class Store:
                 "VALUES (?, ?, ?, 'running', ?, ?)",
                 (run_id, now, now, str(run_dir), json.dumps(spec, default=str)),
             ),
-            ("UPDATE runs SET owner_pid=?, owner_started=? WHERE id=?", (*_me(), run_id)),
+            ("UPDATE runs SET owner_pid=?, owner_started=?, owner_host=? WHERE id=?", (*_me(), run_id)),
         ]
         stmts += [
             (
@@ -259,12 +260,13 @@ class Store:
     def set_run_status(self, run_id: str, status: str) -> None:
         now = time.time()
         finished = now if status in ("done", "failed") else None
-        pid, started = _me() if status == "running" else (None, None)
+        pid, started, host = _me() if status == "running" else (None, None, None)
         self._tx(
             [
                 (
-                    "UPDATE runs SET status=?, updated_at=?, finished_at=?, owner_pid=?, owner_started=? WHERE id=?",
-                    (status, now, finished, pid, started, run_id),
+                    "UPDATE runs SET status=?, updated_at=?, finished_at=?, owner_pid=?, owner_started=?, "
+                    "owner_host=? WHERE id=?",
+                    (status, now, finished, pid, started, host, run_id),
                 )
             ]
         )
@@ -370,6 +372,7 @@ class Store:
             counts=counts,
             owner_pid=row["owner_pid"],
             owner_started=row["owner_started"],
+            owner_host=row["owner_host"],
         )
 
     def list_runs(self, limit: int | None = None) -> list[RunRecord]:

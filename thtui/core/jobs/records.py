@@ -18,6 +18,7 @@ from typing import Any
 from thtui import __version__
 from thtui.core.jobs.events import JobInfo
 from thtui.core.metrics import JobMetrics
+from thtui.core.run_state import current_owner
 
 RUN_JSON = "run.json"
 RESULTS_JSONL = "results.jsonl"
@@ -82,6 +83,7 @@ class RunFiles:
             "options": {k: spec[k] for k in ("repeat", "warmup", "gpus", "timeout", "grace_s", "pack")},
             "spec": spec,
             "sessions": [{"started_at": _iso(now), "pid": os.getpid(), "resumed": False}],
+            "owner": current_owner().to_json(),  # thtui.core.run_state: running only while it lives
             "jobs": [],
         }
         files = cls(run_dir, data)
@@ -108,6 +110,7 @@ class RunFiles:
                 {"started_at": _iso(time.time()), "pid": os.getpid(), "resumed": True}
             )
             self.data["status"] = "running"
+            self.data["owner"] = current_owner().to_json()
         self.save()
 
     def set_jobs(self, jobs: list[JobInfo], statuses: dict[str, str]) -> None:
