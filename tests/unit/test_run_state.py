@@ -81,3 +81,33 @@ def test_run_json_records_the_owner_and_state_of_files_uses_it(tmp_path):
 def test_a_run_owned_on_another_host_is_trusted_as_written():
     owner = rs.Owner(pid=_dead_pid(), started=1.0, host=rs.this_host() + "-elsewhere")
     assert rs.decide("running", None, owner) == rs.RUNNING
+
+
+def test_tui_results_and_thtui_runs_show_the_decided_state(settings, capsys):
+    """The TUI's Results showed a killed run as `running` while `thtui runs` said interrupted; a
+    deleted folder was listed as done. Both now read thtui.core.run_state."""
+    from thtui.cli import main
+    from thtui.tui.results_data import ResultsReader
+
+    store = Store(settings.db_path)
+    killed = _run(store, settings.outputs_dir.parent, "killed")
+    gone = _run(store, settings.outputs_dir.parent, "gone")
+    store._tx([("UPDATE runs SET owner_pid=? WHERE id='killed'", (_dead_pid(),))])
+    store.set_run_status("gone", "done")
+    shutil.rmtree(gone)
+    store.close()
+    assert killed.is_dir()
+
+    reader = ResultsReader(settings)
+    try:
+        shown = {r.id: r.status for r in reader.runs()}
+    finally:
+        reader.close()
+    assert shown == {"killed": "interrupted", "gone": "missing"}
+
+    assert main(["runs", "--json"]) == 0
+    import json
+
+    listed = {r["id"]: r["state"] for r in json.loads(capsys.readouterr().out)}
+    assert listed == {"killed": "interrupted", "gone": "missing"}
+    assert not gone.exists()

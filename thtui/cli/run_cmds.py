@@ -279,7 +279,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print_json([{**asdict(r), "n_jobs": r.n_jobs, "stale": r.stale} for r in runs])
+        print_json([{**asdict(r), "n_jobs": r.n_jobs, "stale": r.stale, "state": r.state} for r in runs])
         return 0
     out = console()
     if not runs:

@@ -200,7 +200,9 @@ def runs_table(runs: list) -> Table:
     t.add_column("jobs\nok/failed/other", no_wrap=True, min_width=len("ok/failed/other"))
     for r in runs:
         ok, failed = r.counts.get("ok", 0), r.counts.get("failed", 0)
-        status = "interrupted (thtui was stopped)" if r.stale else r.status
+        state = r.state  # thtui.core.run_state decides (owner alive? folder there?)
+        words = {"interrupted": "interrupted (thtui was stopped)", "missing": "missing (folder gone)"}
+        status = words.get(state, state)
         t.add_row(r.id, status, time.strftime("%m-%d %H:%M", time.localtime(r.created_at)),
                   ", ".join(r.spec.get("solutions", [])), f"{ok}/{failed}/{r.n_jobs - ok - failed}")  # fmt: skip
     return t

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,9 @@ class ResultsReader:
     def runs(self, limit: int = 200) -> list[RunRecord]:
         if not self.settings.db_path.exists():
             return []
-        return self.store.list_runs(limit=limit)
+        # The status shown is the decided state (thtui.core.run_state): a killed run reads
+        # "interrupted", not the "running" its dead owner last wrote; a deleted folder reads "missing".
+        return [replace(r, status=r.state) for r in self.store.list_runs(limit=limit)]
 
     def jobs(self, run_id: str) -> list[JobRecord]:
         return self.store.list_jobs(run_id)
