@@ -96,6 +96,22 @@ def _applied(patch: Patch, text: str) -> bool:
     return patch.replace in text and patch.find not in text
 
 
+def _read_exact(path: Path) -> str:
+    """The file's text with its own line endings: a CRLF file must stay CRLF except for the patched
+    lines (read_text would translate every line, and writing back would rewrite the whole file)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def _with_endings(patch: Patch, file_text: str) -> Patch:
+    """A manifest's find/replace text is written with LF; in a CRLF file it means the same lines with
+    CRLF, so the replaced lines keep the file's endings too."""
+    if "\r\n" not in file_text or "\r\n" in patch.find:
+        return patch
+    crlf = {k: getattr(patch, k).replace("\n", "\r\n") for k in ("find", "replace")}
+    return patch.model_copy(update=crlf)
+
+
 def apply_patches(ctx: StepContext, step: str, base: Path, patches: list[Patch]) -> Outcome:
     applied, already = [], []
     for p in patches:
@@ -104,7 +120,8 @@ def apply_patches(ctx: StepContext, step: str, base: Path, patches: list[Patch])
             raise StepFailure(
                 f"patch {p.id}: {p.path} does not exist in {base}", "the manifest's path is wrong"
             )
-        text = path.read_text(encoding="utf-8")
+        text = _read_exact(path)
+        p = _with_endings(p, text)
         if _applied(p, text):
             already.append(p.id)
             ctx.session.log(step, f"patch {p.id}: already applied to {p.path}")
@@ -121,7 +138,8 @@ def apply_patches(ctx: StepContext, step: str, base: Path, patches: list[Patch])
                 f"patch {p.id}: expected {plural(p.count, 'occurrence')} in {p.path}, found {n}"
             )
         tmp = path.with_name(f".{path.name}.thtui-patch")
-        tmp.write_text(text.replace(p.find, p.replace), encoding="utf-8")
+        with tmp.open("w", encoding="utf-8", newline="") as fh:  # write back exactly what was read
+            fh.write(text.replace(p.find, p.replace))
         shutil.copymode(path, tmp)
         os.replace(tmp, path)
         applied.append(p.id)
@@ -134,7 +152,8 @@ def patches_intact(ctx: StepContext, info: dict, patches: list[Patch]) -> str | 
     base = Path(info.get("base") or ctx.repo)
     for p in patches:
         try:
-            if not _applied(p, (base / p.path).read_text(encoding="utf-8")):
+            text = _read_exact(base / p.path)
+            if not _applied(_with_endings(p, text), text):
                 return f"patch {p.id} is no longer applied"
         except OSError:
             return f"{base / p.path} is missing"
