@@ -8,6 +8,7 @@ from pathlib import Path
 
 from thtui.core.downloads import check_file
 from thtui.core.setup.context import Outcome, Step, StepContext
+from thtui.core.setup.dist_owners import installed, shared_packages
 from thtui.core.setup.session import StepFailure
 from thtui.core.setup.steps_weights import expect_of
 from thtui.core.setup.torch_select import arch_supported, min_cuda_for
@@ -15,9 +16,10 @@ from thtui.core.wording import plural
 
 # Runs in the env's interpreter (any Python >= 3.8): stdlib only, one JSON line at the end.
 PROBE = r"""
-import importlib, json, sys
+import importlib, json, sys, sysconfig
 spec = json.loads(sys.argv[1])
-out = {"python": sys.version.split()[0], "imports": {}}
+out = {"python": sys.version.split()[0], "imports": {},
+       "site": [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]}
 def why(exc):
     return ((type(exc).__name__ + ": " + str(exc)).splitlines() or [""])[0]
 for name in spec["imports"]:
@@ -105,11 +107,24 @@ def run_verify(ctx: StepContext) -> Outcome:
         raise StepFailure(
             f"import {name} failed: {err}{more}", "a requirement is missing or broken; see the log"
         )
+    dists = installed([Path(p) for p in result.get("site") or []])
+    shared = shared_packages(dists)
+    if shared:
+        more = f" (and {len(shared) - 1} more)" if len(shared) > 1 else ""
+        raise StepFailure(
+            f"{shared[0].message()}{more}: whichever installed last owns its files",
+            "pin one of them in the manifest (e.g. opencv-python-headless only) and run setup again",
+        )
     parts = [f"python {result.get('python')}", f"{plural(len(result.get('imports', {})), 'import')} ok"]
     if ctx.target.env.torch:
         parts.append(_check_torch(ctx, result))
     parts.append(f"{plural(_check_weights(ctx), 'weight')} verified")
-    return Outcome(", ".join(parts), {"python": result.get("python"), "torch": result.get("torch")})
+    info = {
+        "python": result.get("python"),
+        "torch": result.get("torch"),
+        "installed": {d.name.lower().replace("_", "-"): d.version for d in dists},  # what verify saw
+    }
+    return Outcome(", ".join(parts), info)
 
 
 VERIFY = Step("verify", lambda t: "verify imports, GPU and weights inside the env", run_verify)
