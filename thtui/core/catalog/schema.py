@@ -323,6 +323,11 @@ class Solution(Strict):
     failures: list[FailurePattern] = Field(default_factory=list)
     estimates: Estimates
     needs_gpu: bool = True
+    gpu_required: bool = Field(
+        default=False,
+        description="the upstream code cannot run without a CUDA GPU (e.g. calls .cuda() unconditionally): "
+        "no CPU fallback, so a machine without one is told before anything runs",
+    )
     notes: list[str] = Field(default_factory=list)
 
     @field_validator("name")
