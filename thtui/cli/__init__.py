@@ -13,6 +13,7 @@ import sys
 
 from thtui import __version__
 from thtui.cli.common import CliError, add_global_flags
+from thtui.core.paths_check import PathProblem
 
 COMMAND_MODULES = [
     "thtui.cli.catalog_cmds",  # list, doctor, plan
@@ -77,6 +78,9 @@ def _main(argv: list[str]) -> int:
     except CliError as exc:
         print(f"thtui: {exc}", file=sys.stderr)
         return exc.code
+    except PathProblem as exc:  # a folder or file destination that cannot be used: one line, no traceback
+        print(f"thtui: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("thtui: interrupted", file=sys.stderr)
         return 130

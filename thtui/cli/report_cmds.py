@@ -167,6 +167,10 @@ def _format(args: argparse.Namespace) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     fmt = _format(args)
+    if args.output is not None:  # before any work: a folder or unwritable place is refused at once
+        from thtui.core.paths_check import check_output_file
+
+        check_output_file(args.output, "report")
     if args.diff:
         if args.run_id:
             raise CliError("give either RUN_ID or --diff RUN_A RUN_B, not both")
@@ -207,7 +211,10 @@ def _emit(text: str, output: Path | None) -> int:
     if output is None:
         sys.stdout.write(text)
         return 0
-    output.parent.mkdir(parents=True, exist_ok=True)
+    from thtui.core.paths_check import check_output_file, ensure_dir
+
+    check_output_file(output, "report")
+    ensure_dir(output.parent, "report folder")
     output.write_text(text, encoding="utf-8")
     console().print(f"wrote {output}", markup=False)
     return 0

@@ -31,7 +31,7 @@ FLAGS = {
     "config_file": "--config",
 }
 CONFIG_ENV = "THTUI_CONFIG"
-ENV_BACKENDS = ("auto", "conda", "mamba", "micromamba")
+ENV_BACKENDS = ("auto", "conda", "mamba", "micromamba", "uv")
 
 
 def repo_root() -> Path:
@@ -180,3 +180,19 @@ def load_settings(
         config_file=cfg_path,
         provenance=provenance,
     )
+
+
+# How the user points each folder elsewhere, for messages that say what to do.
+def how_to_change(key: str) -> str:
+    return f"{FLAGS[key]} or {ENV_VARS[key]}" if key in ENV_VARS else FLAGS.get(key, key)
+
+
+def check_folders(settings: Settings, *keys: str) -> None:
+    """The named folders of `settings` ("data_root", "outputs_dir", "cache_dir") are usable folders;
+    raises thtui.core.paths_check.PathProblem naming the first that is not. Creates nothing."""
+    from thtui.core.paths_check import check_writable_dir
+
+    roles = {"data_root": "data root", "outputs_dir": "outputs dir", "cache_dir": "cache dir"}
+    for key in keys:
+        change = how_to_change("data_root" if key == "cache_dir" else key)
+        check_writable_dir(getattr(settings, key), roles.get(key, key), change)

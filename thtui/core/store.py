@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from thtui.core.config import how_to_change
 from thtui.core.metrics import DEFINITIONS, JobMetrics
 from thtui.core.monitor.snapshots import JobSample
+from thtui.core.paths_check import PathProblem, ensure_dir
 from thtui.core.run_state import current_owner
 
 SCHEMA_VERSION = 1
@@ -187,8 +189,18 @@ def _me() -> tuple[int, float, str]:
 class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30, isolation_level=None)
+        # A read-only, missing-parent or file-typed outputs dir is one PathProblem line, not a
+        # sqlite3.OperationalError (WAL needs to create -wal/-shm files beside the database even to read).
+        ensure_dir(self.path.parent, "outputs dir (it holds the run database)", how_to_change("outputs_dir"))
+        try:
+            self._db = sqlite3.connect(
+                str(self.path), check_same_thread=False, timeout=30, isolation_level=None
+            )
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            raise PathProblem(f"run database {self.path} cannot be opened: {exc}", self.path) from None
+
+    def _setup(self) -> None:
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         with self._lock:

@@ -17,6 +17,11 @@ def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: in
     system on a machine without a GPU. Raises RunError with every problem at once."""
     problems: list[str] = []
     loaded: list[LoadedSolution] = []
+    # Folders and text first: the run folder must not exist yet when these fail (thtui.core.paths_check,
+    # thtui.core.tts.check_speakable), so nothing is half-made.
+    from thtui.core.preflight_inputs import folder_and_text_problems
+
+    problems += folder_and_text_problems(settings, spec)
     for name in spec.solutions:
         if name not in catalog:
             problems.append(f"unknown solution {name!r} (known: {', '.join(catalog.names())})")

@@ -49,8 +49,12 @@ def render(report: Report, fmt: str, dest: Path | None = None) -> str:
 def write_report(report: Report, fmt: str, dest: Path) -> list[Path]:
     """Write the report to `dest` (atomically). For Markdown, each job's thumbnail strip is written as a
     JPEG into `<dest stem>_thumbs/` beside it and embedded by relative link. Returns the files written."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    from thtui.core.paths_check import check_output_file, ensure_dir
+
+    # A folder given as -o, a read-only or file-typed parent: one PathProblem line before anything is
+    # written (was IsADirectoryError with .<name>.partial left behind).
+    dest = check_output_file(Path(dest), "report")
+    ensure_dir(dest.parent, "report folder")
     written: list[Path] = []
     if fmt == "md":
         thumbs_dir = dest.parent / f"{dest.stem}_thumbs"
@@ -69,8 +73,14 @@ def write_report(report: Report, fmt: str, dest: Path) -> list[Path]:
     else:
         text = render(report, fmt, dest)
     tmp = dest.with_name(f".{dest.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(dest)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        from thtui.core.paths_check import PathProblem
+
+        raise PathProblem(f"report {dest} cannot be written: {exc.strerror or exc}", dest) from None
     return [dest, *written]
 
 

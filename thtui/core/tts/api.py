@@ -12,6 +12,7 @@ from thtui.core.events import EventSink, discard
 from thtui.core.media.atomic import atomic_output
 from thtui.core.tts import cache, coqui_backend, piper_backend
 from thtui.core.tts.errors import TtsError, TtsProgress
+from thtui.core.tts.script import check_voice_reads
 from thtui.core.tts.text import MAX_TEXT_CHARS, clean_text
 
 BACKENDS = ("piper", "coqui")
@@ -37,6 +38,7 @@ def synthesize(
     if backend not in BACKENDS:
         raise TtsError(f"unknown TTS backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     clean = clean_text(text, max_chars=max_chars)  # before any model loads or downloads
+    check_voice_reads(clean, backend, voice)  # Arabic through an English voice: letter names, refused
     options = dict(options or {})
 
     if backend == "piper":

@@ -34,6 +34,15 @@ OPTIONS = {
     "volume": float,
     "speaker_id": int,
 }
+# (low, high, low excluded). length_scale 0 or below made 0.01 s of "speech" and exited 0; the bounds are
+# far outside anything useful (0.1 = 10x faster than normal, 10 = 10x slower), so they only catch mistakes.
+OPTION_RANGES: dict[str, tuple[float, float, bool]] = {
+    "length_scale": (0.0, 10.0, True),
+    "noise_scale": (0.0, 2.0, False),
+    "noise_w_scale": (0.0, 2.0, False),
+    "volume": (0.0, 10.0, True),
+    "speaker_id": (0, 10_000, False),
+}
 _NAME = re.compile(
     r"^(?P<lang>[a-z]{2,3})_(?P<region>[A-Z]{2})-(?P<name>[A-Za-z0-9_]+)-(?P<quality>x_low|low|medium|high)$"
 )
@@ -201,9 +210,15 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TtsError(f"unknown Piper option(s) {unknown}; known: {sorted(OPTIONS)}")
     try:
-        return {k: OPTIONS[k](v) for k, v in sorted(options.items())}
+        checked = {k: OPTIONS[k](v) for k, v in sorted(options.items())}
     except (TypeError, ValueError) as exc:
         raise TtsError(f"bad Piper option value: {exc}") from None
+    for key, value in checked.items():
+        low, high, low_open = OPTION_RANGES[key]
+        if value < low or value > high or (low_open and value == low):
+            bound = f"above {low:g}" if low_open else f"at least {low:g}"
+            raise TtsError(f"{key} {value:g} is out of range: give a value {bound} and at most {high:g}")
+    return checked
 
 
 def synthesize_to(

@@ -1,0 +1,107 @@
+"""No traceback from any folder (issue 10 item 3): a bad data root, outputs dir, report or speech
+destination is one `thtui: …` line naming the path, and nothing is half-created."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from thtui.cli import main
+from thtui.core.paths_check import PathProblem, check_output_file, check_writable_dir
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+PORTRAIT = ASSETS / "portrait.jpg"
+SPEECH = ASSETS / "speech.wav"
+
+
+def _one_line(err: str, *needles: str) -> None:
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    assert "Traceback" not in err
+    assert lines and lines[0].startswith("thtui: ")
+    for n in needles:
+        assert n in err
+
+
+def test_outputs_in_proc_is_one_line(settings, monkeypatch, capsys):
+    monkeypatch.setenv("THTUI_OUTPUTS", "/proc/x")
+    assert main(["runs"]) == 2  # was FileNotFoundError
+    _one_line(capsys.readouterr().err, "/proc/x", "THTUI_OUTPUTS")
+
+
+def test_outputs_that_is_a_file(settings, monkeypatch, capsys, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setenv("THTUI_OUTPUTS", str(afile / "sub"))
+    assert main(["runs"]) == 2  # was NotADirectoryError
+    _one_line(capsys.readouterr().err, str(afile), "is a file")
+
+
+def test_data_root_that_is_a_file_refuses_the_run_before_its_folder_exists(
+    settings, monkeypatch, capsys, tmp_path
+):
+    afile = tmp_path / "home-file"
+    afile.write_text("x")
+    monkeypatch.setenv("THTUI_HOME", str(afile))
+    rc = main(["run", "static", "--image", str(PORTRAIT), "--audio", str(SPEECH)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    _one_line(err, f"data root {afile} is a file", "THTUI_HOME")
+    outputs = Path(os.environ["THTUI_OUTPUTS"])
+    assert not [p for p in outputs.iterdir() if p.is_dir()] if outputs.exists() else True
+
+
+@pytest.mark.parametrize("text", ["😀😀", "...!?", "a" * 5001, "مرحبا بكم في هذا الاختبار الطويل"])
+def test_text_the_tts_refuses_leaves_no_run_folder(settings, capsys, text):
+    rc = main(["run", "static", "--image", str(PORTRAIT), "--text", text])
+    err = capsys.readouterr().err
+    assert rc == 2
+    _one_line(err, "cannot start the run")
+    runs = [p for p in settings.outputs_dir.iterdir() if p.is_dir()] if settings.outputs_dir.exists() else []
+    assert runs == []  # was: a run folder whose run.json said "running" forever
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a chmod 0500 folder anyway")
+def test_read_only_outputs_dir(settings, monkeypatch, capsys, tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        monkeypatch.setenv("THTUI_OUTPUTS", str(ro))
+        assert main(["runs"]) == 2  # was sqlite3.OperationalError
+        _one_line(capsys.readouterr().err, str(ro), "cannot be written")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_checks_create_nothing(tmp_path):
+    target = tmp_path / "a" / "b"
+    assert check_writable_dir(target, "outputs dir") == target
+    assert not (tmp_path / "a").exists()
+    assert list(tmp_path.iterdir()) == []  # the write probe is removed again
+    with pytest.raises(PathProblem, match="is a folder"):
+        check_output_file(tmp_path, "report")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(PathProblem, match="symlink loop"):
+        check_writable_dir(loop / "x", "outputs dir")
+
+
+@pytest.fixture
+def finished_run(settings, capsys) -> str:
+    """A real static run (from the bundled speech WAV), finished."""
+    assert main(["run", "static", "--image", str(PORTRAIT), "--audio", str(SPEECH), "--json"]) == 0
+    capsys.readouterr()
+    (run_dir,) = [p for p in settings.outputs_dir.iterdir() if p.is_dir()]
+    return run_dir.name
+
+
+def test_report_to_a_folder_is_refused_and_leaves_no_partial(settings, capsys, tmp_path, finished_run):
+    run_id = finished_run
+    dest = tmp_path / "reports"
+    dest.mkdir()
+    assert main(["report", run_id, "-o", str(dest), "--format", "md"]) == 2  # was IsADirectoryError
+    _one_line(capsys.readouterr().err, str(dest), "is a folder")
+    assert list(dest.iterdir()) == []
+    assert not list(tmp_path.glob("*.partial")) and not list(dest.parent.glob(".*.partial"))
