@@ -129,7 +129,18 @@ def build_report(
         failed_capture = run.raw.get("fingerprint_error")
         why = f" (capturing it at run start failed: {failed_capture})" if failed_capture else ""
         notes.append(f"Environment fingerprint {origin}{why}.")
-    failed = [j.label for j in run.jobs if not j.ok]
+    unfinished = [j for j in run.jobs if j.unfinished]
+    if run.status == "running":
+        notes.insert(0, (
+            f"This run is still in progress: {len(run.jobs) - len(unfinished)} of {plural(len(run.jobs), 'job')} "
+            f"finished. Jobs marked running or pending have not failed; make the report again when it ends."
+        ))  # fmt: skip
+    elif unfinished:
+        notes.insert(0, (
+            f"This run was interrupted before {plural(len(unfinished), 'job')} finished "
+            f"({', '.join(j.label for j in unfinished)}); `thtui run --resume {run.run_id}` continues it."
+        ))  # fmt: skip
+    failed = [j.label for j in run.jobs if not j.ok and not j.unfinished]
     if failed:
         notes.append(f"{len(failed)} of {plural(len(run.jobs), 'job')} did not succeed: {', '.join(failed)}.")
     compare = run.dir / "compare.mp4"

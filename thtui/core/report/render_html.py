@@ -83,6 +83,8 @@ def _metrics_table(report: Report, dest: Path | None, outputs: Path) -> tuple[st
         status = (
             '<span class="badge ok">ok</span>'
             if j.ok
+            else f'<span class="badge">{_e(j.status)}</span>'
+            if j.unfinished
             else f'<span class="badge bad">{_e(j.failure or j.status)}</span>'
         )
         cells = [f"<td><b>{_e(j.label)}</b></td>", f"<td>{status}</td>"]
@@ -173,6 +175,8 @@ def _jobs(report: Report, dest: Path | None, outputs: Path) -> str:
         badge = (
             '<span class="badge ok">ok</span>'
             if j.ok
+            else f'<span class="badge">{_e(j.status)}</span>'
+            if j.unfinished
             else f'<span class="badge bad">{_e(j.failure or j.status)}</span>'
         )
         cards.append(

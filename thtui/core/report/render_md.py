@@ -61,7 +61,7 @@ def render_md(
     out.append(_row(["---", "---"] + ["---:"] * (len(columns) + len(CRITERIA)) + ["---"]))
     for r in report.rows:
         j = r.job
-        status = "✅ ok" if j.ok else f"❌ {j.failure or j.status}"
+        status = "✅ ok" if j.ok else f"⏳ {j.status}" if j.unfinished else f"❌ {j.failure or j.status}"
         cells = [f"**{_cell(j.label)}**", _cell(status)] + [
             fmt_value(m.key, r.values.get(m.key)) for m in columns
         ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from thtui.core.config import Settings
+from thtui.core.run_state import MISSING, run_state, state_of_files
 
 
 class RunNotFound(LookupError):
@@ -39,13 +40,19 @@ class JobView:
     image: Path | None = None  # the job's input portrait
     audio: Path | None = None  # the job's input audio
 
+    @property
+    def unfinished(self) -> bool:
+        """Not run yet or running now: neither a success nor a failure (a run in progress, or one
+        interrupted before it got there)."""
+        return self.status in ("pending", "running")
+
 
 @dataclass(frozen=True)
 class RunView:
     run_id: str
     dir: Path
     created_at: str | None
-    status: str | None
+    status: str | None  # thtui.core.run_state: running | interrupted | done | failed
     inputs: dict[str, Any]  # shown in report headers
     source_image: Path | None
     source_audio: Path | None
@@ -150,6 +157,12 @@ def _from_store(settings: Settings, run_id: str) -> RunView | None:
     finally:
         store.close()
     run_dir = Path(rec.run_dir)
+    state = run_state(rec)
+    if state == MISSING:  # refuse; writing report.html there would re-create the deleted folder
+        raise RunNotFound(
+            f"run {run_id}'s folder {run_dir} is gone (deleted or moved); there is nothing to report. "
+            f"`thtui runs` lists it as missing"
+        )
     run_json = _read_json(run_dir / "run.json")
     jobs = []
     for r in records:
@@ -177,7 +190,7 @@ def _from_store(settings: Settings, run_id: str) -> RunView | None:
             )
         )
     spec = {**rec.spec, **run_json}
-    return _view(run_id, run_dir, spec, _iso(rec.created_at), rec.status, _finish(jobs))
+    return _view(run_id, run_dir, spec, _iso(rec.created_at), state, _finish(jobs))
 
 
 def _view(
@@ -239,7 +252,7 @@ def _from_files(settings: Settings, run_id: str) -> RunView:
         ]  # fmt: skip
     jobs = [_job_from_file(r, run_dir) for r in records if isinstance(r, dict)]
     created = _iso(_first(raw, "created_at", "started_at"))
-    return _view(run_id, run_dir, raw, created, _first(raw, "status"), _finish(jobs))
+    return _view(run_id, run_dir, raw, created, state_of_files(run_dir, raw or None), _finish(jobs))
 
 
 def load_run(settings: Settings, run_id: str) -> RunView:
