@@ -17,6 +17,8 @@ from thtui.core.config import repo_root
 SOLUTIONS = repo_root() / "solutions"
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "manifests"
 UPSTREAM = ["audio2head", "echomimic", "sadtalker", "v_express", "wav2lip"]
+# The 2025-26 systems: their upstream facts are checked in tests/unit/test_plans_2025.py.
+NEW_2025 = ["latentsync", "musetalk"]
 
 # Pinned commits named in shared/upstream/*.md (short form) and the licence verdicts there.
 COMMIT_PREFIX = {
@@ -52,7 +54,7 @@ def _pins(pip: list[str]) -> dict[str, str]:
 
 
 def test_real_catalog_has_the_six_solutions_builtins_last(catalog: Catalog) -> None:
-    assert catalog.names() == [*UPSTREAM, "static"]
+    assert catalog.names() == [*sorted(UPSTREAM + NEW_2025), "static"]
     assert catalog.get("static").solution.kind == "builtin"
 
 
@@ -240,7 +242,7 @@ def test_weight_without_any_check_is_refused_and_min_size_is_the_last_resort() -
 def test_cli_list_json(settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
-    assert list(rows) == [*UPSTREAM, "static"]
+    assert list(rows) == [*sorted(UPSTREAM + NEW_2025), "static"]
     assert rows["wav2lip"]["commercial"] == "no" and rows["audio2head"]["commercial"] == "unknown"
     assert rows["sadtalker"]["upstream"] == "https://github.com/OpenTalker/SadTalker.git@cd4c0465"
     assert rows["echomimic"]["status"] == "not installed"

@@ -1,0 +1,139 @@
+"""Golden plans for the 2025-26 systems, and each plan checked against its upstream at the pinned commit.
+
+The upstream argparse (and the other facts a plan depends on: config keys, the file-type rule, repo files, patch
+counts) is recorded as data in tests/fixtures/upstream_cli/<name>.yaml; no upstream code is vendored here.
+Update the golden files after an intended change with:
+  THTUI_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/test_plans_2025.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from test_plans_golden import GOLDEN, UPSTREAM_CLI, _normalised, _parse, _plan, upstream_parser
+
+from thtui.core.catalog import Catalog
+from thtui.core.config import Settings
+from thtui.core.plan import InferencePlan, is_safe_dir
+
+NEW = ["latentsync", "musetalk"]
+
+
+def _spec(name: str) -> dict:
+    return yaml.safe_load((UPSTREAM_CLI / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _module_args(plan: InferencePlan, spec: dict) -> list[str]:
+    """The flags after `python -m <module>`: both systems import their package from the clone as cwd."""
+    assert plan.argv[:3] == [plan.values["python"], "-m", spec["module"]]
+    assert spec["script"] == spec["module"].replace(".", "/") + ".py"
+    return plan.argv[3:]
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_plan_matches_golden(catalog: Catalog, settings: Settings, tmp_path: Path, name: str) -> None:
+    got = _normalised(_plan(catalog, settings, tmp_path, name), settings, tmp_path)
+    path = GOLDEN / f"{name}.json"
+    if os.environ.get("THTUI_UPDATE_GOLDEN") == "1":
+        path.write_text(
+            json.dumps(got, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+        )
+    assert path.exists(), f"no golden plan {path}; create it with THTUI_UPDATE_GOLDEN=1"
+    assert got == json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_argv_parses_with_the_upstream_argparse(
+    catalog: Catalog, settings: Settings, tmp_path: Path, name: str
+) -> None:
+    sol = catalog.get(name).solution
+    plan = _plan(catalog, settings, tmp_path, name)
+    parser, spec = upstream_parser(name)
+    assert spec["commit"] == sol.upstream.commit  # type: ignore[union-attr]
+    assert sol.upstream.entry == spec["script"]  # type: ignore[union-attr]
+    args = _module_args(plan, spec)
+    _parse(parser, args)
+    for arg in spec["arguments"]:
+        if arg.get("required"):
+            assert any(flag in args for flag in arg["flags"]), f"required {arg['flags']} missing"
+    for value in args:
+        if "/" in value:
+            assert os.path.isabs(value), f"relative path {value!r} would depend on the cwd"
+    # `-m scripts.inference` only imports from the clone when it is the cwd.
+    assert plan.cwd == plan.values["repo"]
+    for prepared in plan.inputs:
+        assert is_safe_dir(Path(prepared.dest).parent) and Path(prepared.dest).name.count(".") == 1
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_patch_counts_match_the_pinned_files(catalog: Catalog, name: str) -> None:
+    counts = {p.id: p.count for p in catalog.get(name).solution.patches}
+    assert counts == _spec(name)["patch_counts"]
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_video_systems_get_a_still_video_of_the_portrait(
+    catalog: Catalog, settings: Settings, tmp_path: Path, name: str
+) -> None:
+    plan = _plan(catalog, settings, tmp_path, name)
+    by_kind = {p.kind: p for p in plan.inputs}
+    assert by_kind["still_video"].source == plan.values["image"] == by_kind["image"].dest
+    assert by_kind["still_video"].dest == plan.values["still_video"]
+    assert by_kind["still_video"].dest.endswith(".mp4")
+
+
+def test_musetalk_task_config_and_output_name(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    plan = _plan(catalog, settings, tmp_path, "musetalk")
+    parser, spec = upstream_parser("musetalk")
+    ns = _parse(parser, _module_args(plan, spec))
+    files = {f.path: f.content for f in plan.files}
+    assert ns.inference_config in files, "the task config is written per job"
+    tasks = yaml.safe_load(files[ns.inference_config])
+    assert list(tasks) == ["task_0"]
+    task = tasks["task_0"]
+    assert (
+        set(spec["task_keys_required"])
+        <= set(task)
+        <= set(spec["task_keys_required"] + spec["task_keys_optional"])
+    )
+    assert "result_name" not in task, "result_name would override --output_vid_name"
+    assert (task["video_path"], task["audio_path"]) == (plan.values["still_video"], plan.values["audio"])
+    # get_file_type(): a video by extension, so main() takes the video branch (the image branch's cleanup
+    # raises NameError on save_dir_full after writing the mp4).
+    assert os.path.splitext(task["video_path"])[1].lower() in spec["video_extensions"]
+    # main(): output = os.path.join(result_dir/version, output_vid_name); an absolute name wins.
+    assert os.path.join(ns.result_dir, ns.version, ns.output_vid_name) == plan.output_path
+    assert ns.result_dir == plan.values["outdir"] and ns.version == "v15"
+    # The crop cache goes to result_dir/../<video stem>.pkl: inside this job's scratch, not next to other jobs.
+    stem = os.path.basename(task["video_path"]).split(".")[0]
+    pkl = os.path.normpath(os.path.join(ns.result_dir, "../", stem + ".pkl"))
+    assert pkl.startswith(plan.scratch + os.sep)
+    assert ns.unet_config != parser.get_default("unet_config"), (
+        "the default ./models/musetalk/config.json is absent"
+    )
+    assert ns.gpu_id == 0 and plan.env["CUDA_VISIBLE_DEVICES"] == "0"
+    assert plan.exclusive_cwd is False  # every write goes under result_dir
+
+
+def test_latentsync_paths_and_temp_dirs(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    plan = _plan(catalog, settings, tmp_path, "latentsync")
+    parser, spec = upstream_parser("latentsync")
+    ns = _parse(parser, _module_args(plan, spec))
+    repo = plan.values["repo"]
+    assert ns.unet_config_path.removeprefix(repo + "/") in spec["repo_files"]
+    assert ns.unet_config_path != parser.get_default("unet_config_path")  # configs/unet.yaml does not exist
+    assert (ns.video_path, ns.audio_path, ns.video_out_path) == (
+        plan.values["still_video"],
+        plan.values["audio"],
+        plan.output_path,
+    )
+    assert ns.enable_deepcache is True and ns.guidance_scale == 1.5 and ns.inference_steps == 20
+    # The pipeline rmtree's --temp_dir first: it must be this job's, never a shared path.
+    assert ns.temp_dir.startswith(plan.scratch + os.sep)
+    # read_video() still uses a cwd-relative temp/ in the clone: one job per clone at a time.
+    assert plan.exclusive_cwd is True
+    assert os.path.dirname(ns.video_out_path) in plan.mkdirs  # ffmpeg does not create the parent
