@@ -21,6 +21,7 @@ def bare(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ig
     monkeypatch.setenv("HOME", str(tmp_path / "home-dir"))
     for var in ("CONDA_EXE", "MAMBA_EXE", "MAMBA_ROOT_PREFIX"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("THTUI_INSTALLER", "pip")  # uv beside thtui's Python would be found as a backend
     return tmp_path
 
 
@@ -100,3 +101,25 @@ def test_installer_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     uv.write_text("#!/bin/sh\n")
     uv.chmod(0o755)
     assert pick_installer({})[0] == "uv"
+
+
+def test_uv_is_picked_when_no_conda_exists_but_uv_does(
+    bare, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uv = bare / "bin" / "uv"
+    uv.parent.mkdir(parents=True, exist_ok=True)
+    uv.write_text("#!/bin/sh\n")
+    uv.chmod(0o755)
+    monkeypatch.setenv("THTUI_INSTALLER", "auto")
+    mgr = detect_env_manager(settings)
+    assert mgr is not None and (mgr.kind, mgr.exe, mgr.origin) == ("uv", str(uv), "PATH")
+    argv = mgr.create_argv(Path("/envs/x"), "3.10", ["ffmpeg"])
+    assert argv[:5] == [str(uv), "venv", "--no-project", "--python", argv[4]] and argv[-1] == "/envs/x"
+    assert argv[4] == "3.10" or argv[4].endswith("python3.10")  # a pyenv interpreter when there is one
+    assert find_env_manager(settings).name == "uv"
+    install_fake_conda(bare / "bin")  # a conda beside it wins in auto
+    assert detect_env_manager(settings).kind != "uv"
+    forced = load_settings(
+        cwd=bare, environ={"THTUI_ENV_BACKEND": "uv", "THTUI_HOME": str(settings.data_root)}
+    )
+    assert detect_env_manager(forced).kind == "uv"

@@ -46,6 +46,7 @@ from thtui.core.setup import (
     uninstall,
     verify,
 )
+from thtui.core.setup.record import env_backend_of
 from thtui.core.wording import plural
 
 
@@ -319,18 +320,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     st = target_status(settings, coqui_target())
     rows.append({"name": COQUI, "state": st.state, "detail": st.detail, "step": st.step, "log": st.log})
+    for r in rows:
+        r["env_backend"] = None if r["detail"] == "built in" else env_backend_of(settings, r["name"])
     if args.json:
         print_json(rows)
         return 0
     colour = {"ready": "green", "broken": "red", "outdated": "yellow", "partial": "yellow"}
     t = Table(title=f"install status ({settings.data_root})", title_justify="left")
-    for col in ("name", "state", "detail", "log"):
+    for col in ("name", "state", "env", "detail", "log"):
         t.add_column(col, overflow="fold")
     for r in rows:
         c = colour.get(r["state"])
         state = f"[{c}]{r['state']}[/]" if c else r["state"]
         detail = (f"{r['step']}: " if r["state"] == "broken" and r["step"] else "") + (r["detail"] or "")
-        t.add_row(r["name"], state, escape(detail), escape(r["log"] or "") if r["state"] != "ready" else "")
+        log = escape(r["log"] or "") if r["state"] != "ready" else ""
+        t.add_row(r["name"], state, r["env_backend"] or "", escape(detail), log)
     console().print(t)
     return 0
 

@@ -96,7 +96,7 @@ def test_no_conda_is_one_line_with_the_next_step(lab: SetupLab, monkeypatch) -> 
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr
-    assert lines[0].startswith("thtui: no conda, mamba or micromamba found; run `thtui bootstrap`")
+    assert lines[0].startswith("thtui: no conda, mamba, micromamba or uv found; run `thtui bootstrap`")
     assert solution_status(lab.settings, loaded).state == "not installed"  # nothing was started
     # the core API reports it the same way (as a broken env step), without raising
     result = install(lab.settings, loaded, gpu=NO_GPU)

@@ -1,4 +1,9 @@
-"""Find the env manager and build its command lines. Pure except for looking at PATH and the disk."""
+"""Find the env manager and build its command lines. Pure except for looking at PATH and the disk.
+
+Backends: conda, mamba, micromamba (prefix envs from conda-forge), and uv (`uv venv` with a Python found
+on the machine, requirements through `uv pip`). uv cannot install conda-only packages; the one manifests
+use, ffmpeg, is served by thtui's own ffmpeg linked into the env's bin/ (see steps_env).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,11 @@ from typing import Literal
 
 from thtui.core.config import Settings
 
-Kind = Literal["conda", "mamba", "micromamba"]
-BACKEND_NAMES: tuple[Kind, ...] = ("mamba", "micromamba", "conda")  # auto order: fastest first
+Kind = Literal["conda", "mamba", "micromamba", "uv"]
+CondaKind = Literal["conda", "mamba", "micromamba"]
+BACKEND_NAMES: tuple[CondaKind, ...] = ("mamba", "micromamba", "conda")  # auto order: fastest first
+# Conda-only packages the uv backend can still provide, and how (see steps_env.serve_conda_packages).
+UV_SERVES = {"ffmpeg": "thtui's ffmpeg (imageio-ffmpeg) linked into the env"}
 # Only conda-forge: Anaconda's default channels demand a ToS acceptance and would stop an unattended setup.
 CHANNEL_ARGS = ["--override-channels", "-c", "conda-forge"]
 
@@ -20,7 +28,7 @@ class NoEnvManager(RuntimeError):
     """No conda/mamba/micromamba. The message is one line and names the next step."""
 
     def __init__(self, settings: Settings, detail: str = ""):
-        why = detail or "no conda, mamba or micromamba found"
+        why = detail or "no conda, mamba, micromamba or uv found"
         super().__init__(
             f"{why}; run `thtui bootstrap` to install Miniforge under {settings.data_root / 'miniforge'} "
             "(or point THTUI_CONDA / --conda at an existing conda, mamba or micromamba)"
@@ -33,7 +41,14 @@ class EnvManager:
     exe: str
     origin: str  # "configured (flag --conda)", "PATH", "thtui bootstrap (Miniforge)", ...
 
+    @property
+    def is_uv(self) -> bool:
+        return self.kind == "uv"
+
     def create_argv(self, prefix: Path, python: str, packages: list[str]) -> list[str]:
+        if self.is_uv:
+            # conda packages are not uv's: steps_env serves them (UV_SERVES) or refuses the manifest.
+            return [self.exe, "venv", "--no-project", "--python", find_python(python) or python, str(prefix)]
         # `pip` explicitly: requirements are installed with the env's own pip when uv is absent.
         return [
             self.exe,
@@ -48,6 +63,8 @@ class EnvManager:
         ]
 
     def install_argv(self, prefix: Path, packages: list[str]) -> list[str]:
+        if self.is_uv:
+            raise ValueError("the uv backend installs no conda packages")
         return [self.exe, "install", "-p", str(prefix), "--yes", *CHANNEL_ARGS, *packages]
 
     def environ(self, settings: Settings) -> dict[str, str]:
@@ -55,6 +72,40 @@ class EnvManager:
         if self.kind == "micromamba" and not os.environ.get("MAMBA_ROOT_PREFIX"):
             return {"MAMBA_ROOT_PREFIX": str(settings.data_root / "micromamba")}
         return {}
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of this X.Y on the machine: pyenv's versions first (their shims may point at another
+    version), then pythonX.Y on PATH. None lets `uv venv --python X.Y` search (and maybe download) itself."""
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    found = sorted(
+        root.glob(f"versions/{version}.*/bin/python{version}"), key=lambda p: _patch_level(p, version)
+    )
+    for path in reversed(found):
+        if _executable(path):
+            return str(path)
+    on_path = shutil.which(f"python{version}")
+    if on_path and ".pyenv/shims" not in on_path:
+        return on_path
+    return None
+
+
+def _patch_level(path: Path, version: str) -> int:
+    tail = path.parent.parent.name.removeprefix(version + ".")
+    return int(tail) if tail.isdigit() else -1
+
+
+def _uv_manager(origin: str = "") -> EnvManager | None:
+    """uv on PATH or beside thtui's Python. Found automatically only while uv is allowed as the installer
+    (THTUI_INSTALLER=pip rules it out for both)."""
+    from thtui.core.envs.runtime import find_uv, pick_installer
+
+    uv = find_uv() if origin else pick_installer()[1]
+    return (
+        EnvManager("uv", uv, origin or ("PATH" if shutil.which("uv") else "beside thtui's Python"))
+        if uv
+        else None
+    )
 
 
 def _kind_of(exe: str) -> Kind:
@@ -90,7 +141,10 @@ def _candidates(settings: Settings, names: tuple[Kind, ...]) -> list[tuple[str, 
 
 
 def detect_env_manager(settings: Settings) -> EnvManager | None:
-    """The configured manager (settings.conda_exe, settings.env_backend) or the first one found."""
+    """The configured manager (settings.conda_exe, settings.env_backend) or the first one found: a conda
+    family manager first, else uv when no conda exists but uv does."""
+    if settings.env_backend == "uv":
+        return _uv_manager(f"configured ({settings.provenance.get('env_backend', 'setting env_backend')})")
     if settings.conda_exe:
         exe = shutil.which(settings.conda_exe) or _executable(Path(settings.conda_exe).expanduser())
         if not exe:
@@ -104,7 +158,7 @@ def detect_env_manager(settings: Settings) -> EnvManager | None:
         exe = _executable(path)
         if exe:
             return EnvManager(_kind_of(exe), exe, origin)
-    return None
+    return _uv_manager() if settings.env_backend == "auto" else None
 
 
 def require_env_manager(settings: Settings) -> EnvManager:
@@ -113,6 +167,8 @@ def require_env_manager(settings: Settings) -> EnvManager:
         detail = ""
         if settings.conda_exe:
             detail = f"the configured env manager {settings.conda_exe!r} does not exist"
+        elif settings.env_backend == "uv":
+            detail = "env_backend=uv but uv was not found (pip install uv)"
         elif settings.env_backend != "auto":
             detail = f"env_backend={settings.env_backend} but no {settings.env_backend} was found"
         raise NoEnvManager(settings, detail)

@@ -45,6 +45,9 @@ class StepContext:
 
     @functools.cached_property
     def installer(self) -> tuple[str, str | None]:
+        env = self.record.info("env")
+        if env.get("manager") == "uv" and env.get("exe"):
+            return "uv", str(env["exe"])  # a uv venv has no pip of its own
         return pick_installer()
 
     def install_environ(self) -> dict[str, str]:

@@ -88,6 +88,11 @@ class Record:
         return dict((self.steps.get(step) or {}).get("info") or {})
 
 
+def env_backend_of(settings: Settings, name: str) -> str | None:
+    """Which backend built this solution's env (conda, mamba, micromamba or uv); None when not built."""
+    return Record.load(settings, name).info("env").get("manager") or None
+
+
 class SetupBusy(RuntimeError):
     pass
 

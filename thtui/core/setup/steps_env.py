@@ -6,7 +6,9 @@ import os
 import shlex
 import shutil
 
+from thtui.core import tools
 from thtui.core.envs import NoEnvManager, installer_argv, require_env_manager
+from thtui.core.envs.backend import UV_SERVES
 from thtui.core.setup.context import Outcome, Step, StepContext
 from thtui.core.setup.session import StepFailure
 from thtui.core.setup.torch_select import NoTorchProfile, constraints_text, select_profile, torch_install_argv
@@ -21,6 +23,12 @@ def run_env(ctx: StepContext) -> Outcome:
     except NoEnvManager as exc:
         raise StepFailure(str(exc), "run `thtui bootstrap`") from None
     prefix, env = ctx.prefix, ctx.target.env
+    unserved = [p for p in env.conda if mgr.is_uv and _conda_name(p) not in UV_SERVES]
+    if unserved:
+        raise StepFailure(
+            f"the uv backend cannot install the conda-forge package(s) {', '.join(unserved)}",
+            "use a conda backend: --env-backend conda (or mamba/micromamba), or `thtui bootstrap`",
+        )
     if prefix.exists():
         # Unfinished (killed) or built for another manifest: a conda env is not safely updatable in place.
         ctx.session.log("env", f"removing the previous env at {prefix}")
@@ -30,10 +38,38 @@ def run_env(ctx: StepContext) -> Outcome:
     ctx.session.run("env", argv, env={**os.environ, **mgr.environ(ctx.settings)})
     if not ctx.python.exists():
         raise StepFailure(f"{mgr.kind} create finished but {ctx.python} does not exist")
+    served = _serve_conda_packages(ctx, env.conda) if mgr.is_uv else []
     version = ctx.session.run("env", [ctx.python, "--version"], env=ctx.install_environ(), quiet=True)[-1]
-    return Outcome(
-        f"{version} at {prefix} ({mgr.kind})", {"manager": mgr.kind, "exe": mgr.exe, "python": version}
-    )
+    info = {"manager": mgr.kind, "exe": mgr.exe, "python": version, "served": served}
+    return Outcome(f"{version} at {prefix} ({mgr.kind})", info)
+
+
+def _conda_name(spec: str) -> str:
+    """'ffmpeg', 'ffmpeg=6', 'conda-forge::ffmpeg>=6' -> 'ffmpeg'."""
+    name = spec.split("::")[-1]
+    for sep in "=<>! ":
+        name = name.split(sep)[0]
+    return name.strip().lower()
+
+
+def _serve_conda_packages(ctx: StepContext, packages: list[str]) -> list[str]:
+    """uv backend: put thtui's own ffmpeg in the env's bin/, where upstream scripts' `ffmpeg` calls look
+    first (the env's bin/ leads PATH inside the env)."""
+    served = []
+    for spec in packages:
+        if _conda_name(spec) != "ffmpeg":
+            continue
+        tool = tools.ffmpeg()
+        if not tool.found:
+            raise StepFailure(
+                "no ffmpeg for the env: thtui's bundled ffmpeg is missing", "pip install imageio-ffmpeg"
+            )
+        link = ctx.prefix / "bin" / "ffmpeg"
+        link.unlink(missing_ok=True)
+        link.symlink_to(tool.path)
+        ctx.session.log("env", f"{spec}: served by {tool.path} ({tool.origin})")
+        served.append(spec)
+    return served
 
 
 def env_intact(ctx: StepContext, info: dict) -> str | None:
