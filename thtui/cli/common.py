@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from thtui.core.catalog import Catalog, ManifestError
-from thtui.core.config import FLAGS, ConfigError, Settings, load_settings
+# Re-exported: command modules take them from here. They live in thtui.cli.flags, light enough for `--help`.
+from thtui.cli.flags import add_global_flags as add_global_flags
+from thtui.cli.flags import subcommand as subcommand
+from thtui.core.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from thtui.core.catalog import Catalog
 
 
 class CliError(Exception):
@@ -19,43 +24,6 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = 2):
         super().__init__(message)
         self.code = code
-
-
-def add_global_flags(parser: argparse.ArgumentParser, default: Any = None) -> None:
-    g = parser.add_argument_group("settings (flags > env vars > config file > defaults)")
-    kw = {"default": default}
-    g.add_argument(
-        FLAGS["data_root"],
-        dest="data_root",
-        metavar="DIR",
-        help="clones, envs, weights (env THTUI_HOME)",
-        **kw,
-    )
-    g.add_argument(
-        FLAGS["outputs_dir"], dest="outputs_dir", metavar="DIR", help="run results (env THTUI_OUTPUTS)", **kw
-    )
-    g.add_argument(
-        FLAGS["conda_exe"],
-        dest="conda_exe",
-        metavar="EXE",
-        help="conda/mamba/micromamba (env THTUI_CONDA)",
-        **kw,
-    )
-    g.add_argument(
-        FLAGS["env_backend"], dest="env_backend", choices=["auto", "conda", "mamba", "micromamba"], **kw
-    )
-    g.add_argument(FLAGS["solutions_dir"], dest="solutions_dir", metavar="DIR", help=argparse.SUPPRESS, **kw)
-    g.add_argument(
-        FLAGS["config_file"], dest="config_file", metavar="FILE", help="YAML config (env THTUI_CONFIG)", **kw
-    )
-
-
-def subcommand(sub: Any, name: str, help: str, **kw: Any) -> argparse.ArgumentParser:
-    """A subparser that also accepts the global settings flags after the command name
-    (`thtui list --data-root X`). SUPPRESS keeps it from clobbering values given before the command."""
-    parser = sub.add_parser(name, help=help, description=help, **kw)
-    add_global_flags(parser, default=argparse.SUPPRESS)
-    return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -79,6 +47,10 @@ def resolve_run_id(settings: Settings, given: str | None) -> str:
 
 
 def catalog_from(settings: Settings) -> Catalog:
+    # Imported here: pydantic and the manifests cost more than the rest of start-up, and commands such as
+    # `runs` never need them.
+    from thtui.core.catalog import Catalog, ManifestError
+
     try:
         return Catalog.load(settings.solutions_dir)
     except ManifestError as exc:
