@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="synthesise again even when cached")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_say)
+    _hint_dash_text(p)
 
     p = subcommand(sub, "check-inputs", "validate a portrait and an audio file (and what each system needs)")
     p.add_argument("--image", required=True, type=Path)
@@ -50,6 +51,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--prepare", type=Path, metavar="DIR", help="also write each system's prepared inputs under DIR"
     )
     p.set_defaults(func=cmd_check_inputs)
+
+
+DASH_HINT = "text that starts with '-' goes after --, e.g. thtui say -o out.wav -- '-hello'"
+
+
+def _hint_dash_text(parser: argparse.ArgumentParser) -> None:
+    """`thtui say "-hello"` read as the option -h with the value "ello" and argparse said only
+    "ignored explicit argument 'ello'"; the errors a dash-led TEXT causes now say what to do."""
+    plain = parser.error
+
+    def error(message: str):  # argparse looks error up on the instance
+        if any(
+            s in message for s in ("ignored explicit argument", "required: TEXT", "expected one argument")
+        ):
+            message = f"{message}; {DASH_HINT}"
+        plain(message)
+
+    parser.error = error  # type: ignore[method-assign]
 
 
 def _read_text(arg: str) -> str:
@@ -71,6 +90,10 @@ def cmd_say(args: argparse.Namespace) -> int:
         if args.speaker_wav:
             options["speaker_wav"] = str(args.speaker_wav.resolve())
         options = {k: v for k, v in options.items() if v}
+    from thtui.core.paths_check import check_output_file
+
+    # Before synthesis: a folder as -o (was written as DIR.wav) or an unwritable place is one line.
+    check_output_file(args.output, "speech file", ".wav")
     try:
         result = synthesize(
             settings,
@@ -87,6 +110,8 @@ def cmd_say(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except ValueError as exc:  # an output extension we cannot encode
         raise CliError(str(exc)) from None
+    except OSError as exc:  # the destination went away or filled up between the check and the write
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     if args.json:
         print_json(
             {

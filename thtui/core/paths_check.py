@@ -97,11 +97,14 @@ def check_writable_dir(path: Path | str, role: str, how_to_change: str = "") -> 
     return path
 
 
-def check_output_file(path: Path | str, role: str) -> Path:
-    """A file about to be written (a report, a WAV): not a folder, and its folder writable. Creates nothing."""
+def check_output_file(path: Path | str, role: str, suffix: str = "") -> Path:
+    """A file about to be written (a report, a WAV): not a folder, and its folder writable. Creates nothing.
+    `suffix` makes the example in the message concrete (".wav")."""
     path = Path(path).expanduser()
     if path.is_dir():
-        raise PathProblem(f"{role} {path} is a folder; give a file name (e.g. {path / 'out'}…)", path)
+        raise PathProblem(
+            f"{role} {path} is a folder; give a file name, e.g. {path / ('out' + suffix)}", path
+        )
     if path.exists() and not path.is_file():
         raise PathProblem(f"{role} {path} exists and is not a regular file", path)
     check_writable_dir(path.parent, f"{role}'s folder")
