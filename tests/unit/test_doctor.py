@@ -64,3 +64,26 @@ def test_settings_name_the_real_flags_and_a_missing_env_config(
     # before or after the command, for any command
     assert main(["--config", str(tmp_path / "nope.yaml"), "list"]) == 2
     assert "config file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["outputs_in_proc", "home_is_a_file"])
+def test_doctor_fails_unusable_folders(
+    settings, catalog, monkeypatch: pytest.MonkeyPatch, tmp_path, case
+) -> None:
+    """Doctor passed a read-only, /proc or file-typed outputs dir / data root that every command then
+    crashed on; it now runs the same check the commands run (thtui.core.paths_check)."""
+    from thtui.core.config import load_settings
+
+    if case == "outputs_in_proc":
+        monkeypatch.setenv("THTUI_OUTPUTS", "/proc/thtui-x")
+        key, needle = "folder outputs dir", "/proc/thtui-x"
+    else:
+        afile = tmp_path / "home-file"
+        afile.write_text("x")
+        monkeypatch.setenv("THTUI_HOME", str(afile))
+        key, needle = "folder data root", "is a file"
+    f = {x.check: x for x in run_doctor(load_settings(cwd=tmp_path), catalog, gpu=H100)}
+    assert f[key].level == "fail" and needle in f[key].detail
+    assert f[key].fix
+    ok = {x.check: x for x in run_doctor(settings, catalog, gpu=H100)}
+    assert ok["folder outputs dir"].level == "ok" and ok["folder cache"].level == "ok"

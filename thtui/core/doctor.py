@@ -38,9 +38,12 @@ def find_env_manager(settings: Settings) -> tools.Tool:
 
 def _free_bytes(path: Path) -> tuple[Path, int]:
     probe = path
-    while not probe.exists() and probe != probe.parent:
+    while not probe.is_dir() and probe != probe.parent:  # a file or a /proc entry: its folder
         probe = probe.parent
-    return probe, shutil.disk_usage(probe).free
+    try:
+        return probe, shutil.disk_usage(probe).free
+    except OSError:
+        return probe, 0
 
 
 def _hf_token_set() -> tuple[bool, str]:
@@ -93,6 +96,44 @@ def _speech_and_faces(settings: Settings) -> list[Finding]:
             "tts coqui", "info", "not installed (optional)", "`thtui setup coqui-tts` for Coqui voices"
         )
     )
+    return out
+
+
+def folder_findings(settings: Settings) -> list[Finding]:
+    """Data root, outputs dir and cache: writable folders (or creatable ones) with free space. The same
+    check (thtui.core.paths_check) every command runs before it creates anything."""
+    from thtui.core.config import check_folders, how_to_change
+    from thtui.core.paths_check import LOW_FREE_BYTES, PathProblem, free_bytes
+
+    out: list[Finding] = []
+    for key, label in (("data_root", "data root"), ("outputs_dir", "outputs dir"), ("cache_dir", "cache")):
+        path, root = getattr(settings, key), "outputs_dir" if key == "outputs_dir" else "data_root"
+        try:
+            check_folders(settings, key)
+        except PathProblem as exc:
+            out.append(
+                Finding(
+                    f"folder {label}",
+                    "fail",
+                    str(exc),
+                    f"Make it a writable folder, or point it elsewhere: {how_to_change(root)}.",
+                )
+            )
+            continue
+        free = free_bytes(path)
+        state = "writable" if path.is_dir() else "will be created"
+        if free is not None and free < LOW_FREE_BYTES:
+            out.append(
+                Finding(
+                    f"folder {label}",
+                    "warn",
+                    f"{path} ({state}) has only {free / 1024**2:.0f} MiB free",
+                    "Free some space or point it at a bigger disk.",
+                )
+            )
+        else:
+            room = f", {free / 1024**3:.0f} GiB free" if free is not None else ""
+            out.append(Finding(f"folder {label}", "ok", f"{path} ({state}{room})"))
     return out
 
 
@@ -173,6 +214,7 @@ def run_doctor(settings: Settings, catalog: Catalog | None, gpu: GpuReport | Non
             )
         )
 
+    out += folder_findings(settings)
     probe, free = _free_bytes(settings.data_root)
     if catalog is not None:
         need = sum(s.solution.estimates.disk_gb for s in catalog if s.solution.kind == "upstream") * 1024**3
