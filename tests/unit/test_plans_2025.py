@@ -20,7 +20,7 @@ from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
 from thtui.core.plan import InferencePlan, is_safe_dir
 
-NEW = ["latentsync", "musetalk"]
+NEW = ["float", "latentsync", "musetalk"]
 
 
 def _spec(name: str) -> dict:
@@ -28,8 +28,12 @@ def _spec(name: str) -> dict:
 
 
 def _module_args(plan: InferencePlan, spec: dict) -> list[str]:
-    """The flags after `python -m <module>`: both systems import their package from the clone as cwd."""
+    """The flags after `python <script>` or `python -m <module>` (run from the clone as cwd)."""
+    if "module" not in spec:
+        assert plan.argv[:2] == [plan.values["python"], f"{plan.values['repo']}/{spec['script']}"]
+        return plan.argv[2:]
     assert plan.argv[:3] == [plan.values["python"], "-m", spec["module"]]
+    assert plan.cwd == plan.values["repo"], "-m imports the package from the cwd"
     assert spec["script"] == spec["module"].replace(".", "/") + ".py"
     return plan.argv[3:]
 
@@ -63,8 +67,6 @@ def test_argv_parses_with_the_upstream_argparse(
     for value in args:
         if "/" in value:
             assert os.path.isabs(value), f"relative path {value!r} would depend on the cwd"
-    # `-m scripts.inference` only imports from the clone when it is the cwd.
-    assert plan.cwd == plan.values["repo"]
     for prepared in plan.inputs:
         assert is_safe_dir(Path(prepared.dest).parent) and Path(prepared.dest).name.count(".") == 1
 
@@ -75,7 +77,7 @@ def test_patch_counts_match_the_pinned_files(catalog: Catalog, name: str) -> Non
     assert counts == _spec(name)["patch_counts"]
 
 
-@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("name", ["latentsync", "musetalk"])
 def test_video_systems_get_a_still_video_of_the_portrait(
     catalog: Catalog, settings: Settings, tmp_path: Path, name: str
 ) -> None:
@@ -137,3 +139,29 @@ def test_latentsync_paths_and_temp_dirs(catalog: Catalog, settings: Settings, tm
     # read_video() still uses a cwd-relative temp/ in the clone: one job per clone at a time.
     assert plan.exclusive_cwd is True
     assert os.path.dirname(ns.video_out_path) in plan.mkdirs  # ffmpeg does not create the parent
+
+
+def test_float_paths_and_silent_mux_failure(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    plan = _plan(catalog, settings, tmp_path, "float")
+    parser, spec = upstream_parser("float")
+    args = _module_args(plan, spec)
+    ns = _parse(parser, args)
+    for flag in spec["must_pass"]:
+        assert flag in args, f"{flag} has no usable default upstream"
+    repo = plan.values["repo"]
+    assert (ns.ref_path, ns.aud_path) == (plan.values["image"], plan.values["audio"])
+    assert ns.ckpt_path == f"{repo}/checkpoints/float.pth"
+    # Both wav2vec2 folders load local_files_only=True from cwd-relative defaults: passed absolute, into the clone.
+    for path in (ns.wav2vec_model_path, ns.audio2emotion_path):
+        assert path.startswith(f"{repo}/checkpoints/") and path != parser.get_default("wav2vec_model_path")
+    assert ns.res_video_path == plan.output_path and ns.res_dir == plan.values["outdir"] == plan.cwd
+    assert ns.emo is None and ns.no_crop is False  # emotion from the audio; upstream's own face crop
+    # face_alignment's run-time downloads land where setup put the files.
+    sol = catalog.get("float").solution
+    torch_home = plan.env["TORCH_HOME"]
+    assert torch_home.startswith(repo + "/")
+    cached = {w.dest for w in sol.weights}
+    for name in spec["face_alignment_cache"]:
+        assert os.path.relpath(f"{torch_home}/hub/checkpoints/{name}", repo) in cached
+    # save_video's NamedTemporaryFile stays inside the job when ffmpeg fails.
+    assert plan.env["TMPDIR"].startswith(plan.scratch + os.sep) and plan.env["TMPDIR"] in plan.mkdirs
