@@ -20,7 +20,7 @@ from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
 from thtui.core.plan import InferencePlan, is_safe_dir
 
-NEW = ["float", "latentsync", "musetalk"]
+NEW = ["float", "latentsync", "musetalk", "sonic"]
 
 
 def _spec(name: str) -> dict:
@@ -165,3 +165,25 @@ def test_float_paths_and_silent_mux_failure(catalog: Catalog, settings: Settings
         assert os.path.relpath(f"{torch_home}/hub/checkpoints/{name}", repo) in cached
     # save_video's NamedTemporaryFile stays inside the job when ffmpeg fails.
     assert plan.env["TMPDIR"].startswith(plan.scratch + os.sep) and plan.env["TMPDIR"] in plan.mkdirs
+
+
+def test_sonic_positionals_output_and_audio_cap(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    plan = _plan(catalog, settings, tmp_path, "sonic")
+    parser, spec = upstream_parser("sonic")
+    ns = _parse(parser, _module_args(plan, spec))
+    assert (ns.image_path, ns.audio_path, ns.output_path) == (
+        plan.values["image"],
+        plan.values["audio"],
+        plan.output_path,
+    )
+    # The temp is made by str.replace('.mp4', ...): exactly one '.mp4', at the end, or the temp overwrites the output.
+    assert ns.output_path.endswith(".mp4") and ns.output_path.count(".mp4") == 1
+    assert ns.output_path.replace(".mp4", spec["noaudio_suffix"]) != ns.output_path
+    assert ns.crop is False and ns.seed is None  # --seed would be ignored anyway
+    # frame_num units of 640 samples at 16 kHz: longer audio is cut silently, so thtui refuses it up front.
+    sol = catalog.get("sonic").solution
+    assert sol.inputs.max_audio_seconds == spec["frame_num"] * 640 / 16000
+    svd = next(w for w in sol.weights if w.hf and w.hf.repo.endswith("img2vid-xt"))
+    assert svd.hf is not None and svd.hf.include is not None
+    for sub in ("vae", "image_encoder", "unet"):  # sonic.py loads these three with variant="fp16"
+        assert any(f.startswith(sub + "/") and ".fp16." in f for f in svd.hf.include)
