@@ -9,7 +9,6 @@ from pathlib import Path
 from rich.table import Table
 
 from thtui.cli.common import CliError, catalog_from, console, print_json, settings_from, subcommand
-from thtui.core.doctor import findings_json, run_doctor
 from thtui.core.install_status import solution_status
 from thtui.core.plan import build_plan
 from thtui.core.wording import plural
@@ -93,6 +92,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         catalog = catalog_from(settings)
     except CliError:
         catalog = None
+    # Imported here: doctor loads the setup engine, which `thtui list` need not pay for.
+    from thtui.core.doctor import findings_json, run_doctor
+
     findings = run_doctor(settings, catalog)
     if args.json:
         print_json(findings_json(findings))
