@@ -8,6 +8,7 @@ the result. Ctrl-C (or SIGTERM) stops the running jobs cleanly and prints how to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import signal
 import threading
@@ -41,9 +42,12 @@ from thtui.core.jobs import (
 from thtui.core.jobs.checks import gpu_warning
 from thtui.core.jobs.matrix import build_matrix, plan_for
 from thtui.core.jobs.pack_dispatch import describe_packing, packer_for
+from thtui.core.jobs.signals import StopOnSignals, exit_status
 from thtui.core.monitor import Monitor, MonitorSnapshot, open_backend
 from thtui.core.store import Store
 from thtui.core.wording import plural
+
+STOP_WAIT_S = 60.0  # a job's tree gets SIGTERM, then SIGKILL after its grace period (10 s by default)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -198,20 +202,25 @@ def _run(args, settings, catalog, spec: RunSpec | None, monitor: Monitor) -> int
                 store.close()
         except BaseException as exc:  # handed to the main thread
             box["error"] = exc
+        finally:
+            done.set()
 
     monitor.subscribe(state.on_event)
     monitor.start()
-    old_term = signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+    done = threading.Event()
     worker = threading.Thread(target=work, name="thtui-run", daemon=True)
-    worker.start()
-    try:
-        if live_view:
-            with Live(get_renderable=state.render, console=out, refresh_per_second=4, transient=False):
-                _wait(worker, cancel, out)
-        else:
-            _wait(worker, cancel, out)
-    finally:
-        signal.signal(signal.SIGTERM, old_term)
+    # Ctrl+C, SIGTERM and SIGHUP only set `cancel`: the run thread ends every job's process tree and
+    # records the run as interrupted; this thread waits for that before anything else.
+    with StopOnSignals(cancel) as stops:
+        try:
+            worker.start()
+            if live_view:
+                with Live(get_renderable=state.render, console=out, refresh_per_second=4, transient=False):
+                    _wait(done, stops, out)
+            else:
+                _wait(done, stops, out)
+        finally:
+            _stop_jobs(done, cancel)
     if "broken_pipe" in box:
         raise BrokenPipeError  # thtui.cli.main ends quietly with 141 (the jobs were stopped above)
     if "error" in box:
@@ -224,17 +233,34 @@ def _run(args, settings, catalog, spec: RunSpec | None, monitor: Monitor) -> int
         print_json(_result_json(result))
     else:
         _print_result(out, result)
+    if stops.received is not None:
+        return exit_status(stops.received)
     return {"done": 0, "failed": 1}.get(result.status, 130)
 
 
-def _wait(worker: threading.Thread, cancel: threading.Event, out) -> None:
-    while worker.is_alive():
-        try:
-            worker.join(timeout=0.25)
-        except KeyboardInterrupt:
-            if not cancel.is_set():
-                cancel.set()
-                out.print("stopping: ending the running jobs (their process trees), keeping finished ones…")
+def _wait(done: threading.Event, stops: StopOnSignals, out) -> None:
+    said = 0
+    while not done.wait(0.25):
+        if stops.count > said and not stops.hung_up:
+            said = stops.count
+            with contextlib.suppress(OSError):
+                if said == 1:
+                    why = signal.Signals(stops.received or signal.SIGINT).name
+                    out.print(f"stopping ({why}): ending the running jobs (their process trees), keeping "
+                              "finished ones…", markup=False)  # fmt: skip
+                else:
+                    out.print("still stopping: waiting for the jobs' processes to end…", markup=False)
+
+
+def _stop_jobs(done: threading.Event, cancel: threading.Event) -> None:
+    """Whatever way this thread leaves (an exception included): the run is cancelled and waited for, and
+    any job tree still alive is ended, so no job outlives this process."""
+    from thtui.core.jobs.proctree import end_all_trees
+
+    if not done.is_set():
+        cancel.set()
+        done.wait(STOP_WAIT_S)
+    end_all_trees()
 
 
 def _print_result(out, result: RunResult) -> None:

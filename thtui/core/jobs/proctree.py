@@ -12,6 +12,7 @@ holding the GPU after a timeout or cancel:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -25,6 +26,11 @@ import psutil
 
 JOB_ENV_MARKER = "THTUI_JOB_ID"
 MARKER_SCAN_INTERVAL_S = 1.0  # reading every process's environment costs a few ms: not on every sample
+
+# Every tree spawned by this process and not yet finished with (see `forget`): the last-resort net at
+# interpreter exit, whatever path led there, ends them so no job outlives the thtui that started it.
+_LIVE: set[ProcessTree] = set()
+_LIVE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,13 @@ class ProcessTree:
         self._last_marker_scan = 0.0
         self._waiter = threading.Thread(target=self._wait_root, name=f"wait-{self.pid}", daemon=True)
         self._waiter.start()
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+
+    def forget(self) -> None:
+        """The runner has ended (or reaped) everything of this tree: drop it from the exit-time net."""
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
 
     @classmethod
     def spawn(
@@ -195,6 +208,31 @@ class ProcessTree:
     def _signal_group(self, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)  # pgid == root pid (start_new_session)
+
+
+def live_trees() -> list[ProcessTree]:
+    """Trees spawned here that the runner has not finished with."""
+    with _LIVE_LOCK:
+        return list(_LIVE)
+
+
+def end_all_trees(grace: float = 3.0) -> list[int]:
+    """End every job tree this process still has (SIGTERM, SIGKILL after `grace`); returns the pids that
+    were still running. Normally the runner has done it already and this finds nothing."""
+    ended: list[int] = []
+    for tree in live_trees():
+        try:
+            pids = [p.pid for p in tree._everything(deep=True)]
+            if pids:
+                tree.terminate(grace)
+                ended.extend(pids)
+        except Exception:  # at exit nothing may stop the others from being ended
+            pass
+        tree.forget()
+    return ended
+
+
+atexit.register(end_all_trees)
 
 
 def _send(p: psutil.Process, sig: int) -> bool:

@@ -197,6 +197,7 @@ def _execute(
     info = tree.wait()
     wall = (tree.exited_at or time.monotonic()) - tree.started_at
     leftovers = tree.reap_leftovers(grace=min(ctx.grace_s, 3.0))
+    tree.forget()
     if leftovers:
         log.note(f"the job left process(es) {leftovers} running after it exited; ended them")
     for r in readers:
