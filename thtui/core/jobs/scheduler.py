@@ -27,6 +27,7 @@ from thtui.core.jobs.queue import JobQueue, cancellable
 from thtui.core.jobs.records import RunFiles, read_results
 from thtui.core.jobs.runner import JobContext, JobOutcome, duration_tolerance, run_job
 from thtui.core.jobs.spec import JobResult, RunError, RunResult, RunSpec
+from thtui.core.jobs.vram_fit import refuse_unfittable
 from thtui.core.metrics import JobMetrics
 from thtui.core.monitor import Monitor, open_backend
 from thtui.core.plan import InferencePlan, new_run_id, tools_bin
@@ -67,6 +68,7 @@ def start_run(
     (already subscribed) monitor to share one with a UI. Raises RunError before anything runs."""
     with _Resources(monitor, store, settings, sink) as (mon, st):
         preflight(settings, catalog, spec, mon.backend.device_count())
+        refuse_unfittable(catalog, spec, mon.backend.read_devices())  # over every GPU's memory
         run_id = run_id or new_run_id()
         run_dir = settings.outputs_dir / run_id
         if run_dir.exists():
@@ -110,6 +112,7 @@ def resume_run(
     spec = RunSpec.from_json(files.data["spec"])
     with _Resources(monitor, store, settings, sink) as (mon, st):
         preflight(settings, catalog, spec, mon.backend.device_count())
+        refuse_unfittable(catalog, spec, mon.backend.read_devices())  # over every GPU's memory
         leftovers = kill_marked(f"{run_id}/", prefix=True)
         keep = ("ok",) if retry_failed else ("ok", "failed")
         finished: dict[str, JobMetrics] = {}
