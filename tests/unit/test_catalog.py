@@ -54,7 +54,7 @@ def _pins(pip: list[str]) -> dict[str, str]:
 
 
 def test_real_catalog_has_the_six_solutions_builtins_last(catalog: Catalog) -> None:
-    assert catalog.names() == [*sorted(UPSTREAM + NEW_2025), "static"]
+    assert catalog.names() == [*sorted(UPSTREAM + NEW_2025), "jawflap", "static"]
     assert catalog.get("static").solution.kind == "builtin"
 
 
@@ -242,7 +242,7 @@ def test_weight_without_any_check_is_refused_and_min_size_is_the_last_resort() -
 def test_cli_list_json(settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
-    assert list(rows) == [*sorted(UPSTREAM + NEW_2025), "static"]
+    assert list(rows) == [*sorted(UPSTREAM + NEW_2025), "jawflap", "static"]
     assert rows["wav2lip"]["commercial"] == "no" and rows["audio2head"]["commercial"] == "unknown"
     assert rows["sadtalker"]["upstream"] == "https://github.com/OpenTalker/SadTalker.git@cd4c0465"
     assert rows["echomimic"]["status"] == "not installed"

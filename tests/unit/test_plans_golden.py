@@ -24,8 +24,8 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 GOLDEN = FIXTURES / "golden_plans"
 UPSTREAM_CLI = FIXTURES / "upstream_cli"
 RUN_ID = "20250101-000000-beef"
-ALL = ["audio2head", "echomimic", "sadtalker", "static", "v_express", "wav2lip"]
-UPSTREAM = [n for n in ALL if n != "static"]
+ALL = ["audio2head", "echomimic", "jawflap", "sadtalker", "static", "v_express", "wav2lip"]
+UPSTREAM = [n for n in ALL if n not in ("static", "jawflap")]
 # User files with spaces, several dots, an upper-case extension and non-ASCII: the plan must never hand
 # these names to an upstream script.
 IMAGE_NAME = "my face.v2 ü.PNG"
