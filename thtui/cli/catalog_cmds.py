@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from thtui.cli.common import CliError, catalog_from, console, print_json, settings_from, subcommand
+from thtui.core.catalog.filters import CatalogFilter, keep, largest_gpu_bytes
 from thtui.core.install_status import solution_status
 from thtui.core.plan import build_plan
 from thtui.core.wording import plural
@@ -17,6 +18,11 @@ from thtui.core.wording import plural
 def register(sub: argparse._SubParsersAction) -> None:
     p = subcommand(sub, "list", "every solution with install status, licence and estimates")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--fits-gpu", action="store_true", help="only what fits this machine's largest GPU (by estimate)"
+    )
+    p.add_argument("--commercial", action="store_true", help="only licences that allow commercial use")
+    p.add_argument("--installed", action="store_true", help="only installed (ready) solutions")
     p.set_defaults(func=cmd_list)
 
     p = subcommand(sub, "doctor", "check GPU, driver, conda, git, ffmpeg, disk and settings")
@@ -40,8 +46,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     catalog = catalog_from(settings)
     rows = []
+    flt = list_filter(args)
     for s in catalog:
         sol, st = s.solution, solution_status(settings, s)
+        if not keep(s, st.state, flt):
+            continue
         rows.append(
             {
                 "name": sol.name,
@@ -62,9 +71,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return 0
-    t = Table(title=plural(len(rows), "solution"), title_justify="left")
+    title = plural(len(rows), "solution") + (f" ({flt.describe()})" if flt.active else "")
+    t = Table(title=title, title_justify="left")
     for col in ("name", "status", "licence (code / weights)", "commercial", "VRAM", "s per s audio", "disk"):
-        t.add_column(col, justify="right" if col in ("VRAM", "s per s audio", "disk") else "left")
+        # The licence cell stays one line (cut with an ellipsis): wrapped, it made each row 5-15 lines tall
+        # at 80 columns; `thtui list --json` and each solution.yaml have the full text.
+        wide: dict = (
+            {"no_wrap": True, "overflow": "ellipsis", "max_width": 18} if col.startswith("licence") else {}
+        )
+        wide = {"no_wrap": True} if col == "name" else wide  # names are what the user types next: never cut
+        t.add_column(col, justify="right" if col in ("VRAM", "s per s audio", "disk") else "left", **wide)
     for r in rows:
         t.add_row(
             r["name"],
@@ -81,6 +97,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         "Estimates are from upstream issues and reports (see each solution.yaml); `thtui run` measures."
     )
     return 0
+
+
+def list_filter(args: argparse.Namespace) -> CatalogFilter:
+    """The filter flags of `thtui list`; NVML is asked only when --fits-gpu is given."""
+    gpu_bytes = None
+    if args.fits_gpu:
+        from thtui.core.gpu_info import probe_gpus
+
+        gpu_bytes = largest_gpu_bytes([g.memory_total_mb for g in probe_gpus().gpus])
+    return CatalogFilter(args.fits_gpu, gpu_bytes, args.commercial, args.installed)
 
 
 _ICON = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL", "info": "    "}
