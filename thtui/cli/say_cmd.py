@@ -145,7 +145,7 @@ def _db(v: float) -> str:
 
 def cmd_check_inputs(args: argparse.Namespace) -> int:
     # Imported here: face detection and the catalog are only needed by this command.
-    from thtui.core.inputs import check_inputs, prepare_inputs, validate_audio, validate_image
+    from thtui.core.inputs import check_inputs, prepare_inputs, size_note, validate_audio, validate_image
     from thtui.core.plan import build_plan
 
     settings = settings_from(args)
@@ -154,6 +154,9 @@ def cmd_check_inputs(args: argparse.Namespace) -> int:
     try:
         img = validate_image(args.image)
         say(f"image ok: {args.image} ({img.format} {img.width}x{img.height})")
+        note = size_note(img)
+        if note:
+            say(note)
         aud = validate_audio(args.audio)
         say(
             f"audio ok: {args.audio} ({aud.codec}, {aud.sample_rate} Hz, {aud.channels} ch, "

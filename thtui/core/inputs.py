@@ -23,6 +23,7 @@ from thtui.core import faces
 from thtui.core.catalog.loader import LoadedSolution
 from thtui.core.catalog.schema import AudioPrep, ImagePrep
 from thtui.core.events import Event, EventSink, discard
+from thtui.core.input_formats import suffix_problem
 from thtui.core.media import audio as media_audio
 from thtui.core.media import image as media_image
 from thtui.core.media.errors import InputError, MediaError, check_file, looks_like_text
@@ -111,11 +112,35 @@ def default_max_audio_seconds() -> float:
 
 
 def validate_image(path: Path | str) -> ImageInfo:
-    """A readable still image Pillow can fully decode, at least 64x64. Raises InputError."""
+    """A readable still image Pillow can fully decode, at least 64x64, named with one of
+    thtui.core.input_formats.IMAGE_SUFFIXES (the TUI's picker offers the same). Raises InputError."""
     img = media_image.load_image(path)
     with Image.open(path) as raw:
         fmt = raw.format or "unknown"
+    _require_suffix(path, "image")
     return ImageInfo(str(path), img.width, img.height, fmt)
+
+
+def _require_suffix(path: Path | str, kind: str) -> None:
+    problem = suffix_problem(path, kind)
+    if problem:
+        raise InputError(f"{problem}; rename or convert it", kind=kind, code="extension", path=path)
+
+
+# Far above what any system uses (the largest upstream input is 512 px): a bigger portrait is scaled down
+# once when prepared for a system that keeps the size (the baselines), instead of encoding an 8000x6000
+# H.264 video (182 s, 5.2 GB of RAM, a level most players refuse).
+MAX_LONG_SIDE = 2048
+
+
+def size_note(info: ImageInfo) -> str | None:
+    """What check-inputs says about a portrait larger than MAX_LONG_SIDE, else None."""
+    if max(info.width, info.height) <= MAX_LONG_SIDE:
+        return None
+    return (
+        f"note: {info.width}x{info.height} is far above what any system uses; it is scaled down once to "
+        f"{MAX_LONG_SIDE} px on the long side for systems that keep the image size (the static baseline)"
+    )
 
 
 def _image_kind(p: Path) -> str | None:
@@ -170,6 +195,7 @@ def validate_audio(path: Path | str, max_seconds: float | None = None, *, limit_
             path=p,
         )
 
+    _require_suffix(p, "audio")  # decodable, but the TUI's picker would not offer it: one list for both
     if info.duration_s is not None and info.duration_s > limit + 0.05:
         raise too_long(info.duration_s)  # before decoding an hour of audio just to refuse it
     try:
@@ -290,6 +316,12 @@ def prepare_image(
             steps.append(f"fitted into {prep.size}x{prep.size} (padded, not stretched)")
     else:
         before = img.size
+        if max(img.size) > MAX_LONG_SIDE:
+            img = media_image.cap_long_side(img, MAX_LONG_SIDE)
+            steps.append(
+                f"scaled down from {before[0]}x{before[1]} to {img.width}x{img.height} (long side {MAX_LONG_SIDE} px)"
+            )
+            before = img.size
         img = media_image.even_size(img)
         if img.size != before:
             steps.append(f"trimmed to even size {img.width}x{img.height}")

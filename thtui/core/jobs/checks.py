@@ -48,9 +48,8 @@ def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: in
         ("audio", spec.audios, media_glue.check_audio),
     ):
         for path in paths:
-            if not Path(path).is_file():
-                problems.append(f"{kind} not found: {path}")
-                continue
+            # No is_file() shortcut: the validator check-inputs uses names the real problem (a folder,
+            # a symlink loop, unreadable), where this said "not found" for all of them.
             try:
                 check(Path(path))
             except errors as exc:  # the message names the file already, usually: say it once

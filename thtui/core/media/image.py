@@ -114,6 +114,13 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def cap_long_side(img: Image.Image, side: int) -> Image.Image:
+    """Scaled down (aspect kept, LANCZOS) so neither side exceeds `side`; unchanged when it fits."""
+    if max(img.size) <= side:
+        return img
+    return ImageOps.contain(img, (side, side), Image.Resampling.LANCZOS)
+
+
 def even_size(img: Image.Image) -> Image.Image:
     """Drop the last row/column when odd: yuv420p video needs even width and height."""
     w, h = img.size

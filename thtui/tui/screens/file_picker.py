@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label, Static
 
+from thtui.core.input_formats import short_list
 from thtui.tui.widgets.file_picker import MarkingDirectoryTree
 from thtui.tui.widgets.key_bar import KeyBar
 
@@ -39,7 +40,7 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="dialog"):
-            yield Label(f"{self.title_text} ({', '.join(sorted(self.suffixes))})", classes="title")
+            yield Label(f"{self.title_text} ({short_list(self.suffixes)})", classes="title")
             yield Input(str(self.start), id="picker-path", placeholder="a file or a directory, then enter")
             yield MarkingDirectoryTree(self.start, self.suffixes, marked=self.initial, id="picker-tree")
             yield Static("", id="picker-marked", classes="dim")

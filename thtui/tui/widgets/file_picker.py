@@ -16,8 +16,9 @@ from textual.message import Message
 from textual.widgets import DirectoryTree
 from textual.widgets._tree import TreeNode
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
-AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".m4a"})
+# The one list the CLI's validators use too (it had five of each here, so .gif/.opus/.mp4 were refused).
+from thtui.core.input_formats import AUDIO_SUFFIXES as AUDIO_SUFFIXES
+from thtui.core.input_formats import IMAGE_SUFFIXES as IMAGE_SUFFIXES
 
 
 class MarkingDirectoryTree(DirectoryTree):
