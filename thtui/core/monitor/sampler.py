@@ -174,20 +174,29 @@ class Monitor:
         procs: list[GpuProcessReading],
         pids_visible: bool,
     ) -> JobUsage:
-        members = w.tree.members() if w.tree is not None else []
-        rss, cpu, pids = tree_usage(members)
+        membership = w.membership
         dev = next((g for g in gpus if g.index == w.gpu_index), None)
+        ours: list[GpuProcessReading] = []
+        if membership is not None:
+            members = membership.members(t)  # cached; refreshed at a lower rate (membership.py)
+            if dev is not None and pids_visible:
+                # NVML's list, walked up to the job (cheap, cached per pid), instead of the job's tree
+                # looked for in the whole process table: a process that just took memory counts at once.
+                ours = [p for p in procs if p.gpu_index == w.gpu_index and membership.owns(p.pid)]
+                members = membership.members(t)  # owns() may have added one
+        else:
+            members = []
+        rss, cpu, pids = tree_usage(members)
         proc_bytes: int | None = None
         delta: int | None = None
         reason: str | None = None
         if dev is not None:
-            on_dev = [p for p in procs if p.gpu_index == w.gpu_index]
             if not pids_visible:
                 reason = CONTAINER_NOTE
-            elif any(p.used_bytes is None for p in on_dev if p.pid in pids):
+            elif any(p.used_bytes is None for p in ours):
                 reason = NO_PROC_MEM_NOTE
             else:
-                proc_bytes = sum(p.used_bytes or 0 for p in on_dev if p.pid in pids)
+                proc_bytes = sum(p.used_bytes or 0 for p in ours)
             if dev.mem_used is not None and w.baseline is not None:
                 delta = max(0, dev.mem_used - w.baseline)
         if w.tree is not None:  # before attach() there is no process to account

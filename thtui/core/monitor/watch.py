@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 
 from thtui.core.monitor.host import ProcessSet
+from thtui.core.monitor.membership import Membership
 from thtui.core.monitor.snapshots import GpuReading, JobSample, MiB
 
 
@@ -66,10 +67,12 @@ class JobWatch:
         self.rate_hz = rate_hz
         self.t0 = t0
         self.tree: ProcessSet | None = None
+        self.membership: Membership | None = None
         self.raw: list[RawSample] = []
         self._lock = threading.Lock()
 
     def attach(self, tree: ProcessSet) -> None:
+        self.membership = Membership(tree)
         self.tree = tree
 
     @property
