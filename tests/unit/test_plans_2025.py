@@ -20,7 +20,7 @@ from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
 from thtui.core.plan import InferencePlan, is_safe_dir
 
-NEW = ["float", "latentsync", "musetalk", "sonic"]
+NEW = ["ditto", "float", "latentsync", "musetalk", "sonic"]
 
 
 def _spec(name: str) -> dict:
@@ -187,3 +187,27 @@ def test_sonic_positionals_output_and_audio_cap(catalog: Catalog, settings: Sett
     assert svd.hf is not None and svd.hf.include is not None
     for sub in ("vae", "image_encoder", "unet"):  # sonic.py loads these three with variant="fp16"
         assert any(f.startswith(sub + "/") and ".fp16." in f for f in svd.hf.include)
+
+
+def test_ditto_pytorch_path_and_absolute_output(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    plan = _plan(catalog, settings, tmp_path, "ditto")
+    parser, spec = upstream_parser("ditto")
+    args = _module_args(plan, spec)
+    ns = _parse(parser, args)
+    for flag in spec["must_pass"]:
+        assert flag in args, f"{flag} has no usable default upstream"
+    repo = plan.values["repo"]
+    # The defaults select the TensorRT engines (TensorRT 8.6.1 + cuDNN 8, built for Ampere): never used here.
+    assert ns.data_root == f"{repo}/checkpoints/ditto_pytorch" != parser.get_default("data_root")
+    assert ns.cfg_pkl.endswith("_pytorch.pkl") and "online" not in ns.cfg_pkl  # online cfg: ~5 frames (#93)
+    weights = {
+        f for w in catalog.get("ditto").solution.weights if w.hf and w.hf.include for f in w.hf.include
+    }
+    assert os.path.relpath(ns.cfg_pkl, f"{repo}/checkpoints") in weights
+    assert any(f.startswith("ditto_pytorch/models/") for f in weights)
+    assert (ns.audio_path, ns.source_path, ns.output_path) == (
+        plan.values["audio"],
+        plan.values["image"],
+        plan.output_path,
+    )
+    assert os.path.isabs(ns.output_path) and ns.output_path + spec["tmp_suffix"] != plan.output_path
