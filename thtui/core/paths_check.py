@@ -24,12 +24,16 @@ from pathlib import Path
 LOW_FREE_BYTES = 1 << 30
 
 
-class PathProblem(ValueError):
-    """A destination that cannot be used; the message is one line for the user."""
+class PathProblem(OSError):
+    """A destination that cannot be used; the message is one line for the user. An OSError, so code that
+    already handles a failed write (the TUI's report export) shows this message the same way."""
 
     def __init__(self, message: str, path: Path | str):
         super().__init__(message)
         self.path = Path(path)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _why(exc: OSError) -> str:
@@ -92,6 +96,8 @@ def check_writable_dir(path: Path | str, role: str, how_to_change: str = "") -> 
                 f"{role} {path} cannot be created in {parent}: {_why(exc)}{fix or '; choose another folder'}",
                 path,
             )
+    except PathProblem:
+        raise
     except OSError as exc:  # a symlink loop, a name too long, an unreadable parent
         raise PathProblem(f"{role} {path} cannot be used: {_why(exc)}{fix}", path) from None
     return path
