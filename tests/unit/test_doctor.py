@@ -87,3 +87,17 @@ def test_doctor_fails_unusable_folders(
     assert f[key].fix
     ok = {x.check: x for x in run_doctor(settings, catalog, gpu=H100)}
     assert ok["folder outputs dir"].level == "ok" and ok["folder cache"].level == "ok"
+
+
+def test_a_data_root_that_is_a_file_shows_solutions_not_installed_not_broken(
+    monkeypatch, tmp_path, catalog
+) -> None:
+    """Every solution read "broken" (NotADirectoryError reading its install record) in the TUI."""
+    from thtui.core.config import load_settings
+    from thtui.core.install_status import solution_status
+
+    afile = tmp_path / "home-file"
+    afile.write_text("x")
+    monkeypatch.setenv("THTUI_HOME", str(afile))
+    st = solution_status(load_settings(cwd=tmp_path), catalog.get("wav2lip"))
+    assert st.state == "not installed" and str(afile) in st.detail

@@ -56,6 +56,8 @@ def target_status(settings: Settings, target: SetupTarget, *, check_running: boo
         record = json.loads(path.read_text())
     except FileNotFoundError:
         return InstallStatus("not installed")
+    except NotADirectoryError:  # THTUI_HOME (or a folder under it) is a file: nothing is installed there
+        return InstallStatus("not installed", f"data root {settings.data_root} is not a usable folder")
     except (OSError, ValueError) as exc:
         return InstallStatus("broken", f"unreadable install record {path}: {exc}")
     log = record.get("log")
