@@ -150,8 +150,11 @@ def build_plan(
     run_id: str | None = None,
     gpu: int | None = 0,
     job_dir: Path | None = None,
+    video: Path | None = None,
 ) -> InferencePlan:
-    """The exact argv/cwd/env for one job. `image`/`audio` are the user's files (or TTS output)."""
+    """The exact argv/cwd/env for one job. `image`/`audio` are the user's files (or TTS output).
+    `video`: the user's own video as the source of a system that redraws a video's mouth (inputs.still_video)
+    instead of the still video made from the portrait; `image` is then a frame of it (thtui.core.inputs_video)."""
     sol = loaded.solution
     run_id = run_id or new_run_id()
     job_dir = job_dir or settings.outputs_dir / run_id / sol.name
@@ -180,7 +183,11 @@ def build_plan(
         PreparedInput("image", str(Path(image).resolve()), values["image"], _describe_image(sol)),
         PreparedInput("audio", str(Path(audio).resolve()), values["audio"], _describe_audio(sol)),
     ]
-    if sol.inputs.still_video:
+    if video is not None:
+        from thtui.core.inputs_video import video_inputs
+
+        inputs = video_inputs(sol, Path(video), values, inputs[1])
+    elif sol.inputs.still_video:
         inputs.append(
             PreparedInput(
                 "still_video",

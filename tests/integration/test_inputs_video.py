@@ -1,0 +1,97 @@
+"""The user's own video as the source of the lip-sync systems (--video): planned in place of the still video,
+validated before anything is written, re-encoded without its soundtrack (real ffmpeg, real face detector)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from media_factory import make_portrait, make_speech_wav, make_text_file, make_tone, make_video
+
+from thtui.core.catalog import Catalog
+from thtui.core.config import Settings
+from thtui.core.inputs import InputError
+from thtui.core.inputs_video import prepare_video_inputs
+from thtui.core.media import probe, still_to_video
+from thtui.core.plan import build_plan
+
+RUN_ID = "20250101-000000-cafe"
+
+
+def _face_video(tmp_path: Path, seconds: float = 1.2) -> Path:
+    """A portrait held for `seconds`, with a soundtrack of its own (which must not reach upstream)."""
+    portrait = make_portrait(tmp_path / "src" / "face.png", size=256)
+    tone = make_tone(tmp_path / "src" / "music.wav", seconds)
+    return still_to_video(portrait, tmp_path / "my clip.v1.MOV.mp4", seconds, fps=30, audio=tone)
+
+
+@pytest.mark.parametrize("name", ["latentsync", "musetalk"])
+def test_video_replaces_the_still_video_and_argv_stays(
+    catalog: Catalog, settings: Settings, tmp_path: Path, name: str
+) -> None:
+    loaded = catalog.get(name)
+    video = tmp_path / "clip.mp4"
+    audio = tmp_path / "a.wav"
+    with_image = build_plan(loaded, settings, tmp_path / "face.png", audio, run_id=RUN_ID)
+    with_video = build_plan(loaded, settings, video, audio, run_id=RUN_ID, video=video)
+    assert [i.kind for i in with_video.inputs] == ["image", "audio", "video"]
+    by_kind = {i.kind: i for i in with_video.inputs}
+    assert by_kind["video"].source == str(video.resolve())
+    assert by_kind["video"].dest == with_image.values["still_video"]
+    assert with_video.argv == with_image.argv and with_video.files == with_image.files
+
+
+def test_a_portrait_system_refuses_a_video(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="sadtalker animates a still portrait and takes no video"):
+        build_plan(
+            catalog.get("sadtalker"),
+            settings,
+            tmp_path / "v.mp4",
+            tmp_path / "a.wav",
+            video=tmp_path / "v.mp4",
+        )
+
+
+def test_video_is_prepared_without_its_soundtrack(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
+    loaded = catalog.get("latentsync")
+    video = _face_video(tmp_path)
+    speech = make_speech_wav(tmp_path / "speech.wav", 2.0, rate=44100)
+    plan = build_plan(loaded, settings, video, speech, run_id=RUN_ID, video=video)
+    out = prepare_video_inputs(plan, loaded)
+    assert [p.kind for p in out] == ["image", "audio", "video"]
+    info = probe(plan.values["still_video"])
+    assert not info.has_audio, "the video's own soundtrack would compete with the speech in upstream's mux"
+    assert (info.video.codec, info.video.pix_fmt, info.video.fps) == ("h264", "yuv420p", 25)
+    assert info.duration_s == pytest.approx(1.2, abs=0.1)
+    assert Path(plan.values["image"]).is_file() and probe(plan.values["audio"]).audio.sample_rate == 16000
+
+
+def test_a_video_without_a_face_is_refused_before_the_video_is_written(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
+    loaded = catalog.get("musetalk")  # face_required
+    video = make_video(tmp_path / "testcard.mp4", 1.0)
+    plan = build_plan(
+        loaded, settings, video, make_speech_wav(tmp_path / "s.wav"), run_id=RUN_ID, video=video
+    )
+    with pytest.raises(InputError, match="no face detected"):
+        prepare_video_inputs(plan, loaded)
+    assert not Path(plan.values["still_video"]).exists()
+
+
+def test_not_a_video_is_named(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    loaded = catalog.get("latentsync")
+    notes = make_text_file(tmp_path / "notes.mp4")
+    plan = build_plan(
+        loaded, settings, notes, make_speech_wav(tmp_path / "s.wav"), run_id=RUN_ID, video=notes
+    )
+    with pytest.raises(InputError, match=f"video {notes}: ffmpeg cannot read it"):
+        prepare_video_inputs(plan, loaded)
+    missing = tmp_path / "gone.mp4"
+    plan = build_plan(
+        loaded, settings, missing, make_speech_wav(tmp_path / "s2.wav"), run_id=RUN_ID, video=missing
+    )
+    with pytest.raises(InputError, match="not found"):
+        prepare_video_inputs(plan, loaded)
