@@ -33,7 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub, "plan", "show the exact argv, cwd and environment inference would use (no side effects)"
     )
     p.add_argument("solution")
-    p.add_argument("--image", required=True, type=Path)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--image", type=Path)
+    src.add_argument(
+        "--video", type=Path, help="your own video as the source (systems that redraw a video's mouth)"
+    )
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--audio", type=Path)
     g.add_argument("--text", help="text to speak (the TTS stage makes the audio)")
@@ -146,7 +150,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     catalog = catalog_from(settings)
     if args.solution not in catalog:
         raise CliError(f"unknown solution {args.solution!r}; known: {', '.join(catalog.names())}")
-    image = _require_file(args.image, "image")
+    video = _require_file(args.video, "video") if args.video is not None else None
+    image = video if video is not None else _require_file(args.image, "image")
     tts = None
     if args.audio is not None:
         audio = _require_file(args.audio, "audio")
@@ -156,7 +161,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         # The TTS stage runs before the job and writes here; the job then prepares it like any audio.
         audio = settings.cache_dir / "tts" / f"{args.tts}-<hash of text and voice>.wav"
         tts = {"backend": args.tts, "text": args.text, "writes": str(audio)}
-    plan = build_plan(catalog.get(args.solution), settings, image, audio)
+    try:
+        plan = build_plan(catalog.get(args.solution), settings, image, audio, video=video)
+    except ValueError as exc:  # a portrait-only system given --video
+        raise CliError(str(exc)) from exc
     if args.json:
         data = plan.to_dict()
         data["tts"] = tts

@@ -42,7 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     _hint_dash_text(p)
 
     p = subcommand(sub, "check-inputs", "validate a portrait and an audio file (and what each system needs)")
-    p.add_argument("--image", required=True, type=Path)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--image", type=Path)
+    src.add_argument(
+        "--video", type=Path, help="your own video as the source (systems that redraw a video's mouth)"
+    )
     p.add_argument("--audio", required=True, type=Path)
     p.add_argument(
         "--solution", action="append", default=[], metavar="NAME", help="check for this system (repeatable)"
@@ -151,6 +155,10 @@ def cmd_check_inputs(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     out = console()
     say = lambda s: out.print(s, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
+    if args.video is not None:
+        from thtui.cli.video_check import check_video_inputs
+
+        return check_video_inputs(args, settings, say)
     try:
         img = validate_image(args.image)
         say(f"image ok: {args.image} ({img.format} {img.width}x{img.height})")

@@ -116,3 +116,22 @@ def prepare_video_inputs(
     ]
     out.append(PreparedFile("video", video.source, video.dest, steps, {"duration_s": duration}))
     return out
+
+
+def check_video_for(
+    loaded: LoadedSolution, video: Path | str, audio: Path | str, workdir: Path
+) -> tuple[float, object]:
+    """check-inputs for a video source: the video is readable, the system takes one, and its middle frame and the
+    audio pass the system's own checks (face included). Returns (video seconds, ImageInfo of the frame)."""
+    from thtui.core.inputs import InputError, check_inputs
+    from thtui.core.media import thumbnail
+
+    if not takes_video(loaded.solution):
+        raise InputError(
+            f"{loaded.name} animates a still portrait and takes no video; give --image instead", kind="video"
+        )
+    duration = check_video(video)
+    workdir.mkdir(parents=True, exist_ok=True)
+    frame = thumbnail(video, workdir / FRAME_NAME, at_s=duration / 2)
+    image_info, _ = check_inputs(loaded, frame, audio)
+    return duration, image_info
