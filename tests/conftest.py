@@ -21,6 +21,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("THTUI_CONFIG", str(tmp_path / "no-config.yaml"))
     monkeypatch.delenv("THTUI_CONDA", raising=False)
     monkeypatch.delenv("THTUI_SOLUTIONS", raising=False)
+    # Scoring each video costs seconds of CPU per job; tests of scores turn it back on (delenv).
+    monkeypatch.setenv("THTUI_NO_SCORE", "1")
     return load_settings(cwd=tmp_path)
 
 

@@ -80,6 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=float, metavar="S", help="seconds per job before its process tree is ended"
     )
+    p.add_argument(
+        "--no-score",
+        action="store_true",
+        help="do not score each video (lip-sync proxy, identity, motion...) on the CPU as it lands",
+    )
     p.add_argument("--dry-run", action="store_true", help="check everything and show the jobs; run nothing")
     p.add_argument(
         "--resume",
@@ -108,7 +113,7 @@ def _spec(args: argparse.Namespace) -> RunSpec:
     try:
         return RunSpec(solutions=tuple(names), images=tuple(args.image), audios=tuple(args.audio), text=args.text,
                        tts=args.tts, voice=args.voice, repeat=args.repeat, warmup=args.warmup, gpus=gpus,
-                       timeout=args.timeout, pack=args.pack)  # fmt: skip
+                       timeout=args.timeout, pack=args.pack, score=not args.no_score)  # fmt: skip
     except RunError as exc:
         raise CliError(str(exc)) from None
 

@@ -97,6 +97,14 @@ CREATE TABLE IF NOT EXISTS ratings (
     created_at REAL,
     PRIMARY KEY (job_id, rater, criterion)
 );
+-- Written by thtui.core.scores.stored (one row per job; rescoring replaces it).
+CREATE TABLE IF NOT EXISTS scores (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    run_id TEXT NOT NULL,
+    status TEXT NOT NULL,               -- ok | missing (data_json says why)
+    scored_at REAL,
+    data_json TEXT NOT NULL             -- thtui.core.scores.VideoScores.to_json(), with series
+);
 """
 
 _UNITS = {

@@ -140,6 +140,18 @@ class RunFiles:
                 f.write(json.dumps({**record, "metrics": metrics_json}, default=str) + "\n")
         self.save()
 
+    def add_to_record(self, job_id: str, **fields: Any) -> None:
+        """Append the job's latest results.jsonl record again with `fields` added (the last line wins,
+        so readers see them); run.json's entry gains them too. Used for scores, which land after the job."""
+        with self._lock:
+            record = read_results(self.run_dir).get(job_id, {"job_id": job_id})
+            with open(self.run_dir / RESULTS_JSONL, "a", encoding="utf-8") as f:
+                f.write(json.dumps({**record, **fields}, default=str) + "\n")
+            for entry in self.data.get("jobs", []):
+                if entry.get("job_id") == job_id:
+                    entry.update(fields)
+        self.save()
+
 
 def _job_entry(j: JobInfo) -> dict[str, Any]:
     return {

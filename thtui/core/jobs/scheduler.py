@@ -31,6 +31,7 @@ from thtui.core.jobs.vram_fit import refuse_unfittable
 from thtui.core.metrics import JobMetrics
 from thtui.core.monitor import Monitor, open_backend
 from thtui.core.plan import InferencePlan, new_run_id, tools_bin
+from thtui.core.scores.pipeline import RunScorer, scoring_enabled, task_for
 from thtui.core.store import JobRow, Store
 from thtui.core.wording import plural
 
@@ -47,6 +48,7 @@ class _RunContext:
     monitor: Monitor
     store: Store
     files: RunFiles
+    scorer: RunScorer | None = None  # scores each finished video on the CPU (thtui.core.scores.pipeline)
 
 
 def start_run(
@@ -225,6 +227,8 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
         sink(RunStage(ctx.run_id, "preflight", "no ffmpeg found: jobs that call `ffmpeg` will fail"))
     for j in to_run:
         sink(JobQueued(j.info))
+    if scoring_enabled(spec.score):  # its own thread: a video is scored while the GPU runs the next job
+        ctx.scorer = RunScorer(ctx.store, ctx.files, sink)
 
     exclusive = {
         j.solution
@@ -271,6 +275,8 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
         interrupted = False
     finally:
         queue.close()
+    if ctx.scorer is not None:  # the run ends after its pending scores, or stores them as missing
+        ctx.scorer.close(stopped=interrupted or ctx.cancel.is_set())
 
     results = []
     for j in jobs:
@@ -386,6 +392,9 @@ def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict,
             return _record_unrun(ctx, info, "crash", f"thtui could not run the job: {exc}")
     ctx.store.job_finished(info.job_id, outcome.metrics, outcome.samples, outcome.log_tail)
     ctx.files.job_finished(info, outcome.metrics, outcome.result_path)
+    if ctx.scorer is not None and outcome.result_path and outcome.metrics.status == "ok" and not info.warmup:
+        ctx.scorer.submit(task_for(ctx.run_id, info.job_id, info.job_dir, outcome.result_path, info.image,
+                                   info.audio))  # fmt: skip
     return outcome
 
 

@@ -38,6 +38,7 @@ class RunSpec:
     grace_s: float = 10.0
     duration_tolerance_s: float | None = None  # None: 0.5 s + 5% of the audio
     pack: bool = False
+    score: bool = True  # score each video on the CPU as it lands (thtui.core.scores.pipeline)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "solutions", tuple(dict.fromkeys(self.solutions)))
@@ -73,6 +74,7 @@ class RunSpec:
             "grace_s": self.grace_s,
             "duration_tolerance_s": self.duration_tolerance_s,
             "pack": self.pack,
+            "score": self.score,
         }
 
     @classmethod
@@ -91,6 +93,7 @@ class RunSpec:
             grace_s=float(data.get("grace_s", 10.0)),
             duration_tolerance_s=data.get("duration_tolerance_s"),
             pack=bool(data.get("pack", False)),  # run.json from before packing existed: no packing
+            score=bool(data.get("score", True)),
         )
 
 
