@@ -177,3 +177,26 @@ def test_a_fixed_process_set_is_asked_once_per_refresh(trees) -> None:
     assert not mem.owns(os.getpid())
     mem.members(ms.FAST_REFRESH_S + 0.01)
     assert Fixed.calls == 2
+
+
+def test_usage_reads_rss_and_cpu_like_psutil(trees) -> None:
+    code = (
+        "import time\n"
+        "b = bytearray(80 * 2**20)\n"
+        "print('ready', flush=True)\n"
+        "end = time.time() + 60\n"
+        "while time.time() < end: pass\n"
+    )
+    tree = spawn(code)
+    trees.append(tree)
+    assert tree.popen.stdout.readline().strip() == b"ready"
+    mem = Membership(tree)
+    mem.members(0.0)
+    t0 = time.monotonic()
+    _, cpu0, pids = mem.usage(t0)
+    assert pids == {tree.pid} and cpu0 == 0.0  # no previous reading yet, as psutil's cpu_percent
+    time.sleep(0.5)
+    rss, cpu, _ = mem.usage(time.monotonic())
+    want = psutil.Process(tree.pid).memory_info().rss
+    assert abs(rss - want) <= 4 * 2**20 and rss >= 80 * 2**20
+    assert 0.0 < cpu <= 100.0 * (os.cpu_count() or 1)  # a busy loop, measured over the half second

@@ -15,19 +15,33 @@ class ProcessSet(Protocol):
     def members(self) -> list[psutil.Process]: ...
 
 
+# Host CPU and RAM are read at most this often; samples in between repeat the last reading. At 10 Hz,
+# psutil.virtual_memory() (all of /proc/meminfo parsed) was the largest single cost of a sample, and
+# panels showing whole-machine CPU and RAM gain nothing from more than two readings a second.
+HOST_PERIOD_S = 0.5
+
+
 class HostSampler:
     def __init__(self) -> None:
         psutil.cpu_percent(interval=None)  # the first call only primes the counter
         self._cpu_count = psutil.cpu_count() or 1
+        self._last: tuple[float, HostReading] | None = None
 
-    def read(self) -> HostReading:
+    def read(self, now: float | None = None) -> HostReading:
+        """Whole-machine CPU % (since the previous reading) and RAM. With `now` (monotonic), a reading
+        younger than HOST_PERIOD_S is returned again instead of a new one."""
+        if now is not None and self._last is not None and now - self._last[0] < HOST_PERIOD_S:
+            return self._last[1]
         vm = psutil.virtual_memory()
-        return HostReading(
+        reading = HostReading(
             cpu_pct=float(psutil.cpu_percent(interval=None)),
             cpu_count=self._cpu_count,
             ram_used=int(vm.total - vm.available),
             ram_total=int(vm.total),
         )
+        if now is not None:
+            self._last = (now, reading)
+        return reading
 
 
 def tree_usage(procs: list[psutil.Process]) -> tuple[int, float, set[int]]:

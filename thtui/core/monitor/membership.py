@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import psutil
 
-from thtui.core.monitor.host import ProcessSet
+from thtui.core.monitor.host import ProcessSet, tree_usage
 
 FAST_REFRESH_S = 1.0
 DEEP_REFRESH_S = 5.0
@@ -37,6 +37,9 @@ MAX_PARENT_HOPS = 64  # a chain longer than this is not a job's (and ends the wa
 MARKER_ENV = "THTUI_JOB_ID"  # thtui.core.jobs.proctree.JOB_ENV_MARKER (core.monitor does not import jobs)
 
 _children_files = True  # set False once a kernel shows it has no /proc/<pid>/task/<tid>/children
+HAS_PROC = os.path.isdir("/proc/self")  # Linux; elsewhere usage() asks psutil
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class ProcStat(NamedTuple):
@@ -44,10 +47,13 @@ class ProcStat(NamedTuple):
     ppid: int
     sid: int
     zombie: bool
+    cpu_ticks: int  # user + system time
+    rss_pages: int  # resident set size (what psutil's memory_info().rss reads from statm, in pages)
 
 
 def read_stat(pid: int) -> ProcStat | None:
-    """/proc/<pid>/stat's parent, session, state and start time; None when the process is gone."""
+    """One read of /proc/<pid>/stat: parent, session, state, start time, CPU time and RSS; None when the
+    process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             raw = f.read()
@@ -56,7 +62,14 @@ def read_stat(pid: int) -> ProcStat | None:
     # The command name (field 2) is in parentheses and may itself hold spaces or ')': split after the last.
     fields = raw[raw.rfind(b")") + 2 :].split()
     try:
-        return ProcStat(int(fields[19]), int(fields[1]), int(fields[3]), fields[0] == b"Z")
+        return ProcStat(
+            start=int(fields[19]),
+            ppid=int(fields[1]),
+            sid=int(fields[3]),
+            zombie=fields[0] == b"Z",
+            cpu_ticks=int(fields[11]) + int(fields[12]),
+            rss_pages=int(fields[21]),
+        )
     except (IndexError, ValueError):
         return None
 
@@ -110,6 +123,7 @@ class Membership:
         # its previous reading; the start time tells a reused pid from the member it replaced.
         self._procs: dict[int, tuple[int | None, psutil.Process]] = {}
         self._decided: dict[int, tuple[int, bool]] = {}  # GPU pid -> (start time, is it ours)
+        self._cpu_prev: dict[int, tuple[int, float, int]] = {}  # pid -> (start time, when, CPU ticks)
         self._next_fast = 0.0
         self._next_deep = 0.0
         self.deep_refreshes = 0  # how often members() was asked (the benchmark and tests read these)
@@ -179,6 +193,28 @@ class Membership:
                 del self._procs[pid]
         for pid, start in found.items():
             self._keep(pid, start)
+
+    # ---- usage ------------------------------------------------------------------------------------
+    def usage(self, now: float) -> tuple[int, float, set[int]]:
+        """(RSS bytes, CPU % where 100 = one core, live pids) over the members at monotonic `now`: one
+        /proc/<pid>/stat read per member. CPU % is over the time since the previous call (0.0 the first
+        time a process is seen, as psutil's cpu_percent)."""
+        if not HAS_PROC:
+            return tree_usage([p for _, p in self._procs.values()])
+        rss, cpu, pids = 0, 0.0, set()
+        for pid, (start, _) in list(self._procs.items()):
+            st = read_stat(pid)
+            if st is None or st.zombie or (start is not None and st.start != start):
+                continue
+            prev = self._cpu_prev.get(pid)
+            if prev is not None and prev[0] == st.start and now > prev[1]:
+                cpu += 100.0 * (st.cpu_ticks - prev[2]) / _CLK_TCK / (now - prev[1])
+            self._cpu_prev[pid] = (st.start, now, st.cpu_ticks)
+            rss += st.rss_pages * _PAGE
+            pids.add(pid)
+        for pid in [p for p in self._cpu_prev if p not in pids]:
+            del self._cpu_prev[pid]
+        return rss, cpu, pids
 
     # ---- GPU processes ----------------------------------------------------------------------------
     def owns(self, pid: int) -> bool:

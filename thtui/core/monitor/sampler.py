@@ -15,6 +15,7 @@ nothing and breaks nothing: its error is counted in `subscriber_errors`.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -23,7 +24,8 @@ from collections.abc import Callable
 import psutil
 
 from thtui.core.monitor.backends import GpuBackend, NullGpuBackend
-from thtui.core.monitor.host import HostSampler, tree_usage
+from thtui.core.monitor.host import HostSampler
+from thtui.core.monitor.membership import HAS_PROC
 from thtui.core.monitor.snapshots import GpuProcessReading, GpuReading, JobUsage, MonitorSnapshot
 from thtui.core.monitor.watch import JobUsageStats, JobWatch, RawSample
 
@@ -146,7 +148,7 @@ class Monitor:
         except Exception as exc:  # a GPU that fell off the bus must not kill host monitoring
             gpus, procs, gpu_error = [], [], f"GPU read failed: {exc}"
         pids_visible = _pids_visible(procs)
-        host = self._host.read()
+        host = self._host.read(t)
         with self._lock:
             watches = list(self._watches.values())
         usages = tuple(self._account(w, t, gpus, procs, pids_visible) for w in watches)
@@ -177,16 +179,14 @@ class Monitor:
         membership = w.membership
         dev = next((g for g in gpus if g.index == w.gpu_index), None)
         ours: list[GpuProcessReading] = []
+        rss, cpu, pids = 0, 0.0, set()
         if membership is not None:
-            members = membership.members(t)  # cached; refreshed at a lower rate (membership.py)
+            membership.members(t)  # cached; refreshed at a lower rate (membership.py)
             if dev is not None and pids_visible:
                 # NVML's list, walked up to the job (cheap, cached per pid), instead of the job's tree
                 # looked for in the whole process table: a process that just took memory counts at once.
                 ours = [p for p in procs if p.gpu_index == w.gpu_index and membership.owns(p.pid)]
-                members = membership.members(t)  # owns() may have added one
-        else:
-            members = []
-        rss, cpu, pids = tree_usage(members)
+            rss, cpu, pids = membership.usage(t)
         proc_bytes: int | None = None
         delta: int | None = None
         reason: str | None = None
@@ -217,4 +217,6 @@ def _pids_visible(procs: list[GpuProcessReading]) -> bool:
     (With no GPU processes at all there is nothing to disagree with, so we assume visible.)"""
     if not procs:
         return True
+    if HAS_PROC:  # a stat of /proc/<pid>; psutil.pid_exists also reads its status file (10 Hz adds up)
+        return any(os.path.exists(f"/proc/{p.pid}") for p in procs)
     return any(psutil.pid_exists(p.pid) for p in procs)

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""What does thtui's Monitor cost, watching one job, against a bare NVML loop doing the same queries?
+
+    python benchmarks/monitor_cost.py --backend nvml           # real NVIDIA GPU: a torch job holds 8 GiB
+    python benchmarks/monitor_cost.py --backend fake           # anywhere: FakeGpuBackend, a sleeping job
+    python benchmarks/monitor_cost.py --backend fake --legacy --seconds 5 --rates 4,10
+
+How it is measured: one job is started the way the runner starts jobs (ProcessTree: own session; a
+parent python that starts the child holding the memory, as `conda run` starts python). Then, for each
+rate, in this one process and one after the other:
+- thtui: Monitor(backend, rate_hz) with the job watched and attached (device, host, the job's RSS/CPU and
+  per-process VRAM attribution) on its own sampler thread;
+- bare: a thread at the same rate making the same device and process queries and nothing else (NVML:
+  utilisation, memory, temperature, power, energy, compute and graphics processes of every GPU; fake:
+  the fake backend's read_devices() and read_processes());
+- with --legacy, "members-each": this Monitor with the job's tree looked up in the whole process table on
+  every sample (ProcessTree.members() each time, as the sampler did before issue 10; the other savings,
+  host readings at 2 Hz and one /proc read per member, stay on, so the old code cost more than this).
+Cost = CPU time of this process (time.process_time: every thread) over --seconds of wall time, after a
+1 s warm-up, as % of one core. The main thread only sleeps meanwhile; the job is another process and is
+not counted. Target (issue 10): thtui at 10 Hz with one job watched costs at most 1 % of one core.
+Exit status 1 when the target is missed, or when thtui attributed the wrong VRAM to the job.
+
+Needs only psutil (and nvidia-ml-py + torch for --backend nvml): it runs on a bare GPU box from a clone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from thtui.core.jobs.proctree import ProcessTree  # noqa: E402  (psutil only)
+from thtui.core.monitor import FakeGpuBackend, MiB, Monitor  # noqa: E402
+from thtui.core.monitor import membership as membership_rates  # noqa: E402
+
+TARGET_PCT_AT_10HZ = 1.0
+GiB = 1024 * MiB
+
+# The job's parent: starts the holder and waits (like `conda run` in front of python).
+PARENT = (
+    "import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', sys.argv[1], *sys.argv[2:]]))"
+)
+# The holder: torch allocates N MiB on the GPU (every page committed) and holds it.
+TORCH_HOLDER = r"""
+import os, sys, time, torch
+block = torch.empty(int(sys.argv[1]) * 2**20, dtype=torch.uint8, device="cuda"); block.fill_(1)
+torch.cuda.synchronize()
+print(os.getpid(), flush=True)
+time.sleep(3600)
+"""
+SLEEP_HOLDER = "import os, time; print(os.getpid(), flush=True); time.sleep(3600)"
+
+
+def start_job(backend_kind: str, mib: int) -> tuple[ProcessTree, int]:
+    code = TORCH_HOLDER if backend_kind == "nvml" else SLEEP_HOLDER
+    tree = ProcessTree.spawn(
+        [sys.executable, "-c", PARENT, code, str(mib)], cwd=tempfile.gettempdir(), env=dict(os.environ)
+    )
+    line = tree.popen.stdout.readline()
+    if not line.strip():
+        err = tree.popen.stderr.read().decode(errors="replace")[-2000:]
+        raise SystemExit(f"the job did not start:\n{err}")
+    return tree, int(line)
+
+
+def cpu_over(seconds: float, start: Callable[[], None], stop: Callable[[], None]) -> float:
+    """% of one core this process used over `seconds` of wall time while `start`ed (after 1 s warm-up)."""
+    start()
+    time.sleep(1.0)
+    c0, w0 = time.process_time(), time.monotonic()
+    time.sleep(seconds)
+    c1, w1 = time.process_time(), time.monotonic()
+    stop()
+    return 100.0 * (c1 - c0) / (w1 - w0)
+
+
+def bare_loop(queries: Callable[[], None], rate: float) -> tuple[Callable[[], None], Callable[[], None]]:
+    halt = threading.Event()
+
+    def loop() -> None:  # the same pacing as Monitor._loop
+        period, next_at = 1.0 / rate, time.monotonic()
+        while not halt.is_set():
+            queries()
+            next_at += period
+            halt.wait(max(0.0, next_at - time.monotonic()))
+
+    thread = threading.Thread(target=loop, daemon=True)
+    return thread.start, lambda: (halt.set(), thread.join())
+
+
+def nvml_queries() -> Callable[[], None]:
+    import pynvml as nv
+
+    nv.nvmlInit()
+    handles = [nv.nvmlDeviceGetHandleByIndex(i) for i in range(nv.nvmlDeviceGetCount())]
+
+    def one(fn, h, *args):
+        try:
+            return fn(h, *args)
+        except nv.NVMLError:
+            return None
+
+    def queries() -> None:
+        for h in handles:
+            one(nv.nvmlDeviceGetUtilizationRates, h)
+            one(nv.nvmlDeviceGetMemoryInfo, h)
+            one(nv.nvmlDeviceGetTemperature, h, nv.NVML_TEMPERATURE_GPU)
+            one(nv.nvmlDeviceGetPowerUsage, h)
+            one(nv.nvmlDeviceGetTotalEnergyConsumption, h)
+            one(nv.nvmlDeviceGetComputeRunningProcesses, h)
+            one(nv.nvmlDeviceGetGraphicsRunningProcesses, h)
+
+    return queries
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--backend", choices=["fake", "nvml"], default="fake")
+    ap.add_argument("--seconds", type=float, default=15.0, help="measured wall time per case")
+    ap.add_argument("--rates", default="4,10", help="sampling rates in Hz, comma-separated")
+    ap.add_argument("--job-mib", type=int, default=8192, help="memory the job holds (MiB)")
+    ap.add_argument("--gpu", type=int, default=0)
+    ap.add_argument("--legacy", action="store_true", help="also measure members() on every sample")
+    args = ap.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+
+    tree, holder = start_job(args.backend, args.job_mib)
+    if args.backend == "nvml":
+        from thtui.core.monitor import NvmlBackend
+
+        backend = NvmlBackend()
+        queries = nvml_queries()
+    else:
+        backend = FakeGpuBackend()
+        backend.set_process(holder, args.job_mib * MiB, gpu=args.gpu)
+
+        def queries() -> None:
+            backend.read_devices()
+            backend.read_processes()
+
+    print(
+        f"backend {args.backend}; job: pid {tree.pid} -> holder {holder} with {args.job_mib} MiB on GPU {args.gpu}"
+    )
+    print(f"{os.cpu_count()} CPUs, {len(os.listdir('/proc'))} /proc entries, python {sys.version.split()[0]}")
+    print(
+        f"cost = CPU time of this process over {args.seconds:g} s wall (after 1 s warm-up), % of one core\n"
+    )
+
+    failures: list[str] = []
+    results: dict[tuple[str, float], float] = {}
+    cases = ["bare", "thtui"] + (["members-each"] if args.legacy else [])
+    try:
+        for rate in rates:
+            for case in cases:
+                if case == "bare":
+                    start, stop = bare_loop(queries, rate)
+                    results[case, rate] = cpu_over(args.seconds, start, stop)
+                    continue
+                saved = (membership_rates.FAST_REFRESH_S, membership_rates.DEEP_REFRESH_S)
+                if case == "members-each":  # every sample is a deep refresh: tree.members() each time
+                    membership_rates.FAST_REFRESH_S = membership_rates.DEEP_REFRESH_S = 0.0
+                monitor = Monitor(backend, rate_hz=rate)
+                monitor.watch("bench", args.gpu).attach(tree)
+                try:
+                    results[case, rate] = cpu_over(args.seconds, monitor.start, monitor.stop)
+                finally:
+                    membership_rates.FAST_REFRESH_S, membership_rates.DEEP_REFRESH_S = saved
+                usage = monitor.latest.job("bench") if monitor.latest else None
+                stats = monitor.unwatch("bench")
+                vram = usage.vram_bytes if usage else None
+                want_min = args.job_mib * MiB
+                if usage is None or usage.attribution != "process" or vram is None or vram < want_min:
+                    failures.append(
+                        f"{case} at {rate:g} Hz attributed {vram} bytes ({usage and usage.attribution})"
+                    )
+                print(f"  {case:<12} {rate:>4g} Hz: job VRAM {None if vram is None else round(vram / MiB)} MiB "
+                      f"({usage and usage.attribution}), {usage and usage.n_procs} processes, "
+                      f"{stats.n_samples} samples")  # fmt: skip
+    finally:
+        tree.terminate(grace=3)
+        backend.close()
+
+    print(f"\n| rate | {' | '.join(cases)} | thtui / bare | target |")
+    print("|---|" + "---|" * (len(cases) + 2))
+    for rate in rates:
+        cells = " | ".join(f"{results[c, rate]:.2f} %" for c in cases)
+        bare = results["bare", rate]
+        ratio = f"{results['thtui', rate] / bare:.1f}x" if bare > 0 else "n/a"
+        if rate == 10:
+            ok = results["thtui", rate] <= TARGET_PCT_AT_10HZ
+            target = f"<= {TARGET_PCT_AT_10HZ:g} % of one core: {'PASS' if ok else 'FAIL'}"
+            if not ok:
+                failures.append(f"thtui at 10 Hz costs {results['thtui', rate]:.2f} % of one core")
+        else:
+            target = "(target stated at 10 Hz)"
+        print(f"| {rate:g} Hz | {cells} | {ratio} | {target} |")
+    for f in failures:
+        print(f"FAIL: {f}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
