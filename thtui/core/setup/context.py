@@ -26,6 +26,9 @@ class StepContext:
     record: Record
     probe_gpu: Callable[[], GpuReport]
     rehash: bool = False  # verify: hash weights again even when the checksum cache says they are fine
+    use_lock: bool = (
+        True  # requirements: install the manifest's lock file when it is fresh (--no-lock: False)
+    )
 
     @property
     def repo(self) -> Path:

@@ -73,10 +73,14 @@ def install(
     gpu: GpuReport | None = None,
     wait: bool = False,
     force: bool = False,
+    use_lock: bool = True,
 ) -> InstallResult:
     """Install (or finish installing, or update) one solution. Never raises for expected failures:
-    a failed step, a busy lock or a cancel all come back as an InstallResult (and as events)."""
-    return _locked(settings, target_of(solution), sink, cancel, gpu, wait, STEP_LIST, force=force)
+    a failed step, a busy lock or a cancel all come back as an InstallResult (and as events).
+    `use_lock=False` resolves the requirements afresh instead of installing the manifest's lock file."""
+    return _locked(
+        settings, target_of(solution), sink, cancel, gpu, wait, STEP_LIST, force=force, use_lock=use_lock
+    )
 
 
 def verify(
@@ -104,7 +108,9 @@ def verify(
     return _locked(settings, target, sink, cancel, gpu, False, (VERIFY,), force=True, rehash=rehash)
 
 
-def _locked(settings, target, sink, cancel, gpu, wait, steps, *, force, rehash=False) -> InstallResult:  # type: ignore[no-untyped-def]
+def _locked(
+    settings, target, sink, cancel, gpu, wait, steps, *, force, rehash=False, use_lock=True
+) -> InstallResult:  # type: ignore[no-untyped-def]
     t0 = time.monotonic()
     cancel = cancel or threading.Event()
     try:
@@ -119,7 +125,7 @@ def _locked(settings, target, sink, cancel, gpu, wait, steps, *, force, rehash=F
             try:
                 probe = (lambda: gpu) if gpu is not None else probe_gpus
                 ctx = StepContext(
-                    session, settings, target, Record.load(settings, target.name), probe, rehash
+                    session, settings, target, Record.load(settings, target.name), probe, rehash, use_lock
                 )
                 return _run(ctx, steps, force, t0)
             finally:

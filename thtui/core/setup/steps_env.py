@@ -10,6 +10,7 @@ from thtui.core import tools
 from thtui.core.envs import NoEnvManager, installer_argv, require_env_manager
 from thtui.core.envs.backend import UV_SERVES
 from thtui.core.setup.context import Outcome, Step, StepContext
+from thtui.core.setup.lockgen import NO_TORCH, Lock, fresh_lock
 from thtui.core.setup.session import StepFailure
 from thtui.core.setup.torch_select import NoTorchProfile, constraints_text, select_profile, torch_install_argv
 from thtui.core.wording import plural
@@ -113,7 +114,15 @@ def run_requirements(ctx: StepContext) -> Outcome:
     }
     cwd = ctx.repo if ctx.repo.is_dir() else None  # relative `-r requirements.txt` means the clone's
     environ = ctx.install_environ()
-    if env.pip:
+    lock, why = _lock_for(ctx)
+    if env.pip and lock is not None:
+        # The whole resolved set, exactly: --no-deps so nothing is re-resolved against today's PyPI.
+        args = ["-r", str(lock.path)]
+        argv = installer_argv(inst, ctx.python, args, no_deps=True, **common)  # type: ignore[arg-type]
+        ctx.session.run("requirements", argv, cwd=cwd, env=environ)
+    elif env.pip:
+        if why:
+            ctx.session.note("requirements", f"resolving afresh: {why}")
         argv = installer_argv(inst, ctx.python, _requirement_args(env.pip, ctx), **common)  # type: ignore[arg-type]
         ctx.session.run("requirements", argv, cwd=cwd, env=environ)
     if env.pip_no_deps:
@@ -122,7 +131,22 @@ def run_requirements(ctx: StepContext) -> Outcome:
         )  # type: ignore[arg-type]
         ctx.session.run("requirements", argv, cwd=cwd, env=environ)
     n = len(env.pip) + len(env.pip_no_deps)
-    return Outcome(f"{plural(n, 'requirement')} via {inst}", {"installer": inst})
+    info = {
+        "installer": inst,
+        "lock": str(lock.path) if lock else None,
+        "lock_hash": lock.hash if lock else None,
+    }
+    via = f"lock {lock.path.name} ({plural(len(lock.pins), 'pin')})" if lock else "a fresh resolve"
+    return Outcome(f"{plural(n, 'requirement')} via {inst}, {via if env.pip else 'no lock needed'}", info)
+
+
+def _lock_for(ctx: StepContext) -> tuple[Lock | None, str]:
+    if not ctx.use_lock:
+        return None, "--no-lock"
+    profile = ctx.record.info("torch").get("profile") if ctx.target.env.torch else NO_TORCH
+    if profile is None:
+        return None, "no torch profile recorded"
+    return fresh_lock(ctx.target.manifest, ctx.target.env, profile)
 
 
 ENV = Step(

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from thtui.core.downloads import check_file
 from thtui.core.setup.context import Outcome, Step, StepContext
-from thtui.core.setup.dist_owners import installed, shared_packages
+from thtui.core.setup.dist_owners import installed as installed_dists
+from thtui.core.setup.dist_owners import shared_packages
+from thtui.core.setup.lockgen import lock_differences, normalize, read_lock
 from thtui.core.setup.session import StepFailure
 from thtui.core.setup.steps_weights import expect_of
 from thtui.core.setup.torch_select import arch_supported, min_cuda_for
@@ -98,6 +100,19 @@ def _check_weights(ctx: StepContext) -> int:
     return len(files)
 
 
+def _lock_check(ctx: StepContext, installed: dict[str, str]) -> list[str] | None:
+    """What differs between the env and the lock it was installed from (None: no lock was used)."""
+    path = ctx.record.info("requirements").get("lock")
+    lock = read_lock(Path(path)) if path else None
+    if lock is None:
+        return None
+    differs = lock_differences(lock, installed)
+    if differs:
+        shown = ", ".join(differs[:5]) + (f" and {len(differs) - 5} more" if len(differs) > 5 else "")
+        ctx.session.note("verify", f"the env differs from {lock.path.name}: {shown}")
+    return differs
+
+
 def run_verify(ctx: StepContext) -> Outcome:
     result = _probe(ctx)
     bad = {name: err for name, err in result.get("imports", {}).items() if err}
@@ -107,7 +122,7 @@ def run_verify(ctx: StepContext) -> Outcome:
         raise StepFailure(
             f"import {name} failed: {err}{more}", "a requirement is missing or broken; see the log"
         )
-    dists = installed([Path(p) for p in result.get("site") or []])
+    dists = installed_dists([Path(p) for p in result.get("site") or []])
     shared = shared_packages(dists)
     if shared:
         more = f" (and {len(shared) - 1} more)" if len(shared) > 1 else ""
@@ -119,10 +134,15 @@ def run_verify(ctx: StepContext) -> Outcome:
     if ctx.target.env.torch:
         parts.append(_check_torch(ctx, result))
     parts.append(f"{plural(_check_weights(ctx), 'weight')} verified")
+    installed = {normalize(d.name): d.version for d in dists}  # what verify saw, kept in the record
+    differs = _lock_check(ctx, installed)
+    if differs:
+        parts.append(f"{plural(len(differs), 'package')} differ from the lock")
     info = {
         "python": result.get("python"),
         "torch": result.get("torch"),
-        "installed": {d.name.lower().replace("_", "-"): d.version for d in dists},  # what verify saw
+        "installed": installed,
+        "lock_differs": differs,
     }
     return Outcome(", ".join(parts), info)
 

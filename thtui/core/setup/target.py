@@ -86,6 +86,18 @@ class SetupTarget:
     def site_patches(self) -> list[Patch]:
         return [p for p in self.patches if p.target == "site-packages"]
 
+    def _lock_digests(self) -> list[str]:
+        """A changed lock file reinstalls the requirements (nothing when there are no locks: older records
+        keep their fingerprints)."""
+        if self.manifest is None:
+            return []
+        from thtui.core.setup.lockgen import lock_dir
+
+        return [
+            f"{p.name}:{hashlib.sha256(p.read_bytes()).hexdigest()[:16]}"
+            for p in sorted(lock_dir(self.manifest).glob("*.txt"))
+        ]
+
     def fingerprints(self) -> dict[str, str]:
         e = self.env
         fp: dict[str, str] = {}
@@ -93,7 +105,9 @@ class SetupTarget:
         fp["patch-repo"] = fingerprint("patch-repo", fp["clone"], self.repo_patches)
         fp["env"] = fingerprint("env", e.python, e.conda)
         fp["torch"] = fingerprint("torch", fp["env"], e.torch, e.torch_default)
-        fp["requirements"] = fingerprint("requirements", fp["torch"], e.pip, e.pip_extra_index, e.pip_no_deps)
+        fp["requirements"] = fingerprint(
+            "requirements", fp["torch"], e.pip, e.pip_extra_index, e.pip_no_deps, *self._lock_digests()
+        )
         fp["patch-site"] = fingerprint("patch-site", fp["requirements"], self.site_patches)
         fp["weights"] = fingerprint("weights", fp["clone"], self.weights)
         fp["verify"] = fingerprint("verify", [fp[s] for s in STEPS[:-1]], e.verify_imports)
