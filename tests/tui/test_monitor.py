@@ -126,7 +126,7 @@ async def test_a_second_run_is_followed_until_the_user_picks_a_job(
         # f: back to the running job; c cancels it.
         await pilot.press("f")
         await wait_for(pilot, lambda: screen.selected_job == job_b, 5)
-        await pilot.press("c")
+        await pilot.press("c", "y")  # y: the confirmation
         await wait_for(pilot, lambda: not app.runs.runs[second].active, 30, "the job cancelled")
         assert app.runs.jobs[job_b].state == "cancelled"
 

@@ -12,6 +12,7 @@ from tuilab import TuiLab, screen_text, wait_for
 
 from thtui.core.jobs.proctree import find_marked
 from thtui.core.store import Store
+from thtui.tui.screens.confirm import ConfirmScreen
 from thtui.tui.screens.monitor import MonitorScreen
 from thtui.tui.screens.run import RunScreen
 
@@ -130,6 +131,8 @@ async def test_cancel_ends_the_process_tree(lab: TuiLab, monkeypatch: pytest.Mon
         await wait_for(pilot, lambda: len(lab.child_pids()) >= 2, 20, "children started")
         (job,) = app.runs.jobs.values()
         await pilot.press("c" if what == "job" else "C")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5, "asked first")
+        await pilot.press("y")
         await wait_for(pilot, lambda: not app.runs.active_runs, 30, "run over")
         assert job.state == "cancelled"
         assert alive([job.pid, *lab.child_pids()]) == []

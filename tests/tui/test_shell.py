@@ -54,7 +54,7 @@ async def test_command_palette_reaches_screens_and_actions(lab: TuiLab) -> None:
         provider = ThtuiCommands(app.screen)
         titles = [title for title, _help, _cb in provider.commands()]
         for expected in ("Go to Monitor", "Solutions: Install", "Run: Start run", "Results: Delete run",
-                         "Monitor: Cancel job", "Install standin", "Verify standin", "Help", "Quit"):  # fmt: skip
+                         "Monitor: Cancel job", "Install standin", "Verify standin", "Help"):  # fmt: skip
             assert expected in titles, expected
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)

@@ -40,7 +40,8 @@ class ThtuiCommands(Provider):
                     partial(self._run_on_mode, title_mode, binding.action),
                 )
         yield "Help", "list every key (F1 or ?)", app.action_help
-        yield "Quit", "stop running work (after asking) and exit", app.quit_cleanly
+        # No "Quit" here: Textual's system commands already list one, and it calls the app's action_quit,
+        # which asks before stopping running work. Two entries read as two different ways out.
         for loaded in app.catalog:
             name = loaded.name
             if loaded.solution.kind == "builtin":
@@ -70,7 +71,7 @@ class ThtuiCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, help_text, callback in self.commands():
-            if title.startswith("Go to") or title in ("Help", "Quit"):
+            if title.startswith("Go to") or title == "Help":
                 yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:

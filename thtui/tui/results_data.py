@@ -32,7 +32,8 @@ JOB_COLUMNS: list[tuple[str, str, Any]] = [
     ("rep", "rep", lambda j: -1 if j.warmup else j.repeat),
     ("status", "status", lambda j: j.status),
     ("wall", "wall s", _m("wall_s")),
-    ("rtf", "RTF", _m("rtf")),
+    # Only a finished job has a real-time factor; a cancelled one's would be partial time / audio.
+    ("rtf", "RTF", lambda j: j.metrics.rtf if j.metrics and j.status == "ok" else None),
     ("vram", "VRAM M", _m("vram_peak_mb")),
     ("util", "util%", _m("gpu_util_mean")),
     ("energy", "J", _m("energy_j")),

@@ -112,6 +112,8 @@ class JobDetailScreen(Screen):
                 "failure", Text(f"{job.failure_class or ''}: {job.failure_message or ''}", style="red")
             )
         for name, label in METRIC_LABELS.items():
+            if name == "rtf" and job.status != "ok":
+                continue  # partial time / audio length is no real-time factor: absent, not a number
             if name in detail.metrics:
                 value, unit, _method = detail.metrics[name]
                 table.add_row(label, f"{fmt.number(value, 4)} {unit}")

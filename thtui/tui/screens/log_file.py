@@ -22,10 +22,15 @@ class LogFileScreen(ModalScreen[None]):
         Binding("G", "bottom", "Bottom"),
     ]
 
-    def __init__(self, title: str, locate: Callable[[], str | None] | str):
+    def __init__(
+        self, title: str, locate: Callable[[], str | None] | str, *, fallback: list[str] | None = None
+    ):
         super().__init__()
         self.title_text = title
         self.locate = locate if callable(locate) else (lambda: locate)
+        # What to show when there is no file: e.g. an install refused before any step wrote one, whose
+        # explanation lives only in the app's log pane (the toast says "see its log").
+        self.fallback = fallback
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="log-title", classes="title")
@@ -39,7 +44,11 @@ class LogFileScreen(ModalScreen[None]):
     @work(thread=True, exit_on_error=False, group="log-file", description="Reading a log file")
     def _load(self) -> None:
         path = self.locate()
-        if path is None:
+        if path is None and self.fallback:
+            text = "\n".join(
+                ["(no log file: nothing was written to disk; the app's log says:)", *self.fallback]
+            )
+        elif path is None:
             text = "(no log file found)"
         else:
             try:

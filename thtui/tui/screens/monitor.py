@@ -263,19 +263,49 @@ class MonitorScreen(ThtuiScreen):
 
     # ---- actions -----------------------------------------------------------------------------------
     def action_cancel_job(self) -> None:
+        from thtui.tui.screens.confirm import ConfirmScreen
+
         job_id = self.selected_job
-        if job_id is None or not self.tapp.cancel_job(job_id):
+        job = self.tapp.runs.jobs.get(job_id) if job_id else None
+        if job_id is None or job is None or job.state != "running":
             self.notify("the selected job is not running (C cancels its whole run)", severity="warning")
             return
-        self.notify(f"cancelling {job_label(job_id)}…")
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            if not self.tapp.cancel_job(job_id):
+                self.notify("that job already ended", severity="warning")
+                return
+            self.notify(f"cancelling {job_label(job_id)}…")
+
+        # One key ends minutes of GPU work: ask first (No has the focus, so enter alone keeps it).
+        question = f"Cancel {job_label(job_id)}?"
+        detail = "Its processes are ended; it is recorded as cancelled (no timing) and resume leaves it."
+        self.app.push_screen(ConfirmScreen(question, detail, yes="Cancel job", no="Keep"), answered)
 
     def action_cancel_run(self) -> None:
+        from thtui.tui.screens.confirm import ConfirmScreen
+
         job_id = self.selected_job
         key = self.tapp.run_key_of_job(job_id) if job_id else None
-        if key is None or not self.tapp.cancel_run(key):
+        run = self.tapp.runs.runs.get(key) if key else None
+        if key is None or run is None or not run.active:
             self.notify("no running run selected", severity="warning")
             return
-        self.notify("cancelling the run: running jobs end, queued ones stay pending (resumable)")
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            if not self.tapp.cancel_run(key):
+                self.notify("that run already ended", severity="warning")
+                return
+            self.notify("cancelling the run: running jobs end, queued ones stay pending (resumable)")
+
+        detail = "Running jobs end; queued ones stay pending, so `thtui run --resume` can finish it."
+        self.app.push_screen(
+            ConfirmScreen("Cancel the whole run?", detail, yes="Cancel run", no="Keep"), answered
+        )
 
     def action_follow(self) -> None:
         self._auto_follow = True  # back to the newest running job, and to the end of its log

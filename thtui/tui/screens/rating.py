@@ -60,7 +60,7 @@ class RatingScreen(ModalScreen[Rating | None]):
             yield Static(id="criterion-help", classes="dim")
             yield Input(placeholder="note (optional): what you saw", id="note")
             yield Static(
-                "↑↓ pick · 1-5 score · 0 clear · tab note · ctrl+s save · esc back",
+                "↑↓ pick · 1-5 score it and move to the next · 0 clear · tab note · ctrl+s save · esc back",
                 classes="dim",
             )
 

@@ -17,6 +17,8 @@ from thtui.tui.results_data import JOB_COLUMNS, JOB_WIDTHS, sort_jobs
 from thtui.tui.screens.base import ThtuiScreen, deliver
 from thtui.tui.widgets.fit_table import set_columns
 
+JOB_VALUE = {key: value for key, _label, value in JOB_COLUMNS}
+
 STATUS_STYLE = {"ok": "green", "done": "green", "failed": "bold red", "cancelled": "yellow", "interrupted": "yellow",
                 "running": "bold cyan", "pending": "dim"}  # fmt: skip
 RUN_COLUMNS = (("run", "run", 20), ("status", "status", 11), ("jobs", "jobs", 8), ("what", "what", 10))
@@ -36,11 +38,12 @@ class ResultsScreen(ThtuiScreen):
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
         Binding("t", "rate", "Rate"),
-        Binding("v", "compare", "Compare video"),
+        Binding("v", "compare", "Compare"),
         Binding("e", "export", "Report"),
+        # Resume before the rest: at 80 columns the key bar keeps the first keys that fit.
+        Binding("R", "resume", "Resume"),
         Binding("c", "cancel", "Cancel"),
         Binding("r", "retry", "Retry job"),
-        Binding("R", "resume", "Resume run", show=False),
         Binding("a", "run_again", "Run again", show=False),
         Binding("d", "delete", "Delete run"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
@@ -177,7 +180,7 @@ class ResultsScreen(ThtuiScreen):
                 "warm" if job.warmup else str(job.repeat),
                 Text(job.status, style=STATUS_STYLE.get(job.status, "")),
                 fmt.number(m.wall_s if m else None, 3),
-                fmt.number(m.rtf if m else None, 3),
+                fmt.number(JOB_VALUE["rtf"](job), 3),  # None unless the job finished ok
                 fmt.number(round(m.vram_peak_mb) if m and m.vram_peak_mb is not None else None),
                 fmt.number(round(m.gpu_util_mean) if m and m.gpu_util_mean is not None else None),
                 fmt.number(m.energy_j if m else None, 3),
@@ -358,8 +361,18 @@ class ResultsScreen(ThtuiScreen):
     def action_cancel(self) -> None:
         run_id = self.selected_run
         key = self.tapp.run_key_of_run_id(run_id) if run_id else None
-        if key is not None and self.tapp.cancel_run(key):
-            self.notify(f"cancelling run {run_id}…")
+        view = self.tapp.runs.runs.get(key) if key is not None else None
+        if key is not None and view is not None and view.active:
+            from thtui.tui.screens.confirm import ConfirmScreen
+
+            def answered(yes: bool | None) -> None:
+                if yes and self.tapp.cancel_run(key):
+                    self.notify(f"cancelling run {run_id}…")
+
+            detail = "Running jobs end; queued ones stay pending, so R (resume) can finish it."
+            self.app.push_screen(
+                ConfirmScreen(f"Cancel run {run_id}?", detail, yes="Cancel run", no="Keep"), answered
+            )
             return
         run = next((r for r in self.runs if r.id == run_id), None)
         if run is not None and run.status == "running":

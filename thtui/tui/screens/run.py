@@ -55,6 +55,9 @@ class RunScreen(ThtuiScreen):
         self.file_errors: dict[str, str] = {}
         self.voices: dict[str, list[str]] = {}
         self._listed = False
+        # Set once Start (or Preview) showed problems: from then on every edit re-checks the form, so a
+        # fixed problem's message goes away instead of staying until the next Start.
+        self._checked = False
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="run-form"):
@@ -297,6 +300,8 @@ class RunScreen(ThtuiScreen):
                 f"#{field_name}-error",
                 Text(f"✗ {errors[field_name]}", style="bold red") if field_name in errors else "",
             )
+        if self._checked:
+            self._recheck()
 
     # ---- TTS preview -------------------------------------------------------------------------------
     @on(Button.Pressed, "#preview-tts")
@@ -309,7 +314,9 @@ class RunScreen(ThtuiScreen):
             self.query_one("#mode-text", PlainRadioButton).value = True
             self._set_mode("text")
         if not v.text.strip():
+            self._checked = True
             self.show_errors({"text": "type the words to speak"})
+            self.query_one("#text", Input).focus()
             return
         self._set_error("#tts-error", Text(f"synthesising with {v.tts}…", style="italic"))
         self._synthesize(v.text, v.tts, v.voice)
@@ -333,6 +340,7 @@ class RunScreen(ThtuiScreen):
         msg = f"✓ {result.duration_s:.1f} s of speech by {result.backend}/{result.voice}{cached}"
         if getattr(result, "rtf", None):
             msg += f", RTF {result.rtf:.2f}"
+        msg += f"\n  WAV: {result.path}"  # what the run will use; also playable on its own
         deliver(self, self._tts_done, Text(msg, style="green"))
 
     def _tts_done(self, text: Text) -> None:
@@ -343,7 +351,7 @@ class RunScreen(ThtuiScreen):
     def _start_pressed(self) -> None:
         self.action_start()
 
-    def action_start(self) -> None:
+    def form_errors(self) -> dict[str, str]:
         values = self.collect()
         errors = check_form(values, self.ready, self.gpu_count())
         if values.mode == "text":
@@ -351,16 +359,47 @@ class RunScreen(ThtuiScreen):
         for key in ("images", "audios"):
             if key in self.file_errors and not (key == "audios" and values.mode == "text"):
                 errors.setdefault(key, self.file_errors[key])
+        return errors
+
+    def _show_check(self, errors: dict[str, str]) -> None:
         self.show_errors(errors)
+        n = len(errors)
+        status = Text(f"fix {n} problem{'s' if n != 1 else ''} above", style="bold red") if n else ""
+        self.query_one("#start-status", Static).update(status)
+
+    def _recheck(self) -> None:
+        self._show_check(self.form_errors())
+
+    @on(Input.Changed)
+    @on(SelectionList.SelectedChanged)
+    @on(RadioSet.Changed)
+    @on(Select.Changed)
+    def _edited(self) -> None:
+        if self._checked:
+            self._recheck()
+
+    def action_start(self) -> None:
+        errors = self.form_errors()
+        values = self.values
+        self._checked = True
+        self._show_check(errors)
         if errors:
-            self.query_one("#start-status", Static).update(
-                Text(f"fix {len(errors)} problem(s) above", style="bold red")
-            )
+            self._focus_first_problem(errors)
             return
+        self._checked = False
         spec = build_spec(values, self.gpu_count())
         self._last_run = self.tapp.start_run(spec)
         self._show_run_state()
         self.app.switch_mode("monitor")
+
+    def _focus_first_problem(self, errors: dict[str, str]) -> None:
+        """Focus the first field to fix (in form order), so the next keys go where the problem is."""
+        targets = {"images": "#pick-images", "audios": "#pick-audio", "text": "#text", "tts": "#tts",
+                   "solutions": "#solutions", "repeat": "#repeat", "gpus": "#gpus", "timeout": "#timeout"}  # fmt: skip
+        for field_name in FIELDS:
+            if field_name in errors:
+                self.query_one(targets[field_name]).focus()
+                return
 
     def _show_run_state(self) -> None:
         """The line beside Start says how the last run started here is doing, not just that it started."""

@@ -297,4 +297,8 @@ class SolutionsScreen(ThtuiScreen):
             )
             return str(found[-1]) if found else None
 
-        self.app.push_screen(LogFileScreen(f"setup log — {name}", locate))
+        from thtui.tui.workers import install_log_key
+
+        buffer = self.tapp.logs.get(install_log_key(name))
+        in_app = buffer.since(0)[0] if buffer is not None else None
+        self.app.push_screen(LogFileScreen(f"setup log — {name}", locate, fallback=in_app))

@@ -32,25 +32,45 @@ class KeyBar(Widget):
             self.refresh()
 
     def render(self) -> Text:
+        """Screen keys first, then the global ones (help, quit) and the palette, which always stay: when
+        the line is too narrow, screen keys are dropped from its end (whole, never cut mid-word); the
+        screen keys 1-4 are left out here because the nav bar on top shows them."""
         key_style = self.get_component_rich_style("key-bar--key")
         text_style = self.get_component_rich_style("key-bar--description")
-        out = Text(no_wrap=True, overflow="ellipsis")
+        local: list[Text] = []
+        global_: list[Text] = []
         palette = None
         seen: set[str] = set()
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        for node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if binding.action == "command_palette":
                 palette = binding
                 continue
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
+            if (binding.id or "").startswith("screen."):
+                continue  # 1-4: on the nav bar
             dim = Style(dim=not enabled)
-            out.append(self.app.get_key_display(binding), key_style + dim)
-            out.append(f" {binding.description} ", text_style + dim)
+            item = Text.assemble(
+                (self.app.get_key_display(binding), key_style + dim),
+                (f" {binding.description} ", text_style + dim),
+            )
+            (global_ if node is self.app else local).append(item)
+        if "quit" not in seen:
+            # A screen took q for itself (the Run form, where q is a letter): ctrl+q still quits, say so.
+            global_.append(Text.assemble(("^q", key_style), (" Quit ", text_style)))
+        tail = Text.assemble(*global_)
         if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
-            tail = Text.assemble((self.app.get_key_display(palette), key_style), (" palette", text_style))
-            room = self.size.width - tail.cell_len - 1
-            if room > 0:
-                out.truncate(room, overflow="ellipsis", pad=True)
-                out.append_text(tail)
+            tail.append_text(
+                Text.assemble((self.app.get_key_display(palette), key_style), (" palette", text_style))
+            )
+        room = self.size.width - tail.cell_len
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for item in local:
+            if out.cell_len + item.cell_len > room:
+                break
+            out.append_text(item)
+        out.pad_right(max(0, room - out.cell_len))
+        out.append_text(tail)
+        out.truncate(self.size.width, overflow="ellipsis")
         return out

@@ -71,8 +71,29 @@ class LogView(Log):
             self.write_lines(lines)
         return len(lines)
 
+    def write_lines(self, lines, scroll_end: bool | None = None):  # type: ignore[override]
+        """Long lines are wrapped to the pane's width as they are written (Log itself never wraps, and a
+        tool's one-line error would otherwise run off the right edge, readable only by scrolling)."""
+        # One cell spare: a vertical scrollbar may appear once the pane fills up.
+        width = (self.scrollable_content_region.width or self.size.width - 2) - 1
+        return super().write_lines(list(wrap_lines(lines, width)), scroll_end)
+
     def show_text(self, text: str) -> None:
         """Static content (a log file's tail, an error): stops following."""
         self._buffer = None
         self.clear()
         self.write_lines(text.splitlines() or [""])
+
+
+def wrap_lines(lines, width: int):
+    """Split lines longer than `width` cells into pieces (hard breaks: logs are paths and tracebacks,
+    not prose). Wide characters (CJK) are measured, so a piece never runs past the edge."""
+    from rich.cells import cell_len, chop_cells
+
+    for line in lines:
+        if width < 8 or len(line) <= width and (line.isascii() or cell_len(line) <= width):
+            yield line
+        elif line.isascii():
+            yield from (line[i : i + width] for i in range(0, len(line), width))
+        else:
+            yield from chop_cells(line, width)
