@@ -105,3 +105,31 @@ def test_report_to_a_folder_is_refused_and_leaves_no_partial(settings, capsys, t
     _one_line(capsys.readouterr().err, str(dest), "is a folder")
     assert list(dest.iterdir()) == []
     assert not list(tmp_path.glob("*.partial")) and not list(dest.parent.glob(".*.partial"))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["say", "hello", "-o", "{tmp}/x.wav"],  # the TTS cache lives under the data root
+        ["setup", "coqui-tts"],
+        ["uninstall", "wav2lip"],
+    ],
+    ids=["say", "setup", "uninstall"],
+)
+def test_commands_name_a_data_root_that_is_a_file(settings, monkeypatch, capsys, tmp_path, argv):
+    afile = tmp_path / "home-file"
+    afile.write_text("x")
+    monkeypatch.setenv("THTUI_HOME", str(afile))
+    rc = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    err = capsys.readouterr().err
+    assert rc != 0
+    _one_line(err, str(afile), "is a file")
+    assert afile.read_text() == "x"
+
+
+def test_check_inputs_prepare_into_a_file_is_one_line(settings, capsys, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    argv = ["check-inputs", "--image", str(PORTRAIT), "--audio", str(SPEECH), "--solution", "static"]
+    assert main([*argv, "--prepare", str(afile / "x")]) == 2  # was NotADirectoryError
+    _one_line(capsys.readouterr().err, "--prepare folder", "is a file")

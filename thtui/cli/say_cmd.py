@@ -9,6 +9,7 @@ from pathlib import Path
 
 from thtui.cli.common import CliError, catalog_from, console, print_json, settings_from, subcommand
 from thtui.core.media.errors import InputError, MediaError
+from thtui.core.paths_check import PathProblem
 from thtui.core.tts import BACKENDS, MAX_TEXT_CHARS, TtsError, export, synthesize
 
 
@@ -114,6 +115,8 @@ def cmd_say(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except ValueError as exc:  # an output extension we cannot encode
         raise CliError(str(exc)) from None
+    except PathProblem:
+        raise  # already one line naming the folder (the TTS cache under the data root)
     except OSError as exc:  # the destination went away or filled up between the check and the write
         raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     if args.json:
@@ -172,6 +175,10 @@ def cmd_check_inputs(args: argparse.Namespace) -> int:
         )
         if not args.solution:
             return 0
+        if args.prepare:  # checked before any face detection; a file or read-only place is one line
+            from thtui.core.paths_check import check_writable_dir
+
+            check_writable_dir(args.prepare, "--prepare folder")
         catalog = catalog_from(settings)
         for name in args.solution:
             if name not in catalog:

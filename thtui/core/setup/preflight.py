@@ -13,6 +13,13 @@ from thtui.core.setup.target import SetupTarget
 def install_problem(settings: Settings, targets: Iterable[SetupTarget]) -> str | None:
     """No conda/mamba/micromamba, or no git while a target clones from upstream; None when all is there.
     Looks at PATH and the disk (call it off the UI thread). Nothing is recorded: the status stays."""
+    from thtui.core.config import check_folders
+    from thtui.core.paths_check import PathProblem
+
+    try:  # a data root that is a file or read-only: one line, before any clone or env starts
+        check_folders(settings, "data_root")
+    except PathProblem as exc:
+        return str(exc)
     try:
         require_env_manager(settings)
     except NoEnvManager as exc:

@@ -107,6 +107,9 @@ def uninstall(
 ) -> UninstallResult:
     target = target_of(solution)
     name = target.name
+    from thtui.core.config import check_folders
+
+    check_folders(settings, "data_root")  # a file or read-only data root: PathProblem, one line, no lock made
     try:
         with setup_lock(settings, name, wait=False):
             record = Record.load(settings, name)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from thtui import __version__
-from thtui.core.config import Settings
+from thtui.core.config import Settings, check_folders
 from thtui.core.events import EventSink, discard
 from thtui.core.media.atomic import atomic_output
 from thtui.core.tts import cache, coqui_backend, piper_backend
@@ -39,6 +39,7 @@ def synthesize(
         raise TtsError(f"unknown TTS backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     clean = clean_text(text, max_chars=max_chars)  # before any model loads or downloads
     check_voice_reads(clean, backend, voice)  # Arabic through an English voice: letter names, refused
+    check_folders(settings, "cache_dir")  # the WAV is cached there: a bad data root is named, not ENOTDIR
     options = dict(options or {})
 
     if backend == "piper":
