@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 # Below this, doctor warns: one talking-head run writes a few hundred MB (videos, logs, intermediate
@@ -50,6 +48,8 @@ def _why(exc: OSError) -> str:
 
 def _probe(folder: Path) -> OSError | None:
     """Create and remove a file in `folder`; the error if that fails."""
+    import tempfile  # here: the CLI imports this module at start-up, and tempfile pulls in random
+
     try:
         fd, name = tempfile.mkstemp(dir=folder, prefix=".thtui-write-check-")
     except OSError as exc:
@@ -119,6 +119,8 @@ def check_output_file(path: Path | str, role: str, suffix: str = "") -> Path:
 
 def free_bytes(path: Path | str) -> int | None:
     """Free space on the file system holding `path` (or its nearest existing parent); None if unknown."""
+    import shutil
+
     try:
         return shutil.disk_usage(_nearest_existing(Path(path))).free
     except OSError:
