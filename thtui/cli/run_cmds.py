@@ -28,6 +28,7 @@ from thtui.cli.common import (
     subcommand,
 )
 from thtui.cli.run_views import LiveState, print_line, result_table, runs_table
+from thtui.cli.score_run import job_scores_of, print_scores
 from thtui.core.jobs import (
     JobLog,
     JobProgress,
@@ -44,6 +45,7 @@ from thtui.core.jobs.matrix import build_matrix, plan_for
 from thtui.core.jobs.pack_dispatch import describe_packing, packer_for
 from thtui.core.jobs.signals import StopOnSignals, exit_status
 from thtui.core.monitor import Monitor, MonitorSnapshot, open_backend
+from thtui.core.scores.pipeline import summary
 from thtui.core.store import Store
 from thtui.core.wording import plural
 
@@ -271,6 +273,7 @@ def _stop_jobs(done: threading.Event, cancel: threading.Event) -> None:
 def _print_result(out, result: RunResult) -> None:
     t = result_table(result)
     out.print(t)
+    print_scores(out, result)  # thtui.cli.score_run: the automatic scores, when the run made them
     for (solution, case), stats in result.summary().items():
         wall = stats.get("wall_s")
         if wall is not None and wall.n > 1:
@@ -299,6 +302,9 @@ def _result_json(result: RunResult) -> dict:
         {"solution": sol, "case_index": case, **{k: asdict(v) for k, v in stats.items()}}
         for (sol, case), stats in result.summary().items()
     ]
+    data["scores"] = {
+        job_id: {"status": d.get("status"), **summary(d)} for job_id, d in job_scores_of(result).items()
+    }
     return data
 
 

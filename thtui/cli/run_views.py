@@ -143,6 +143,10 @@ def print_line(out, e) -> None:
         m = e.metrics
         why = f" {m.failure_class}: {m.failure_message}" if m.failure_class else ""
         out.print(f"finished {e.job_id}: {e.status} in {m.wall_s or 0:.2f} s{why}", markup=False)
+    elif type(e).__name__ == "JobScored":  # thtui.core.scores.pipeline (no import: light start-up)
+        from thtui.cli.score_run import scored_line
+
+        out.print(scored_line(e), markup=False)
 
 
 def fmt(value: float | None, spec: str = ".2f", unit: str = "") -> str:

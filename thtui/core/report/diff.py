@@ -15,6 +15,7 @@ from typing import Any
 from thtui.core.catalog import Catalog, ManifestError
 from thtui.core.config import Settings
 from thtui.core.ratings import CRITERIA, ratings_for_jobs, summarise
+from thtui.core.report import scores_section
 from thtui.core.report.diff_inputs import LENGTH_BOUND, input_rows
 from thtui.core.report.fingerprint import capture_fingerprint
 from thtui.core.report.metrics import METRIC_BY_KEY, METRICS, fmt_value, normalise
@@ -69,6 +70,9 @@ class RunDiff:
     only_in_b: list[str]
     notes: list[str] = field(default_factory=list)
     inputs: list[InputRow] = field(default_factory=list)
+    # solution -> automatic score -> mean over its scored jobs (thtui.core.report.scores_section)
+    scores_a: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    scores_b: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     @property
     def same_environment(self) -> bool:
@@ -219,7 +223,10 @@ def diff_runs(settings: Settings, run_a: str, run_b: str) -> RunDiff:
             comparable = not (differ and key in LENGTH_BOUND)
             deltas.append(MetricDelta(sol, key, _label(key), ma[sol].get(key), mb[sol].get(key), comparable))
     only_a, only_b = [s for s in ma if s not in mb], [s for s in mb if s not in ma]
-    return RunDiff(run_a, run_b, changes, deltas, only_a, only_b, notes, inputs)
+    sa, sb = (
+        scores_section.per_solution(scores_section.load_scores(settings, r.jobs), r.jobs) for r in (a, b)
+    )
+    return RunDiff(run_a, run_b, changes, deltas, only_a, only_b, notes, inputs, sa, sb)
 
 
 def _show(v: Any) -> str:
@@ -288,4 +295,5 @@ def render_diff(diff: RunDiff, fmt: str = "md") -> str:
         out.append("")
         if any(not m.comparable for m in diff.metrics):
             out += ["n/c: not comparable, because the runs were given different inputs (see Inputs).", ""]
+    out += scores_section.diff_lines(diff.scores_a, diff.scores_b)
     return "\n".join(out)

@@ -17,6 +17,8 @@ from typing import Any
 from thtui.core.ratings import CRITERIA, CRITERION_KEYS, SolutionRatings
 from thtui.core.report.metrics import METRICS, SUCCESS_HOW
 from thtui.core.report.model import Report, link
+from thtui.core.report.scores_section import csv_columns, csv_values
+from thtui.core.report.scores_section import json_section as scores_json
 
 JSON_SCHEMA = "thtui.report/1"
 CSV_COLUMNS: tuple[str, ...] = (
@@ -111,6 +113,7 @@ def report_dict(report: Report, dest: Path | None = None, outputs_dir: Path | No
         "fingerprint": report.fingerprint,
         "fingerprint_origin": report.fingerprint_origin,
         "notes": report.notes,
+        "scores": scores_json(report),
     }
 
 
@@ -123,7 +126,10 @@ def render_json(report: Report, dest: Path | None = None, outputs_dir: Path | No
 def render_csv(report: Report, dest: Path | None = None, outputs_dir: Path | None = None) -> str:
     outputs = outputs_dir or report.run.dir.parent
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    scored = bool(report.scores)  # score_* columns only when the run was scored (thtui.core.scores)
+    w = csv.DictWriter(
+        buf, fieldnames=[*CSV_COLUMNS, *(csv_columns() if scored else [])], lineterminator="\n"
+    )
     w.writeheader()
     for r in report.rows:
         j = r.job
@@ -149,5 +155,7 @@ def render_csv(report: Report, dest: Path | None = None, outputs_dir: Path | Non
         for k in CRITERION_KEYS:
             mean = sr.means.get(k) if sr else None
             row[f"rating_{k}"] = "" if mean is None else mean
+        if scored:
+            row.update(csv_values(report.scores.get(j.job_id)))
         w.writerow(row)
     return buf.getvalue()

@@ -1,0 +1,112 @@
+"""Scores of a run in the terminal: `thtui score RUN|latest` (rescore every successful job of a run), the
+scores table under `thtui run`'s result, its --json, and one plain line per scored job in non-terminal
+output. The columns, directions and formats come from thtui.core.report.scores_section (one place)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+
+def job_scores_of(result: Any) -> dict[str, dict[str, Any]]:
+    """job id -> scores.json of every job of a RunResult that has one."""
+    from thtui.core.scores.stored import job_scores
+
+    out = {}
+    for j in result.jobs:
+        data = job_scores(None, j.job.job_id, j.job.job_dir)
+        if data is not None:
+            out[j.job.job_id] = data
+    return out
+
+
+def scores_table(labels: list[tuple[str, str]], scores: dict[str, dict[str, Any]]) -> Table | None:
+    from thtui.core.report import scores_section as ss
+
+    rows = ss.rows(labels, scores)
+    if not rows:
+        return None
+    t = Table(title="automatic scores (↑ higher better · ↓ lower · →0 nearer zero)", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
+    t.add_column("job", no_wrap=True)
+    for c in ss.COLUMNS:
+        t.add_column(ss.header(c, short=True), justify="right")
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
+def print_scores(out: Any, result: Any) -> None:
+    """Under `thtui run`'s result table: the scores, and why any shown score is absent."""
+    scores = job_scores_of(result)
+    labels = [(j.job.job_id, j.job.job_id.split("/", 1)[-1]) for j in result.jobs]
+    table = scores_table(labels, scores)
+    if table is None:
+        return
+    out.print(table)
+    out.print(
+        "lip-sync r is a proxy (mouth opening vs loudness), not LSE; offset +d frames = audio late by d/25 s. "
+        "How each score is measured: thtui report RUN",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def scored_line(e: Any) -> str:
+    """One plain line for a JobScored event (non-terminal output)."""
+    from thtui.core.report.scores_section import fmt
+
+    if e.status != "ok":
+        return f"scored   {e.job_id}: no scores ({e.reason})"
+    v = e.values
+    return (
+        f"scored   {e.job_id}: lip-sync r {fmt('lipsync_corr', v.get('lipsync_corr'))} at "
+        f"{fmt('lipsync_offset_frames', v.get('lipsync_offset_frames'))} frames, identity "
+        f"{fmt('identity_distance', v.get('identity_distance'))}, face {fmt('face_found', v.get('face_found'))}"
+    )
+
+
+def score_run_command(settings: Any, given: str | None, as_json: bool) -> int:
+    """`thtui score RUN|latest`: score every successful job of the run again and show the table."""
+    from thtui.cli.common import CliError, console, print_json, resolve_run_id
+    from thtui.core.report.scores_section import load_scores
+    from thtui.core.scores.pipeline import rescore_run
+    from thtui.core.store import Store
+
+    run_id = resolve_run_id(settings, given)
+    if not (settings.outputs_dir / run_id).is_dir():
+        store = Store(settings.db_path)
+        try:
+            known = store.get_run(run_id)
+        finally:
+            store.close()
+        if known is None or not Path(known.run_dir).is_dir():
+            raise CliError(f"no run {run_id!r} under {settings.outputs_dir}")
+    err = console(stderr=True)
+    err.print(f"scoring the videos of run {run_id} on the CPU…", markup=False)
+    statuses = rescore_run(settings, run_id, sink=lambda e: err.print(scored_line(e), markup=False))
+    if not statuses:
+        raise CliError(f"run {run_id} has no successful job to score", code=1)
+
+    class _J:  # what load_scores reads: a job id and its folder
+        def __init__(self, job_id: str, job_dir: str) -> None:
+            self.job_id, self.job_dir = job_id, job_dir
+
+    store = Store(settings.db_path)
+    try:
+        jobs = [_J(j.id, j.job_dir) for j in store.list_jobs(run_id) if j.id in statuses]
+    finally:
+        store.close()
+    scores = load_scores(settings, jobs)
+    if as_json:
+        from thtui.core.scores.pipeline import summary
+
+        print_json({job_id: {"status": d.get("status"), **summary(d)} for job_id, d in scores.items()})
+    else:
+        table = scores_table([(j.job_id, j.job_id.split("/", 1)[-1]) for j in jobs], scores)
+        if table is not None:
+            console().print(table)
+    return 0 if all(s == "ok" for s in statuses.values()) else 1
