@@ -62,6 +62,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--force", action="store_true", help="redo every step even when up to date")
     p.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="resolve the requirements afresh instead of installing the manifest's lock file",
+    )
+    p.add_argument(
         "-v", "--verbose", action="store_true", help="print every log line (the log file has them anyway)"
     )
     p.set_defaults(func=cmd_setup)
@@ -280,7 +285,17 @@ def cmd_setup(args: argparse.Namespace) -> int:
     out = console()
     with SetupView(out, args.verbose) as view:
         work = [
-            (lambda cancel, t=t: install(settings, t, view, cancel=cancel, wait=args.wait, force=args.force))
+            (
+                lambda cancel, t=t: install(
+                    settings,
+                    t,
+                    view,
+                    cancel=cancel,
+                    wait=args.wait,
+                    force=args.force,
+                    use_lock=not args.no_lock,
+                )
+            )
             for t in targets
         ]
         results, cancelled = _run_all(work, args.jobs, out)

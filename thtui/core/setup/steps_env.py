@@ -140,6 +140,14 @@ def run_requirements(ctx: StepContext) -> Outcome:
     return Outcome(f"{plural(n, 'requirement')} via {inst}, {via if env.pip else 'no lock needed'}", info)
 
 
+def _env_intact_for_lock_choice(ctx: StepContext, info: dict) -> str | None:
+    """An env installed from the lock is rebuilt for --no-lock: a resolve on top of the locked set would
+    keep every locked version that still satisfies, which is not a fresh resolve."""
+    if ctx.record.info("requirements").get("lock") and not ctx.use_lock:
+        return "it was installed from the lock; --no-lock rebuilds it and resolves afresh"
+    return env_intact(ctx, info)
+
+
 def _lock_for(ctx: StepContext) -> tuple[Lock | None, str]:
     if not ctx.use_lock:
         return None, "--no-lock"
@@ -156,7 +164,7 @@ ENV = Step(
         + (f", conda-forge: {' '.join(t.env.conda)})" if t.env.conda else ")")
     ),
     run_env,
-    intact=env_intact,
+    intact=_env_intact_for_lock_choice,
 )
 TORCH = Step(
     "torch",
