@@ -98,26 +98,41 @@ def bare_loop(queries: Callable[[], None], rate: float) -> tuple[Callable[[], No
 
 
 def nvml_queries() -> Callable[[], None]:
+    """The queries NvmlBackend makes each sample, minus those this GPU refuses (NotSupported,
+    FunctionNotFound): the backend stops asking those after the first refusal, so the bare loop does too."""
     import pynvml as nv
 
     nv.nvmlInit()
     handles = [nv.nvmlDeviceGetHandleByIndex(i) for i in range(nv.nvmlDeviceGetCount())]
-
-    def one(fn, h, *args):
-        try:
-            return fn(h, *args)
-        except nv.NVMLError:
-            return None
+    wanted = [
+        ("util", nv.nvmlDeviceGetUtilizationRates, ()),
+        ("mem", nv.nvmlDeviceGetMemoryInfo, ()),
+        ("temp", nv.nvmlDeviceGetTemperature, (nv.NVML_TEMPERATURE_GPU,)),
+        ("power", nv.nvmlDeviceGetPowerUsage, ()),
+        ("energy", nv.nvmlDeviceGetTotalEnergyConsumption, ()),
+        ("compute procs", getattr(nv, "nvmlDeviceGetComputeRunningProcesses_v3", None), ()),
+        ("graphics procs", getattr(nv, "nvmlDeviceGetGraphicsRunningProcesses_v3", None), ()),
+    ]
+    calls = []
+    for h in handles:
+        for name, fn, args in wanted:
+            if fn is None:
+                continue
+            try:
+                fn(h, *args)
+            except nv.NVMLError as exc:
+                print(f"  bare loop skips {name}: {exc}")
+                continue
+            n = 200
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn(h, *args)
+            print(f"  NVML {name}: {(time.perf_counter() - t0) / n * 1e6:.0f} us per call (wall, {n} calls)")
+            calls.append((fn, h, args))
 
     def queries() -> None:
-        for h in handles:
-            one(nv.nvmlDeviceGetUtilizationRates, h)
-            one(nv.nvmlDeviceGetMemoryInfo, h)
-            one(nv.nvmlDeviceGetTemperature, h, nv.NVML_TEMPERATURE_GPU)
-            one(nv.nvmlDeviceGetPowerUsage, h)
-            one(nv.nvmlDeviceGetTotalEnergyConsumption, h)
-            one(nv.nvmlDeviceGetComputeRunningProcesses, h)
-            one(nv.nvmlDeviceGetGraphicsRunningProcesses, h)
+        for fn, h, args in calls:
+            fn(h, *args)
 
     return queries
 
