@@ -145,6 +145,12 @@ def check(name: str, args: argparse.Namespace, home: Path) -> dict:
     res: dict = {"system": name, "notes": notes, "stages": {}, "gpu": bool(gpu.gpus)}
     st = res["stages"]
     result = install(settings, target, gpu=gpu)
+    if result.failed_step == "clone" and args.env_without_clone:
+        # The mirror cannot serve the pinned commit (a snapshot without its large blobs): still prove
+        # the env, through the same engine, with no upstream (clone and patch-repo skipped).
+        notes.append(f"clone failed ({result.error}); env built without the clone (--env-without-clone)")
+        target = dataclasses.replace(target, upstream=None, patches=tuple(target.site_patches))
+        result = install(settings, target, gpu=gpu)
     record = Record.load(settings, name)
     res["log"] = result.log_path
     res["setup_seconds"] = round(result.seconds, 1)
@@ -158,9 +164,11 @@ def check(name: str, args: argparse.Namespace, home: Path) -> dict:
         f"failed at {failed}: {result.error}" if failed and failed != "verify" else "",
     )
     counts = [len(record.info(s).get("patches", [])) for s in ("patch-repo", "patch-site")]
+    no_clone = target.upstream is None
     st["patches"] = _stage(
         None if failed in ("clone", "patch-repo") else True,
-        f"{counts[0]} repo, {counts[1]} site-packages",
+        f"{counts[0]} repo, {counts[1]} site-packages"
+        + (" (no clone: repo patches not applied)" if no_clone else ""),
     )
     st["imports"] = _stage(result.ok, "" if result.ok else (result.error or ""))
     prefix, repo = settings.envs_dir / name, settings.repos_dir / name
@@ -284,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--torch-from-pypi", action="store_true", help="PyPI torch even if the index answers")
     ap.add_argument("--no-weights", action="store_true", help="skip weight downloads (HF/Drive unreachable)")
     ap.add_argument("--no-infer", action="store_true", help="skip the random-weights inference")
+    ap.add_argument(
+        "--env-without-clone",
+        action="store_true",
+        help="when the clone fails (an incomplete mirror), still build and verify the env without it",
+    )
     args = ap.parse_args(argv)
     from thtui.core.catalog import load_manifest
 
