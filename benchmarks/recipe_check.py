@@ -174,7 +174,7 @@ def check(name: str, args: argparse.Namespace, home: Path) -> dict:
     prefix, repo = settings.envs_dir / name, settings.repos_dir / name
     python = prefix / "bin" / "python"
     if python.exists() and repo.is_dir() and sol.upstream:
-        cwd = Path(sol.infer.cwd.replace("{repo}", str(repo)))
+        cwd = _planned_cwd(loaded, settings, home)
         out = subprocess.run(
             [str(python), str(repo / sol.upstream.entry), "--help"],
             cwd=cwd,
@@ -200,6 +200,18 @@ def check(name: str, args: argparse.Namespace, home: Path) -> dict:
     res["env_bytes"] = _du(prefix)
     res["seconds"] = round(time.monotonic() - t0, 1)
     return res
+
+
+def _planned_cwd(loaded, settings, home: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The manifest's cwd as a job gets it ({repo}, or a fresh {outdir}, ...), created."""
+    from thtui.core.plan import build_plan
+
+    assets = ROOT / "assets"
+    plan = build_plan(
+        loaded, settings, assets / "portrait.jpg", assets / "speech.wav", job_dir=home / "help-job"
+    )
+    Path(plan.cwd).mkdir(parents=True, exist_ok=True)
+    return Path(plan.cwd)
 
 
 def infer_random(loaded, settings, prefix: Path, repo: Path, home: Path, gpu) -> dict:  # type: ignore[no-untyped-def]
