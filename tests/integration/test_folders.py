@@ -4,6 +4,9 @@ destination is one `thtui: …` line naming the path, and nothing is half-create
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +136,39 @@ def test_check_inputs_prepare_into_a_file_is_one_line(settings, capsys, tmp_path
     argv = ["check-inputs", "--image", str(PORTRAIT), "--audio", str(SPEECH), "--solution", "static"]
     assert main([*argv, "--prepare", str(afile / "x")]) == 2  # was NotADirectoryError
     _one_line(capsys.readouterr().err, "--prepare folder", "is a file")
+
+
+def _read_only_namespace(
+    folder: Path, argv: list[str], env: dict[str, str]
+) -> subprocess.CompletedProcess | None:
+    """Run `python -m thtui argv` where `folder` is a read-only bind mount (a user+mount namespace, so it
+    holds for root too, for whom chmod 0500 changes nothing). None when namespaces are not available."""
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+    cmd = ["unshare", "-rm", "sh", "-c", script, "sh", str(folder), sys.executable, "-m", "thtui", *argv]
+    if shutil.which("unshare") is None:
+        return None
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs"],
+        ["run", "static", "--image", str(PORTRAIT), "--audio", str(SPEECH)],
+        ["say", "hi", "-o", "{ro}/a.wav"],
+    ],
+    ids=["runs", "run", "say"],
+)
+def test_a_read_only_folder_is_one_line(settings, tmp_path, argv):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    env = {**os.environ, "THTUI_OUTPUTS": str(ro)}
+    done = _read_only_namespace(ro, [a.replace("{ro}", str(ro)) for a in argv], env)
+    if done is None:
+        pytest.skip("no user/mount namespaces here (unshare -rm)")
+    assert done.returncode == 2, done.stderr  # was sqlite3.OperationalError (run, runs) / OSError (say)
+    _one_line(done.stderr, str(ro), "read-only file system")
+    assert list(ro.iterdir()) == []

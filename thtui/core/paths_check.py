@@ -81,7 +81,8 @@ def check_writable_dir(path: Path | str, role: str, how_to_change: str = "") -> 
             exc = _probe(path)
             if exc is not None:
                 raise PathProblem(
-                    f"{role} {path} cannot be written: {_why(exc)}; make it writable{fix}", path
+                    f"{role} {path} cannot be written: {_why(exc)}; make it writable{fix.replace(';', ' or')}",
+                    path,
                 )
             return path
         if os.path.lexists(path):  # a dangling or looping symlink
