@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,25 @@ def test_ditto_pytorch_path_and_absolute_output(catalog: Catalog, settings: Sett
         plan.output_path,
     )
     assert os.path.isabs(ns.output_path) and ns.output_path + spec["tmp_suffix"] != plan.output_path
+
+
+def _version(pin: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", pin.split("+")[0])[:3])
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_envs_run_on_sm80_sm89_sm90(catalog: Catalog, name: str) -> None:
+    """Every torch profile has A100 (sm_80), RTX 40xx (sm_89) and H100 (sm_90) kernels: torch >= 2.0 built with
+    CUDA >= 11.8; every pip requirement is pinned exactly; torch < 2.3 gets numpy 1.x."""
+    env = catalog.get(name).solution.env
+    assert env is not None and env.torch and "torch" in env.verify_imports
+    for key, profile in env.torch.items():
+        assert _version(profile.torch) >= (2, 0) and _version(profile.cuda) >= (11, 8)
+        assert key == "cu" + profile.cuda.replace(".", "") and profile.index_url.endswith("/whl/" + key)
+    pins = {}
+    for req in [*env.pip, *env.pip_no_deps]:
+        pkg, sep, version = req.partition("==")
+        assert sep and version, f"{name}: {req!r} is not pinned"
+        pins[re.sub(r"\[.*\]", "", pkg).lower().replace("_", "-")] = version
+    if any(_version(p.torch) < (2, 3) for p in env.torch.values()):
+        assert _version(pins["numpy"]) < (2,), "torch < 2.3 wheels are built against numpy 1.x"
