@@ -176,10 +176,17 @@ def run_doctor(settings: Settings, catalog: Catalog | None, gpu: GpuReport | Non
             Finding(
                 "env manager",
                 "fail",
-                "no conda, mamba or micromamba found",
+                "no conda, mamba, micromamba or uv found",
                 "Run `thtui bootstrap` (installs Miniforge under the data root), or set THTUI_CONDA.",
             )
         )
+    if catalog is not None:
+        from thtui.core.setup.record import env_backend_of
+
+        built = {s.name: env_backend_of(settings, s.name) for s in catalog if s.solution.kind == "upstream"}
+        if any(built.values()):  # which backend built each env: a conda env and a uv venv behave differently
+            shown = ", ".join(f"{n}: {b}" for n, b in built.items() if b)
+            out.append(Finding("envs built by", "info", shown))
 
     for name, why in (
         ("git", "to clone upstream repositories"),

@@ -47,6 +47,8 @@ def test_uv_backend_builds_a_venv_through_the_engine(uv_lab: SetupLab) -> None:
     # patch-site ran on the venv's site-packages
     site = next(prefix.glob("lib/python*/site-packages"))
     assert "BROKEN = False" in (site / "tinydep" / "__init__.py").read_text()
+    doctor = uv_lab.thtui("doctor")
+    assert "tiny: uv" in doctor.stdout, doctor.stdout
     out = uv_lab.thtui("status")
     assert out.returncode == 0 and [ln for ln in out.stdout.splitlines() if "tiny" in ln and " uv " in ln], (
         out.stdout
