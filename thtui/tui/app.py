@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import gc
 import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from textual.signal import Signal
 
 from thtui.core.catalog import Catalog
 from thtui.core.config import Settings, load_settings
+from thtui.core.jobs.signals import STOP_SIGNALS
 from thtui.tui.commands import ThtuiCommands
 from thtui.tui.loghub import LogHub
 from thtui.tui.messages import LogsPending
@@ -112,6 +114,10 @@ class ThtuiApp(CoreWorkers, App[int]):
             self.start_monitor()
         if self.tune_gc:
             self.call_after_refresh(freeze_gc)
+        if not self.is_headless:  # a real terminal: its signals stop the jobs first (tests: pytest's own)
+            loop = asyncio.get_running_loop()
+            for sig in STOP_SIGNALS:
+                loop.add_signal_handler(sig, self.stop_on_signal, sig)
 
     def delay_update(self, delay: float = 0.05) -> None:
         # Textual holds the screen for 50 ms after a mode switch to mask the transition. Our screens
@@ -143,5 +149,21 @@ def run_app(args: argparse.Namespace | None) -> int:
     from thtui.cli.common import catalog_from, settings_from
 
     settings = settings_from(args) if args is not None else load_settings()
-    app = ThtuiApp(settings, catalog_from(settings), tune_gc=True)
-    return app.run() or 0
+    return run_tui(ThtuiApp(settings, catalog_from(settings), tune_gc=True))
+
+
+def run_tui(app: ThtuiApp) -> int:
+    """Run the app to its end, then make sure no job outlives it and say how to resume what it stopped."""
+    from thtui.core.jobs.proctree import end_all_trees
+
+    try:
+        app.run()
+    finally:
+        if app.exit_watchdog is not None:
+            app.exit_watchdog.disarm()
+        end_all_trees()  # normally already done by the runner: the net for an app that died mid-way
+    if app.stop_signal is not None and app.stop_signal == signal.SIGHUP:
+        return app.return_code or 0  # the terminal is gone; the runs say "interrupted" in `thtui runs`
+    for run_id in app.interrupted_runs:
+        print(f"run {run_id} interrupted: continue with  thtui run --resume {run_id}", flush=True)
+    return app.return_code or 0

@@ -6,6 +6,7 @@ thread-safe) and never touch widgets; the handlers here apply messages to the st
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from thtui.tui.loghub import ProgressThrottle
 from thtui.tui.messages import InstallDone, InstallEvent, MonitorSampled, RunDone, RunEvent, WorkFailed
 from thtui.tui.services import attribute_processes
 from thtui.tui.state import InstallProgress, MonitorHistory, RunTracker
+from thtui.tui.stopping import ExitWatchdog, RunThreads
 
 if TYPE_CHECKING:
     from thtui.tui.app import ThtuiApp
@@ -67,6 +69,12 @@ class CoreWorkers:
         # root pid -> (job id, solution) of running jobs. Replaced, never mutated, so the sampler thread
         # can read it without a lock.
         self.job_roots: dict[int, tuple[str, str]] = {}
+        # Runs of this session that ended interrupted (resumable), appended by the run worker itself so
+        # the hint printed after the app exits does not depend on messages the closing app never read.
+        self.interrupted_runs: list[str] = []
+        self.stop_signal: int | None = None  # SIGTERM/SIGHUP/SIGINT that is ending the app, if any
+        self.run_threads = RunThreads()
+        self.exit_watchdog: ExitWatchdog | None = None
 
     # ---- installs -----------------------------------------------------------------------------------
     def install_busy(self: ThtuiApp, name: str) -> bool:
@@ -215,7 +223,6 @@ class CoreWorkers:
 
     @work(thread=True, exit_on_error=False, group="run", description="Running jobs")
     def _run_worker(self: ThtuiApp, key: str, spec: Any, cancel: threading.Event) -> None:
-        from thtui.core.jobs import resume_run, start_run
         from thtui.core.monitor import MonitorSnapshot
 
         throttles: dict[str, ProgressThrottle] = {}
@@ -240,16 +247,24 @@ class CoreWorkers:
             # A run started right after launch must not race the monitor's opening: without the App's
             # monitor, start_run would open its own backend and miss an injected (or slow-to-open) GPU.
             self._monitor_opened.wait(MONITOR_OPEN_WAIT_S)
+        with self.run_threads.running():
+            self._run_blocking(key, spec, cancel, sink)
+
+    def _run_blocking(self: ThtuiApp, key: str, spec: Any, cancel: threading.Event, sink: Any) -> None:
+        from thtui.core.jobs import resume_run, start_run
+
         try:
             if isinstance(spec, ResumeRequest):
                 # The App's monitor (with the injected GPU backend) samples the jobs too: one sampler,
                 # and the GPU process table can name each job's processes.
-                resume_run(
+                result = resume_run(
                     self.settings, self.catalog, spec.run_id, sink, cancel,
                     monitor=self.monitor, retry_failed=spec.retry_failed,
                 )  # fmt: skip
             else:
-                start_run(self.settings, self.catalog, spec, sink, cancel, monitor=self.monitor)
+                result = start_run(self.settings, self.catalog, spec, sink, cancel, monitor=self.monitor)
+            if result.status == "interrupted":
+                self.interrupted_runs.append(result.run_id)
         except Exception as exc:  # RunError (bad spec, nothing ran) or a bug: the user sees one line
             self.post_message(
                 RunDone(key, f"{type(exc).__name__}: {exc}" if not _is_run_error(exc) else str(exc))
@@ -373,19 +388,40 @@ class CoreWorkers:
             return
         question = f"{len(busy)} task(s) still running: {', '.join(busy)[:200]}"
         detail = "Quitting stops them (their processes are ended) and then exits."
+        if self.runs.active_runs:
+            detail += (
+                " A stopped run is kept: continue it later with `thtui run --resume ID` (or R in Results)."
+            )
         self.push_screen(ConfirmScreen(question, detail, yes="Stop and quit"), self._quit_answered)
 
     def _quit_answered(self: ThtuiApp, yes: bool | None) -> None:
         if yes:
             self._stop_and_quit()
 
+    def stop_on_signal(self: ThtuiApp, signum: int) -> None:
+        """SIGTERM, SIGHUP (the terminal went away) or SIGINT sent to the app: no question to ask — stop
+        every install and job (their process trees end), then exit with 128 + the signal's number; the
+        terminal is restored on the way out (Textual's driver), and run_app prints how to resume."""
+        from thtui.core.jobs.signals import detach_from_terminal, exit_status
+
+        if self.stop_signal is not None:
+            return  # already stopping
+        self.stop_signal = signum
+        hung_up = signum == signal.SIGHUP
+        if hung_up:
+            detach_from_terminal()  # every write to a hung-up terminal fails: nobody is reading
+        self.cancel_everything()
+        self.exit_watchdog = ExitWatchdog(self.run_threads, exit_status(signum), 2.0 if hung_up else 15.0)
+        self.exit_watchdog.start()
+        self._stop_and_quit(exit_status(signum))
+
     @work(exclusive=True, group="quit", exit_on_error=False, description="Stopping work before quitting")
-    async def _stop_and_quit(self: ThtuiApp) -> None:
+    async def _stop_and_quit(self: ThtuiApp, return_code: int = 0) -> None:
         self.notify("stopping running work…", timeout=30)
         self.cancel_everything()
         await self._wait_for_groups(("install", "run"), timeout=60.0)
         self._monitor_stop.set()
-        self.exit(0)
+        self.exit(return_code=return_code)
 
     async def _wait_for_groups(self: ThtuiApp, groups: tuple[str, ...], timeout: float) -> None:
         workers = [w for w in self.workers if w.group in groups and not w.is_finished]

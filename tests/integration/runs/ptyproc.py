@@ -23,6 +23,8 @@ _AS_TERMINAL_SESSION = (
 
 
 class PtyProcess:
+    """`python ARGV` (e.g. ["-m", "thtui", "run", ...]) on a fresh pty."""
+
     def __init__(self, argv: list[str], env: dict[str, str] | None = None, cols: int = 100, rows: int = 30):
         import fcntl
         import struct
@@ -31,7 +33,7 @@ class PtyProcess:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _AS_TERMINAL_SESSION, "-m", "thtui", *argv],
+            [sys.executable, "-c", _AS_TERMINAL_SESSION, *argv],
             cwd=repo_root(),
             stdin=slave,
             stdout=slave,

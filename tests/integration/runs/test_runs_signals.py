@@ -18,7 +18,9 @@ CHILDREN = {"STANDIN_MODE": "children", "STANDIN_DELAY": "60", "THTUI_GPU_BACKEN
 
 
 def start_cli_run(lab: Lab) -> PtyProcess:
-    proc = PtyProcess(["run", "standin", "--image", str(lab.image), "--audio", str(lab.audio)], env=CHILDREN)
+    proc = PtyProcess(
+        ["-m", "thtui", "run", "standin", "--image", str(lab.image), "--audio", str(lab.audio)], env=CHILDREN
+    )
     # The job, a child and the escaped grandchild are all up (the stand-in writes their pids).
     proc.wait_for(lambda: len(lab.child_pids()) >= 2, 60, "the job and its children")
     return proc
@@ -85,6 +87,79 @@ def test_a_signal_to_thtui_ends_the_job_tree(lab: Lab, sig: int) -> None:
 def test_a_hang_up_ends_the_job_tree(lab: Lab) -> None:
     """The terminal itself goes away (ssh dropped, no tmux): SIGHUP, and every later write to it fails."""
     proc = start_cli_run(lab)
+    try:
+        run_id, pids = job_pids(lab)
+        proc.hang_up()
+        rc = proc.wait(60)
+    finally:
+        proc.close()
+    assert_ended_and_resumable(lab, proc, rc, pids, run_id)
+    assert rc == 128 + signal.SIGHUP
+
+
+# The TUI as `thtui` runs it (run_tui: the app, then the resume hint), with a run started at launch.
+TUI_SCRIPT = """
+import sys
+from pathlib import Path
+from thtui.core.catalog import Catalog
+from thtui.core.config import load_settings
+from thtui.core.jobs import RunSpec
+from thtui.core.monitor import open_backend
+from thtui.tui.app import ThtuiApp, run_tui
+
+class App(ThtuiApp):
+    CSS_PATH = str(Path(sys.modules[ThtuiApp.__module__].__file__).parent / ThtuiApp.CSS_PATH)
+
+    def on_ready(self) -> None:
+        self.start_run(RunSpec(solutions=("standin",), images=(Path(sys.argv[1]),), audios=(Path(sys.argv[2]),)))
+
+settings = load_settings()
+app = App(settings, Catalog.load(settings.solutions_dir), gpu_backend_factory=lambda: open_backend("fake"))
+sys.exit(run_tui(app))
+"""
+# (on, off) escape pairs the app must leave switched off: the alternate screen and mouse tracking.
+MODES = {"alternate screen": ("\x1b[?1049h", "\x1b[?1049l"), "mouse": ("\x1b[?1000h", "\x1b[?1000l")}
+
+
+def left_on(text: str) -> list[str]:
+    """Terminal modes the output switched on and did not switch off again."""
+    return [name for name, (on, off) in MODES.items() if on in text and text.rfind(off) < text.rfind(on)]
+
+
+def start_tui_run(lab: Lab) -> PtyProcess:
+    script = lab.tmp / "tui_app.py"  # a file: Textual reads an App subclass's source path
+    script.write_text(TUI_SCRIPT)
+    proc = PtyProcess([str(script), str(lab.image), str(lab.audio)], env=CHILDREN)
+    proc.wait_for(lambda: len(lab.child_pids()) >= 2, 60, "the job and its children")
+    return proc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("way", ["sigterm", "sigint", "quit-key"])
+def test_the_tui_ends_the_job_tree_and_restores_the_terminal(lab: Lab, way: str) -> None:
+    proc = start_tui_run(lab)
+    try:
+        run_id, pids = job_pids(lab)
+        if way == "quit-key":
+            proc.type(b"q")
+            proc.wait_for(lambda: "Stop and quit" in proc.text, 20, "the quit question")
+            proc.type(b"y")
+        else:
+            proc.send(signal.SIGTERM if way == "sigterm" else signal.SIGINT)
+        rc = proc.wait(60)
+    finally:
+        proc.close()
+    assert "Traceback" not in proc.text, proc.text[-3000:]
+    assert_ended_and_resumable(lab, proc, rc if way != "quit-key" else 1, pids, run_id)
+    assert "\x1b[?1049h" in proc.text and left_on(proc.text) == []
+    assert f"thtui run --resume {run_id}" in proc.text[proc.text.rfind("\x1b[?1049l") :]
+    expected = {"sigterm": 128 + signal.SIGTERM, "sigint": 128 + signal.SIGINT, "quit-key": 0}
+    assert rc == expected[way]
+
+
+@pytest.mark.slow
+def test_a_hang_up_under_the_tui_ends_the_job_tree(lab: Lab) -> None:
+    proc = start_tui_run(lab)
     try:
         run_id, pids = job_pids(lab)
         proc.hang_up()
