@@ -38,7 +38,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("say", "thtui.cli.say_cmd", "speak TEXT into a WAV with Piper (offline, bundled voice) or Coqui"),
     ("check-inputs", "thtui.cli.say_cmd", "validate a portrait and an audio file (and what each system needs)"),
     ("run", "thtui.cli.run_cmds", "run solutions on an image and audio (or text), live, measured and resumable"),
-    ("runs", "thtui.cli.run_cmds", "past runs, newest first, with their ids and job counts"),
+    ("runs", "thtui.cli.runs_cmd", "past runs, newest first, with their ids and job counts"),
     ("serve", "thtui.cli.serve_cmd", "serve the TUI to a web browser (textual-serve; for an SSH tunnel)"),
 )
 # fmt: on

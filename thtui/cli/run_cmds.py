@@ -27,7 +27,7 @@ from thtui.cli.common import (
     settings_from,
     subcommand,
 )
-from thtui.cli.run_views import LiveState, print_line, result_table, runs_table
+from thtui.cli.run_views import LiveState, print_line, result_table
 from thtui.cli.score_run import job_scores_of, print_scores
 from thtui.core.jobs import (
     JobLog,
@@ -96,10 +96,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--retry-failed", action="store_true", help="with --resume: run failed jobs again too")
     p.add_argument("--json", action="store_true", help="print the result as JSON (no live view)")
     p.set_defaults(func=cmd_run)
-
-    p = subcommand(sub, "runs", "past runs, newest first, with their ids and job counts")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_runs)
 
 
 def _spec(args: argparse.Namespace) -> RunSpec:
@@ -306,26 +302,3 @@ def _result_json(result: RunResult) -> dict:
         job_id: {"status": d.get("status"), **summary(d)} for job_id, d in job_scores_of(result).items()
     }
     return data
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
-    store = Store(settings.db_path)
-    try:
-        runs = store.list_runs()
-    finally:
-        store.close()
-    if args.json:
-        print_json([{**asdict(r), "n_jobs": r.n_jobs, "stale": r.stale, "state": r.state} for r in runs])
-        return 0
-    out = console()
-    if not runs:
-        out.print(f"no runs yet in {settings.db_path}", markup=False)
-        return 0
-    out.print(runs_table(runs))
-    say = lambda text: out.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
-    say(f"each run's files: {settings.outputs_dir}/<run id>/")
-    for r in runs:  # a run made with another --outputs (or moved) says where it is
-        if Path(r.run_dir) != settings.outputs_dir / r.id:
-            say(f"  {r.id} is in {r.run_dir}")
-    return 0

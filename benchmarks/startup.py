@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""How long thtui takes to start, against a bare `python -c pass` measured in the same run.
+
+    .venv/bin/python benchmarks/startup.py              # 15 runs of each, medians
+    .venv/bin/python benchmarks/startup.py --runs 31 --json
+
+Each case is a fresh process, started from here with the venv's interpreter, and timed from spawn to
+exit (wall, time.perf_counter; and the child's user + system CPU from getrusage, which a busy machine
+distorts less), stdout to a pipe that is read to the end. Cases run interleaved (one
+of each per round) so a busy machine slows them all alike. Settings point at empty temporary dirs
+(THTUI_HOME, THTUI_OUTPUTS): `runs` lists no runs, `list` reads the real catalog (solutions/).
+
+- python: `python -c pass` (the baseline every ratio divides by)
+- --version, --help: the installed `thtui` entry point (bin/thtui beside the interpreter)
+- list, runs: the plain table output
+- tui: a process that builds the app exactly as `thtui` does (settings, catalog, ThtuiApp) and runs it
+  headless (App.run_test, 120x40); timed until its first screen is mounted and painted (the first
+  `pilot.pause()` returned, Solutions table in place), when it prints a line and exits at once.
+
+Targets (issue 10): --help and --version at most 6x python; tui within 0.5 s; list and runs within
+0.3 s. Exit status 1 when one is missed. Noisy on a shared box: the medians and the ratio to the
+baseline measured alongside them are what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TUI_PROBE = """
+import asyncio, os, sys
+from thtui.cli import parse_args
+from thtui.cli.common import catalog_from, settings_from
+from thtui.tui.app import ThtuiApp
+
+settings = settings_from(parse_args([]))
+app = ThtuiApp(settings, catalog_from(settings), tune_gc=True)
+
+async def main():
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        sys.stdout.write(f"shown {type(app.screen).__name__}\\n")
+        sys.stdout.flush()
+        os._exit(0)  # measured up to the first screen; tear-down is not start-up
+
+asyncio.run(main())
+"""
+
+# name -> (argv after the interpreter / entry point, whether it runs through the entry point, target)
+TARGET_RATIO = 6.0
+
+
+def entry_point() -> list[str]:
+    exe = Path(sys.executable).with_name("thtui")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "thtui"]
+
+
+def cases() -> dict[str, list[str]]:
+    thtui = entry_point()
+    return {
+        "python": [sys.executable, "-c", "pass"],
+        "--version": [*thtui, "--version"],
+        "--help": [*thtui, "--help"],
+        "list": [*thtui, "list"],
+        "runs": [*thtui, "runs"],
+        "tui": [sys.executable, "-c", TUI_PROBE],
+    }
+
+
+def time_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user + system of the child) of one run."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True)
+    took = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace")[-1500:]
+        raise SystemExit(f"{argv[1:3]} failed (exit {proc.returncode}):\n{err}")
+    return took, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=15, help="runs of each case (default 15)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="thtui-startup-"))
+    env = {**os.environ, "THTUI_HOME": str(home / "home"), "THTUI_OUTPUTS": str(home / "outputs")}
+    env.pop("THTUI_CONFIG", None)
+    env.setdefault("XDG_CONFIG_HOME", str(home / "config"))  # no user config file in the way
+    argvs = cases()
+    times: dict[str, list[float]] = {name: [] for name in argvs}
+    cpu: dict[str, list[float]] = {name: [] for name in argvs}
+    try:
+        for argv in argvs.values():  # one untimed warm-up each: bytecode caches, page cache
+            time_once(argv, env)
+        for _ in range(args.runs):
+            for name, argv in argvs.items():
+                wall, used = time_once(argv, env)
+                times[name].append(wall)
+                cpu[name].append(used)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    base = med["python"]
+    rows = []
+    for name in argvs:
+        m, ratio = med[name], med[name] / base
+        if name in ("--version", "--help"):
+            target, ok = f"<= {TARGET_RATIO:g}x python", ratio <= TARGET_RATIO
+        elif name == "tui":
+            target, ok = "<= 0.5 s", m <= 0.5
+        elif name in ("list", "runs"):
+            target, ok = "<= 0.3 s", m <= 0.3
+        else:
+            target, ok = "baseline", None
+        rows.append({"case": name, "median_s": round(m, 4), "ratio": round(ratio, 2), "min_s": round(min(times[name]), 4),
+                     "cpu_s": round(statistics.median(cpu[name]), 4),
+                     "target": target, "pass": ok})  # fmt: skip
+    if args.json:
+        print(json.dumps({"runs": args.runs, "cpus": os.cpu_count(), "rows": rows}, indent=2))
+    else:
+        print(
+            f"{args.runs} runs each, interleaved; wall from spawn to exit (tui: to first screen); {os.cpu_count()} CPUs"
+        )
+        print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)\n")
+        print("| case | median wall | min wall | median CPU | x python (wall) | target | result |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            result = "" if r["pass"] is None else ("PASS" if r["pass"] else "FAIL")
+            print(f"| {r['case']} | {r['median_s'] * 1000:.0f} ms | {r['min_s'] * 1000:.0f} ms | {r['cpu_s'] * 1000:.0f} ms | {r['ratio']:.1f}x | {r['target']} | {result} |")  # fmt: skip
+    return 1 if any(r["pass"] is False for r in rows) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
