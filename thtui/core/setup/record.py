@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from thtui.core.config import Settings
-from thtui.core.downloads import Cancelled
 
 
 def record_path(settings: Settings, name: str) -> Path:
@@ -145,6 +144,10 @@ def setup_lock(
                     on_wait(who)
                     told = True
                 if cancel is not None and cancel.wait(0.25):
+                    # Imported here: `thtui list` reads install status through this module, and the
+                    # download layer (urllib, ssl, email) is most of what it would add at start-up.
+                    from thtui.core.downloads import Cancelled
+
                     raise Cancelled() from None
                 if cancel is None:
                     time.sleep(0.25)
