@@ -95,6 +95,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--retry-failed", action="store_true", help="with --resume: run failed jobs again too")
     p.add_argument("--json", action="store_true", help="print the result as JSON (no live view)")
+    p.add_argument(
+        "--kill-orphans",
+        action="store_true",
+        help="end processes left running by an interrupted run (its thtui was killed) before starting; "
+        "without it they are reported (and, at a terminal, you are asked)",
+    )
     p.set_defaults(func=cmd_run)
 
 
@@ -172,7 +178,40 @@ def _dry_run(settings, catalog, spec: RunSpec, monitor: Monitor) -> int:
     return 0
 
 
+def _check_orphans(args, settings) -> None:
+    """Before a run: processes of an interrupted run still alive (its thtui was killed) are named, and
+    ended with --kill-orphans or when the user says so at a terminal, instead of sharing the GPU silently."""
+    import sys
+
+    from thtui.core.jobs.orphans import end_orphans, find_orphans
+
+    store = Store(settings.db_path)
+    try:
+        orphans = [o for o in find_orphans(store) if o.run_id != args.resume]
+    finally:
+        store.close()
+    if not orphans:
+        return
+    err = console(stderr=True)
+    for o in orphans:
+        err.print(f"warning: run {o.run_id} was interrupted but {plural(len(o.pids), 'process')} of it "
+                  f"still run (pid {', '.join(map(str, o.pids))}), maybe holding a GPU", markup=False,
+                  soft_wrap=True)  # fmt: skip
+    end = args.kill_orphans
+    if not end and not args.json and sys.stdin.isatty() and sys.stderr.isatty():
+        try:
+            end = input("end them before starting? [y/N] ").strip().lower() in ("y", "yes")
+        except EOFError:
+            end = False
+    if end:
+        ended = end_orphans(orphans)
+        err.print(f"ended {plural(len(ended), 'process')} of interrupted runs", markup=False)
+    else:
+        err.print("continuing alongside them (thtui run --kill-orphans ends them first)", markup=False)
+
+
 def _run(args, settings, catalog, spec: RunSpec | None, monitor: Monitor) -> int:
+    _check_orphans(args, settings)
     state = LiveState()
     out = console()
     live_view = out.is_terminal and not args.json
