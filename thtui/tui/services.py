@@ -13,6 +13,7 @@ from pathlib import Path
 from thtui.core.catalog import Catalog, LoadedSolution
 from thtui.core.config import Settings
 from thtui.core.install_status import InstallStatus, solution_status
+from thtui.core.setup.record import env_backend_of
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class SolutionRow:
     name: str
     status: InstallStatus
     disk_bytes: int | None  # measured on disk (clone + env); None when nothing is installed
+    env_backend: str | None = None  # conda, mamba, micromamba or uv: what built the env (install record)
 
 
 def tree_size(paths: Iterable[Path]) -> int | None:
@@ -49,7 +51,8 @@ def solution_rows(settings: Settings, catalog: Catalog, measure_disk: bool = Tru
     rows = []
     for loaded in catalog:
         disk = tree_size(solution_paths(settings, loaded)) if measure_disk else None
-        rows.append(SolutionRow(loaded.name, solution_status(settings, loaded), disk))
+        backend = None if loaded.solution.kind == "builtin" else env_backend_of(settings, loaded.name)
+        rows.append(SolutionRow(loaded.name, solution_status(settings, loaded), disk, backend))
     return rows
 
 
@@ -87,14 +90,8 @@ def attribute_processes(readings: Iterable, job_roots: dict[int, tuple[str, str]
     re-reads the backend's processes on the sampler thread and walks the trees itself (see the TUI notes)."""
     import psutil
 
-    owner: dict[int, tuple[str, str]] = {}
-    for root, job in job_roots.items():
-        owner[root] = job
-        try:
-            for child in psutil.Process(root).children(recursive=True):
-                owner[child.pid] = job
-        except psutil.Error:
-            continue
+    from thtui.core.monitor.membership import ancestor_in
+
     rows = []
     for r in readings:
         try:
@@ -102,7 +99,10 @@ def attribute_processes(readings: Iterable, job_roots: dict[int, tuple[str, str]
             command = " ".join(proc.cmdline()[:3]) or proc.name()
         except psutil.Error:
             command = "(not visible here)"
-        job = owner.get(r.pid)
+        # Each GPU process's parents, walked up to a job's root: a few /proc reads, where psutil's
+        # children(recursive=True) per job read every process's stat twice a second (issue 10).
+        root = ancestor_in(r.pid, job_roots)
+        job = job_roots.get(root) if root is not None else None
         rows.append(
             GpuProcessRow(
                 r.pid, r.gpu_index, r.used_bytes, job[0] if job else None, job[1] if job else None, command

@@ -96,11 +96,12 @@ def _patch_level(path: Path, version: str) -> int:
 
 
 def _uv_manager(origin: str = "") -> EnvManager | None:
-    """uv on PATH or beside thtui's Python. Found automatically only while uv is allowed as the installer
-    (THTUI_INSTALLER=pip rules it out for both)."""
+    """Configured (origin given): uv on PATH or beside thtui's Python. Automatic: only a uv the user put on
+    PATH (the one pip puts beside thtui's Python is the requirements installer, not a choice of backend),
+    and only while uv is allowed as the installer (THTUI_INSTALLER=pip rules it out for both)."""
     from thtui.core.envs.runtime import find_uv, pick_installer
 
-    uv = find_uv() if origin else pick_installer()[1]
+    uv = find_uv() if origin else (shutil.which("uv") if pick_installer()[0] == "uv" else None)
     return (
         EnvManager("uv", uv, origin or ("PATH" if shutil.which("uv") else "beside thtui's Python"))
         if uv

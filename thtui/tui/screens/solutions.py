@@ -208,6 +208,8 @@ class SolutionsScreen(ThtuiScreen):
             info.append(f"status: {status.state}", style=STATUS_STYLE.get(status.state, ""))
             if status.detail:
                 info.append(f" — {status.detail}", style="dim")
+            if row is not None and row.env_backend:
+                info.append(f"\nenv built by {row.env_backend}", style="dim")
         self.query_one("#solution-info", Static).update(info)
         est = sol.estimates
         about = Text(f"{sol.summary}\n")
