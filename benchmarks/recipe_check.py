@@ -144,13 +144,13 @@ def check(name: str, args: argparse.Namespace, home: Path) -> dict:
     gpu = probe_gpus()
     res: dict = {"system": name, "notes": notes, "stages": {}, "gpu": bool(gpu.gpus)}
     st = res["stages"]
-    result = install(settings, target, gpu=gpu)
+    result = install(settings, target, gpu=gpu, use_lock=not args.no_lock)
     if result.failed_step == "clone" and args.env_without_clone:
         # The mirror cannot serve the pinned commit (a snapshot without its large blobs): still prove
         # the env, through the same engine, with no upstream (clone and patch-repo skipped).
         notes.append(f"clone failed ({result.error}); env built without the clone (--env-without-clone)")
         target = dataclasses.replace(target, upstream=None, patches=tuple(target.site_patches))
-        result = install(settings, target, gpu=gpu)
+        result = install(settings, target, gpu=gpu, use_lock=not args.no_lock)
     record = Record.load(settings, name)
     res["log"] = result.log_path
     res["setup_seconds"] = round(result.seconds, 1)
@@ -158,6 +158,8 @@ def check(name: str, args: argparse.Namespace, home: Path) -> dict:
     res["python"] = record.info("env").get("python")
     res["torch"] = (record.info("torch") or {}).get("torch")
     res["installed"] = (record.info("verify") or {}).get("installed")
+    res["lock"] = record.info("requirements").get("lock")  # None: resolved afresh (--no-lock, stale, none)
+    res["lock_differs"] = record.info("verify").get("lock_differs")
     failed = result.failed_step
     st["setup"] = _stage(
         result.ok or failed == "verify",
@@ -285,6 +287,9 @@ def _table(results: list[dict]) -> str:
             f"{r['system']}: {r['seconds']:.0f} s (setup {r['setup_seconds']:.0f} s), env {size}, "
             f"{r.get('python')}, torch {r.get('torch')}, backend {r.get('env_backend')}"
         )
+        lock = Path(r["lock"]).name if r.get("lock") else "none (resolved afresh)"
+        differs = r.get("lock_differs")
+        lines.append(f"  lock     {lock}" + (f"; differs: {', '.join(differs)}" if differs else ""))
         for stage in STAGES:
             lines.append(f"  {stage:8} {cell(r['stages'][stage])}")
         for n in r["notes"]:
@@ -304,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--torch-from-pypi", action="store_true", help="PyPI torch even if the index answers")
     ap.add_argument("--no-weights", action="store_true", help="skip weight downloads (HF/Drive unreachable)")
     ap.add_argument("--no-infer", action="store_true", help="skip the random-weights inference")
+    ap.add_argument("--no-lock", action="store_true", help="resolve afresh instead of installing the lock")
     ap.add_argument(
         "--env-without-clone",
         action="store_true",
