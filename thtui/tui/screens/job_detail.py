@@ -19,6 +19,7 @@ from thtui.tui.widgets.frame_preview import FramePreview
 from thtui.tui.widgets.history_graph import HistoryGraph
 from thtui.tui.widgets.key_bar import KeyBar
 from thtui.tui.widgets.log_view import LogView
+from thtui.tui.widgets.score_plot import ScorePlot
 
 METRIC_LABELS = {
     "wall_s": "wall time", "audio_s": "audio", "rtf": "RTF", "vram_peak_mb": "VRAM peak", "vram_mean_mb": "VRAM mean",
@@ -72,6 +73,7 @@ class JobDetailScreen(Screen):
                 yield FramePreview(id="preview")
                 yield Static("", id="vram-label")
                 yield HistoryGraph(1.0, id="vram-plot")
+        yield ScorePlot(id="score-plot")
         yield LogView(id="detail-log")
         yield KeyBar()
 
@@ -94,6 +96,11 @@ class JobDetailScreen(Screen):
     def _load(self) -> None:
         detail = self.app.results.detail(self.job_id)  # type: ignore[attr-defined]
         self.app.call_from_thread(self._show, detail)  # which starts the preview, from the UI thread
+        if detail is not None:  # the automatic scores (thtui.core.scores), plotted by ScorePlot
+            from thtui.core.scores.stored import job_scores
+
+            scores = job_scores(None, self.job_id, detail.job.job_dir)
+            self.app.call_from_thread(setattr, self.query_one(ScorePlot), "scores", scores)
 
     def _show(self, detail: JobDetail | None) -> None:
         if detail is None:

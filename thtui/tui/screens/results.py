@@ -11,11 +11,13 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from thtui.core.ratings import CRITERIA, SolutionRatings, ratings_by_solution
+from thtui.core.scores.stored import run_scores
 from thtui.core.store import JobRecord, RunRecord
 from thtui.tui import format as fmt
 from thtui.tui.results_data import JOB_COLUMNS, JOB_WIDTHS, sort_jobs
 from thtui.tui.screens.base import ThtuiScreen, deliver
 from thtui.tui.widgets.fit_table import set_columns
+from thtui.tui.widgets.score_plot import SCORE_COLUMNS, score_cells
 
 JOB_VALUE = {key: value for key, _label, value in JOB_COLUMNS}
 
@@ -53,6 +55,7 @@ class ResultsScreen(ThtuiScreen):
         super().__init__()
         self.runs: list[RunRecord] = []
         self.jobs: list[JobRecord] = []
+        self.scores: dict[str, dict] = {}  # job id -> automatic scores of the shown run
         self.sort_column = "solution"
         self.sort_reverse = False
         self._shown_run: str | None = None
@@ -103,6 +106,7 @@ class ResultsScreen(ThtuiScreen):
         ids = [r.id for r in runs]
         target = run_id if run_id in ids else (ids[0] if ids else None)
         jobs = reader.jobs(target) if target else []
+        deliver(self, setattr, self, "scores", run_scores(reader.store, target) if target else {})
         deliver(
             self,
             self._apply,
@@ -165,6 +169,7 @@ class ResultsScreen(ThtuiScreen):
         for key, label, _fn in JOB_COLUMNS:
             arrow = ("▼" if self.sort_reverse else "▲") if key == self.sort_column else ""
             columns.append((label + arrow, key, JOB_WIDTHS[key]))
+        columns += SCORE_COLUMNS  # automatic scores (thtui.tui.widgets.score_plot), right of the metrics
         set_columns(self.query_one("#jobs", DataTable), columns, flex="solution", max_flex=24)
 
     def _fill_jobs(self) -> None:
@@ -184,6 +189,7 @@ class ResultsScreen(ThtuiScreen):
                 fmt.number(round(m.vram_peak_mb) if m and m.vram_peak_mb is not None else None),
                 fmt.number(round(m.gpu_util_mean) if m and m.gpu_util_mean is not None else None),
                 fmt.number(m.energy_j if m else None, 3),
+                *score_cells(self.scores.get(job.id)),
                 key=job.id,
             )
         if selected is not None and selected in table.rows:
