@@ -13,7 +13,7 @@ import pytest
 from thtui.core.jobs.proctree import ProcessTree
 from thtui.core.monitor import FakeDevice, FakeGpuBackend, MiB, Monitor
 from thtui.core.monitor import membership as ms
-from thtui.core.monitor.membership import Membership, read_stat
+from thtui.core.monitor.membership import Membership, ancestor_in, read_stat
 
 PY = sys.executable
 
@@ -200,3 +200,18 @@ def test_usage_reads_rss_and_cpu_like_psutil(trees) -> None:
     want = psutil.Process(tree.pid).memory_info().rss
     assert abs(rss - want) <= 4 * 2**20 and rss >= 80 * 2**20
     assert 0.0 < cpu <= 100.0 * (os.cpu_count() or 1)  # a busy loop, measured over the half second
+
+
+def test_ancestor_in_names_the_job_of_a_gpu_process(tmp_path, trees) -> None:
+    flag = tmp_path / "go"
+    flag.touch()
+    tree = spawn(LATE_CHILD.format(flag=str(flag)))
+    trees.append(tree)
+    grandchild = _pid_line(tree)
+    stranger = spawn("import time; time.sleep(60)")
+    trees.append(stranger)
+    roots = {tree.pid: ("run/job", "static"), 999_999_999: ("run/other", "x")}
+    assert ancestor_in(grandchild, roots) == tree.pid
+    assert ancestor_in(tree.pid, roots) == tree.pid
+    assert ancestor_in(stranger.pid, roots) is None
+    assert ancestor_in(4_000_000, roots) is None  # beyond pid_max: not a process here

@@ -25,6 +25,7 @@ CONFIG_PROC_CHILDREN) every refresh is a deep one.
 from __future__ import annotations
 
 import os
+from collections.abc import Container
 from typing import NamedTuple
 
 import psutil
@@ -254,3 +255,23 @@ class Membership:
                 break
             cur = parent
         return self.marker is not None and _has_marker(pid, self.marker)
+
+
+def ancestor_in(pid: int, roots: Container[int]) -> int | None:
+    """`pid` itself or its nearest ancestor that is one of `roots` (walking /proc/<pid>/stat parents, a
+    few reads), or None: which job a GPU process belongs to, without walking the whole process table."""
+    if not HAS_PROC:
+        try:
+            chain = [pid, *(p.pid for p in psutil.Process(pid).parents())]
+        except psutil.Error:
+            return None
+        return next((p for p in chain if p in roots), None)
+    cur: int | None = pid
+    for _ in range(MAX_PARENT_HOPS):
+        if cur is None or cur <= 0:
+            return None
+        if cur in roots:
+            return cur
+        st = read_stat(cur)
+        cur = st.ppid if st is not None else None
+    return None
