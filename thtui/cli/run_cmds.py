@@ -101,6 +101,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="end processes left running by an interrupted run (its thtui was killed) before starting; "
         "without it they are reported (and, at a terminal, you are asked)",
     )
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="run in the background (survives logout); prints the run id and how to follow it",
+    )
+    p.add_argument("--attach", metavar="RUN_ID", help="follow a run started elsewhere (Ctrl+C only detaches)")
+    p.add_argument("--cancel", metavar="RUN_ID", help="stop a run started elsewhere (e.g. with --detach)")
+    p.add_argument("--run-id", help=argparse.SUPPRESS)  # the id --detach chose for its background run
     p.set_defaults(func=cmd_run)
 
 
@@ -125,6 +133,14 @@ def _spec(args: argparse.Namespace) -> RunSpec:
 # ---- commands ---------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    if args.cancel or args.attach:
+        from thtui.cli import run_detach
+
+        return (
+            run_detach.cancel(settings, args.cancel)
+            if args.cancel
+            else run_detach.follow(settings, args.attach)
+        )
     catalog = catalog_from(settings)
     if args.resume:
         if args.solution or args.solutions or args.image or args.audio or args.text:
@@ -135,6 +151,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         spec = _spec(args)
         if args.retry_failed:
             raise CliError("--retry-failed only makes sense with --resume RUN_ID")
+    if args.detach and not args.dry_run:
+        from thtui.cli import run_detach
+        from thtui.core.plan import new_run_id
+
+        if spec is not None:
+            try:  # refused here, at the terminal, rather than in the background log
+                preflight(settings, catalog, spec, open_backend().device_count())
+            except RunError as exc:
+                raise CliError(str(exc)) from None
+        return run_detach.detach(settings, args.resume or new_run_id())
     monitor = Monitor(open_backend(), rate_hz=4.0)
     try:
         if args.dry_run:
@@ -238,7 +264,14 @@ def _run(args, settings, catalog, spec: RunSpec | None, monitor: Monitor) -> int
                                                store=store, retry_failed=args.retry_failed)  # fmt: skip
                 else:
                     box["result"] = start_run(
-                        settings, catalog, spec, sink, cancel, monitor=monitor, store=store
+                        settings,
+                        catalog,
+                        spec,
+                        sink,
+                        cancel,
+                        monitor=monitor,
+                        store=store,
+                        run_id=args.run_id,
                     )
             finally:
                 store.close()

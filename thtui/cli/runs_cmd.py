@@ -15,11 +15,16 @@ from thtui.core.store import Store
 def register(sub: argparse._SubParsersAction) -> None:
     p = subcommand(sub, "runs", "past runs, newest first, with their ids and job counts")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--follow", metavar="RUN_ID", help="show a run live (an id or 'latest') until it ends")
     p.set_defaults(func=cmd_runs)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    if args.follow:  # states from the store, lines from the jobs' log files (thtui/cli/run_detach.py)
+        from thtui.cli.run_detach import follow
+
+        return follow(settings, args.follow)
     store = Store(settings.db_path)
     try:
         runs = store.list_runs()
