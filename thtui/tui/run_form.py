@@ -80,6 +80,25 @@ def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> di
     return errors
 
 
+# The widget that fixes each field's problem (the Run screen focuses the first one after a failed Start).
+FIELD_WIDGETS = {"images": "#pick-images", "audios": "#pick-audio", "text": "#text", "tts": "#tts",
+                 "solutions": "#solutions", "repeat": "#repeat", "gpus": "#gpus", "timeout": "#timeout"}  # fmt: skip
+
+
+def form_problems(
+    values: FormValues, ready: set[str], gpu_count: int | None, file_errors: dict[str, str]
+) -> dict[str, str]:
+    """Everything Start would refuse: the form's own checks plus the last file checks (audio files do
+    not count in text mode)."""
+    errors = check_form(values, ready, gpu_count)
+    if values.mode == "text":
+        errors.pop("audios", None)
+    for key in ("images", "audios"):
+        if key in file_errors and not (key == "audios" and values.mode == "text"):
+            errors.setdefault(key, file_errors[key])
+    return errors
+
+
 def check_files(values: FormValues) -> dict[str, str]:
     """Read and validate every chosen image and audio (thtui.core.inputs); field -> first problem."""
     from thtui.core.inputs import InputError, validate_audio, validate_image

@@ -12,19 +12,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import (
-    Button,
-    Input,
-    Label,
-    RadioSet,
-    Select,
-    SelectionList,
-    Static,
-)
+from textual.widgets import Button, Input, Label, RadioSet, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from thtui.tui import format as fmt
-from thtui.tui.run_form import FormValues, build_spec, check_files, check_form, sample_inputs
+from thtui.tui.run_form import (
+    FIELD_WIDGETS,
+    FormValues,
+    build_spec,
+    check_files,
+    form_problems,
+    sample_inputs,
+)
 from thtui.tui.screens.base import ThtuiScreen, deliver
 from thtui.tui.services import solution_rows, tts_options
 from thtui.tui.widgets.file_picker import AUDIO_SUFFIXES, IMAGE_SUFFIXES
@@ -352,14 +351,7 @@ class RunScreen(ThtuiScreen):
         self.action_start()
 
     def form_errors(self) -> dict[str, str]:
-        values = self.collect()
-        errors = check_form(values, self.ready, self.gpu_count())
-        if values.mode == "text":
-            errors.pop("audios", None)
-        for key in ("images", "audios"):
-            if key in self.file_errors and not (key == "audios" and values.mode == "text"):
-                errors.setdefault(key, self.file_errors[key])
-        return errors
+        return form_problems(self.collect(), self.ready, self.gpu_count(), self.file_errors)
 
     def _show_check(self, errors: dict[str, str]) -> None:
         self.show_errors(errors)
@@ -394,11 +386,9 @@ class RunScreen(ThtuiScreen):
 
     def _focus_first_problem(self, errors: dict[str, str]) -> None:
         """Focus the first field to fix (in form order), so the next keys go where the problem is."""
-        targets = {"images": "#pick-images", "audios": "#pick-audio", "text": "#text", "tts": "#tts",
-                   "solutions": "#solutions", "repeat": "#repeat", "gpus": "#gpus", "timeout": "#timeout"}  # fmt: skip
         for field_name in FIELDS:
             if field_name in errors:
-                self.query_one(targets[field_name]).focus()
+                self.query_one(FIELD_WIDGETS[field_name]).focus()
                 return
 
     def _show_run_state(self) -> None:
