@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from processes import alive
 from tuilab import TuiLab, wait_for
 
 from thtui.core.config import repo_root
 from thtui.core.jobs import RunSpec
-from thtui.core.jobs.proctree import find_marked
+from thtui.core.jobs.proctree import JOB_ENV_MARKER, find_marked
+from thtui.core.store import Store
 from thtui.tui.screens.confirm import ConfirmScreen
 
 
@@ -40,3 +45,34 @@ async def test_quit_with_a_running_job_asks_then_stops_it(
     assert job.state == "cancelled"
     assert alive([job.pid, *lab.child_pids()]) == []
     assert find_marked(job.job_id) == []
+
+
+async def test_a_run_started_beside_an_orphan_asks_to_end_it(lab: TuiLab) -> None:
+    """A run whose thtui was killed left a process running: the next run asks before it starts, and
+    "End them" ends it."""
+    run_id = "20250101-000000-dead"
+    (lab.settings.outputs_dir / run_id).mkdir(parents=True)
+    store = Store(lab.settings.db_path)
+    try:
+        store.create_run(run_id, {"solutions": ["standin"]}, lab.settings.outputs_dir / run_id, [])
+        # Its owner is gone: this pid with another start time is how a dead (or reused) owner reads.
+        store._db.execute("UPDATE runs SET owner_pid=?, owner_started=1.0 WHERE id=?", (os.getpid(), run_id))
+    finally:
+        store.close()
+    orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                              env={**os.environ, JOB_ENV_MARKER: f"{run_id}/standin"})  # fmt: skip
+    try:
+        app = lab.app()
+        assets = repo_root() / "assets"
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.start_run(RunSpec(solutions=("static",), images=(assets / "portrait.jpg",),
+                                  audios=(assets / "speech.wav",)))  # fmt: skip
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 20, "the question")
+            assert str(orphan.pid) in app.screen.detail and run_id in app.screen.question
+            assert app.runs.jobs == {}  # nothing has started while the question is open
+            await pilot.press("y")
+            await wait_for(pilot, lambda: orphan.poll() is not None, 20, "the orphan ended")
+            await wait_for(pilot, lambda: any(r.status == "done" for r in app.runs.runs.values()), 60, "run")
+    finally:
+        orphan.kill()
+        orphan.wait()

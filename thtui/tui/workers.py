@@ -5,8 +5,6 @@ thread-safe) and never touch widgets; the handlers here apply messages to the st
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +19,7 @@ from thtui.tui.loghub import ProgressThrottle
 from thtui.tui.messages import InstallDone, InstallEvent, MonitorSampled, RunDone, RunEvent, WorkFailed
 from thtui.tui.services import attribute_processes
 from thtui.tui.state import InstallProgress, MonitorHistory, RunTracker
-from thtui.tui.stopping import ExitWatchdog, RunThreads
+from thtui.tui.stopping import ExitWatchdog, RunThreads, Stopping
 
 if TYPE_CHECKING:
     from thtui.tui.app import ThtuiApp
@@ -53,7 +51,7 @@ def _is_run_error(exc: Exception) -> bool:
     return isinstance(exc, RunError)
 
 
-class CoreWorkers:
+class CoreWorkers(Stopping):
     """Mixin for ThtuiApp (kept apart so app.py stays a small composition root)."""
 
     def init_core_state(self: ThtuiApp) -> None:
@@ -252,8 +250,10 @@ class CoreWorkers:
 
     def _run_blocking(self: ThtuiApp, key: str, spec: Any, cancel: threading.Event, sink: Any) -> None:
         from thtui.core.jobs import resume_run, start_run
+        from thtui.tui.orphan_check import settle_orphans
 
         try:
+            settle_orphans(self, cancel, spec.run_id if isinstance(spec, ResumeRequest) else None)
             if isinstance(spec, ResumeRequest):
                 # The App's monitor (with the injected GPU backend) samples the jobs too: one sampler,
                 # and the GPU process table can name each job's processes.
@@ -369,65 +369,3 @@ class CoreWorkers:
     def refresh_busy(self: ThtuiApp) -> None:
         items = self.busy_items()
         self.busy_summary = ", ".join(items) if len(items) <= 2 else f"{len(items)} busy"
-
-    def cancel_everything(self: ThtuiApp) -> None:
-        for progress in self.installs.values():
-            if progress.active:
-                progress.cancel.set()
-        for run in self.runs.active_runs:
-            run.cancel.set()
-
-    def quit_cleanly(self: ThtuiApp) -> None:
-        """Quit now when idle; otherwise ask, then stop every install and job before exiting."""
-        from thtui.tui.screens.confirm import ConfirmScreen
-
-        busy = self.busy_items()
-        if not busy:
-            self._monitor_stop.set()
-            self.exit(0)
-            return
-        question = f"{len(busy)} task(s) still running: {', '.join(busy)[:200]}"
-        detail = "Quitting stops them (their processes are ended) and then exits."
-        if self.runs.active_runs:
-            detail += (
-                " A stopped run is kept: continue it later with `thtui run --resume ID` (or R in Results)."
-            )
-        self.push_screen(ConfirmScreen(question, detail, yes="Stop and quit"), self._quit_answered)
-
-    def _quit_answered(self: ThtuiApp, yes: bool | None) -> None:
-        if yes:
-            self._stop_and_quit()
-
-    def stop_on_signal(self: ThtuiApp, signum: int) -> None:
-        """SIGTERM, SIGHUP (the terminal went away) or SIGINT sent to the app: no question to ask — stop
-        every install and job (their process trees end), then exit with 128 + the signal's number; the
-        terminal is restored on the way out (Textual's driver), and run_app prints how to resume."""
-        from thtui.core.jobs.signals import detach_from_terminal, exit_status
-
-        if self.stop_signal is not None:
-            return  # already stopping
-        self.stop_signal = signum
-        hung_up = signum == signal.SIGHUP
-        if hung_up:
-            detach_from_terminal()  # every write to a hung-up terminal fails: nobody is reading
-        self.cancel_everything()
-        self.exit_watchdog = ExitWatchdog(self.run_threads, exit_status(signum), 2.0 if hung_up else 15.0)
-        self.exit_watchdog.start()
-        self._stop_and_quit(exit_status(signum))
-
-    @work(exclusive=True, group="quit", exit_on_error=False, description="Stopping work before quitting")
-    async def _stop_and_quit(self: ThtuiApp, return_code: int = 0) -> None:
-        self.notify("stopping running work…", timeout=30)
-        self.cancel_everything()
-        await self._wait_for_groups(("install", "run"), timeout=60.0)
-        self._monitor_stop.set()
-        self.exit(return_code=return_code)
-
-    async def _wait_for_groups(self: ThtuiApp, groups: tuple[str, ...], timeout: float) -> None:
-        workers = [w for w in self.workers if w.group in groups and not w.is_finished]
-        if not workers:
-            return
-        try:
-            await asyncio.wait_for(self.workers.wait_for_complete(workers), timeout)
-        except asyncio.TimeoutError:
-            self.log.warning("some workers did not stop in time")
