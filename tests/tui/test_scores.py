@@ -114,3 +114,22 @@ def test_snapshot_job_detail_with_scores(snap_compare, make_app, scored: str, si
 
 def test_snapshot_results_with_scores(snap_compare, make_app, scored: str) -> None:  # noqa: F811
     assert snap_compare(make_app(), terminal_size=SIZES["160x48"], run_before=_open_results)
+
+
+async def test_run_form_scores_by_default_and_can_turn_it_off(make_app) -> None:  # noqa: F811
+    from thtui.tui.run_form import build_spec
+    from thtui.tui.widgets.toggles import PlainCheckbox
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_for(pilot, lambda: bool(pilot.app.screen.query("#score")), 5)
+        screen = pilot.app.screen
+        box = screen.query_one("#score", PlainCheckbox)
+        assert box.value is True
+        values = screen.collect()
+        values.solutions = ["static"]
+        assert build_spec(values, 0).score is True
+        box.value = False
+        await pilot.pause()
+        assert build_spec(screen.collect(), 0).score is False

@@ -28,6 +28,7 @@ class FormValues:
     timeout: str = ""
     warmup: bool = False
     pack: bool = False
+    score: bool = True  # score each video on the CPU as it lands (thtui.core.scores.pipeline)
 
 
 def parse_gpus(text: str, gpu_count: int | None) -> tuple[int, ...] | None:
@@ -132,6 +133,7 @@ def build_spec(values: FormValues, gpu_count: int | None):
         repeat=int(values.repeat),
         warmup=values.warmup,
         pack=values.pack,
+        score=values.score,
         gpus=parse_gpus(values.gpus, gpu_count),
         timeout=float(values.timeout) if values.timeout.strip() else None,
     )

@@ -103,6 +103,9 @@ class RunScreen(ThtuiScreen):
                     " times and energy are not single-job numbers (flagged as shared_gpu)."
                 )
                 yield pack
+                score = PlainCheckbox("score videos", True, id="score", compact=True)
+                score.tooltip = "Lip-sync proxy, identity, motion: CPU work beside the GPU's next job."
+                yield score
             yield Static("", id="options-error", classes="error")
             with Horizontal(classes="row"):
                 yield Button("Start run", id="start", variant="primary", compact=True)
@@ -225,6 +228,7 @@ class RunScreen(ThtuiScreen):
         v.timeout = self.query_one("#timeout", Input).value
         v.warmup = self.query_one("#warmup", PlainCheckbox).value
         v.pack = self.query_one("#pack", PlainCheckbox).value
+        v.score = self.query_one("#score", PlainCheckbox).value
         return v
 
     def gpu_count(self) -> int | None:
