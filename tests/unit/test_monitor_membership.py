@@ -10,6 +10,7 @@ import time
 import psutil
 import pytest
 
+import thtui.core.monitor.sampler as sampler
 from thtui.core.jobs.proctree import ProcessTree
 from thtui.core.monitor import FakeDevice, FakeGpuBackend, MiB, Monitor
 from thtui.core.monitor import membership as ms
@@ -215,3 +216,27 @@ def test_ancestor_in_names_the_job_of_a_gpu_process(tmp_path, trees) -> None:
     assert ancestor_in(tree.pid, roots) == tree.pid
     assert ancestor_in(stranger.pid, roots) is None
     assert ancestor_in(4_000_000, roots) is None  # beyond pid_max: not a process here
+
+
+def test_the_process_list_is_read_again_only_when_gpu_memory_changes(trees, monkeypatch) -> None:
+    class Counting(FakeGpuBackend):
+        reads = 0
+
+        def read_processes(self):
+            Counting.reads += 1
+            return super().read_processes()
+
+    tree = spawn("import time; time.sleep(60)")
+    trees.append(tree)
+    backend = Counting()
+    backend.set_process(tree.pid, 1000 * MiB)
+    m = Monitor(backend, rate_hz=10)
+    m.watch("j", 0).attach(tree)
+    for _ in range(10):
+        assert m.sample_once().job("j").vram_bytes == 1000 * MiB
+    assert Counting.reads == 1  # steady memory: the earlier list still holds (was: 10 reads)
+    backend.set_process(tree.pid, 3000 * MiB)
+    assert m.sample_once().job("j").vram_bytes == 3000 * MiB and Counting.reads == 2
+    monkeypatch.setattr(sampler, "PROCESS_REFRESH_S", 0.0)
+    m.sample_once()
+    assert Counting.reads == 3  # and at least every PROCESS_REFRESH_S whatever the memory does

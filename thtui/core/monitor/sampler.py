@@ -30,6 +30,7 @@ from thtui.core.monitor.snapshots import GpuProcessReading, GpuReading, JobUsage
 from thtui.core.monitor.watch import JobUsageStats, JobWatch, RawSample
 
 Subscriber = Callable[[MonitorSnapshot], None]
+PROCESS_REFRESH_S = 1.0  # the per-process list is re-read at least this often (see Monitor._processes)
 
 _DELTA = "device-level delta (memory used on the GPU minus its value when the job started; includes any other process's changes there)"
 CONTAINER_NOTE = f"NVML process ids are not visible in this PID namespace (container): {_DELTA}"
@@ -50,6 +51,7 @@ class Monitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.subscriber_errors = 0
+        self._procs_read: tuple[float, tuple, list[GpuProcessReading]] | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Monitor:
@@ -144,7 +146,7 @@ class Monitor:
         gpu_error = self.backend.error
         try:
             gpus = self.backend.read_devices()
-            procs = self.backend.read_processes()
+            procs = self._processes(t, gpus)
         except Exception as exc:  # a GPU that fell off the bus must not kill host monitoring
             gpus, procs, gpu_error = [], [], f"GPU read failed: {exc}"
         pids_visible = _pids_visible(procs)
@@ -167,6 +169,25 @@ class Monitor:
             except Exception:
                 self.subscriber_errors += 1
         return snap
+
+    def _processes(self, t: float, gpus: list[GpuReading]) -> list[GpuProcessReading]:
+        """NVML's per-process list, read again only when some GPU's memory use changed since the last
+        read (or PROCESS_REFRESH_S passed, or a GPU reports no memory figure). A process's memory cannot
+        change while its device's total stays byte-identical, except when two processes trade the same
+        amount within one sample; then the list is at most PROCESS_REFRESH_S old. The process queries
+        are the dearest NVML calls of a sample, and between allocations the memory is steady."""
+        key = tuple((g.index, g.mem_used) for g in gpus)
+        last = self._procs_read
+        if (
+            last is not None
+            and last[1] == key
+            and t - last[0] < PROCESS_REFRESH_S
+            and all(g.mem_used is not None for g in gpus)
+        ):
+            return last[2]
+        procs = self.backend.read_processes()
+        self._procs_read = (t, key, procs)
+        return procs
 
     def _account(
         self,
