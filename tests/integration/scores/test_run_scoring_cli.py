@@ -1,0 +1,54 @@
+"""The CLI side of run scoring, in-process through thtui.cli.main: `thtui run --no-score` scores nothing,
+`thtui run` prints the scores table under its result and --json carries them, and the RUN form of
+`thtui score` (thtui.cli.score_run) rescores a finished run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from thtui.cli import main
+from thtui.cli.score_run import score_run_command
+from thtui.core.config import Settings, repo_root
+
+ASSETS = repo_root() / "assets"
+RUN = ["run", "static", "--image", str(ASSETS / "portrait.jpg"), "--audio", str(ASSETS / "speech.wav")]
+
+
+def test_no_score_flag_and_rescoring_the_run(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.delenv("THTUI_NO_SCORE")  # on, as for a user; --no-score must turn it off
+    assert main([*RUN, "--no-score", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    job_dir = Path(data["jobs"][0]["job"]["job_dir"])
+    assert data["scores"] == {} and not (job_dir / "scores.json").exists()
+
+    # thtui score latest: the run's successful job scored now, stored beside it, shown as a table
+    assert score_run_command(settings, "latest", False) == 0
+    out, err = capsys.readouterr()
+    assert "scored   " in err and "static" in out and "sync r" in out
+    scores = json.loads((job_dir / "scores.json").read_text())
+    assert scores["face_found"] == 1.0 and scores["head_frozen"] is True
+    assert scores["lipsync_corr"] is None and "never moves" in scores["missing"]["lipsync_corr"]
+
+
+def test_run_prints_scores_and_json_carries_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.delenv("THTUI_NO_SCORE")
+    assert main(["run", "jawflap", "--image", str(ASSETS / "portrait.jpg"), "--audio", str(ASSETS / "speech.wav"),
+                 "--json"]) == 0  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    (job_id, scored), *_ = data["scores"].items()
+    assert job_id.endswith("/jawflap") and scored["status"] == "ok"
+    assert scored["values"]["lipsync_offset_frames"] == 0 and scored["values"]["lipsync_corr"] > 0.7
+
+
+def test_score_of_an_unknown_run_is_one_line(settings: Settings) -> None:
+    from thtui.cli.common import CliError
+
+    with pytest.raises(CliError, match="no run 'nope'"):
+        score_run_command(settings, "nope", False)
