@@ -12,6 +12,7 @@ import time
 
 import pytest
 from processes import alive
+from ptyproc import PtyProcess
 from runlab import Lab, marked
 
 from thtui.core.config import repo_root
@@ -45,6 +46,17 @@ def test_detach_follow_and_cancel_from_other_processes(lab: Lab) -> None:
     assert run.state == "running" and os.getsid(run.owner_pid) == run.owner_pid  # a session of its own
     pids = [job.pid, *lab.child_pids()]
     assert len(alive(pids)) == 3
+
+    # Ctrl+C on a follower only stops following: the run goes on.
+    attached = PtyProcess(["-m", "thtui", "run", "--attach", run_id])
+    try:
+        attached.wait_for(lambda: "standin: started workers" in attached.text, 30, "the job's log lines")
+        attached.type(b"\x03")
+        assert attached.wait(30) == 0
+    finally:
+        attached.close()
+    assert f"stopped following; run {run_id} goes on" in attached.text and "Traceback" not in attached.text
+    assert alive(pids) == pids and alive([run.owner_pid]) == [run.owner_pid]
 
     follower = subprocess.Popen([sys.executable, "-m", "thtui", "runs", "--follow", "latest"], cwd=repo_root(),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip

@@ -108,6 +108,7 @@ class _LogSink:
             self.last_stream = stream
             if final:
                 self.log.write(line + "\n")
+                self.log.flush()  # followers in other processes (runs --follow, the TUI) read this file live
                 self.scanner.add(line)
         self.ctx.sink(JobLog(job_id, line, stream, replace_last=replace))
         fraction = progress_fraction(line)
