@@ -28,10 +28,16 @@ def cmd_runs(args: argparse.Namespace) -> int:
     store = Store(settings.db_path)
     try:
         runs = store.list_runs()
+        scored = {}
+        if args.json:  # imported here: the plain listing keeps its start-up budget
+            from thtui.core.scores.stored import scored_counts
+
+            scored = scored_counts(store)
     finally:
         store.close()
     if args.json:
-        print_json([{**asdict(r), "n_jobs": r.n_jobs, "stale": r.stale, "state": r.state} for r in runs])
+        print_json([{**asdict(r), "n_jobs": r.n_jobs, "stale": r.stale, "state": r.state,
+                     "scored": scored.get(r.id, {})} for r in runs])  # fmt: skip
         return 0
     out = console()
     if not runs:

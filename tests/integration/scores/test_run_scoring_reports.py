@@ -94,3 +94,11 @@ def test_results_jsonl_and_metrics_json_keep_the_job_record(settings: Settings, 
     )
     metrics = json.loads((run_dir / "static" / "metrics.json").read_text())
     assert metrics["scores"]["values"]["identity_distance"] == 0.3456 and metrics["status"] == "ok"
+
+
+def test_runs_json_counts_scored_jobs(settings: Settings, scored_run: str, capsys) -> None:
+    from thtui.cli import main
+
+    assert main(["runs", "--json"]) == 0
+    runs = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert runs[scored_run]["scored"] == {"ok": 1}

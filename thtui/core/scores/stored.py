@@ -58,3 +58,12 @@ def _all_missing(data: dict[str, Any]) -> bool:
     from thtui.core.scores import METRICS
 
     return all(data.get(k) is None for k in METRICS)
+
+
+def scored_counts(store: Any) -> dict[str, dict[str, int]]:
+    """run id -> {"ok": n, "missing": n}: how many of its jobs have scores (for `thtui runs --json`)."""
+    rows = store._rows("SELECT run_id, status, COUNT(*) AS n FROM scores GROUP BY run_id, status")
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        out.setdefault(r["run_id"], {})[r["status"]] = r["n"]
+    return out
