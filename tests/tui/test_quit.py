@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from processes import alive
@@ -76,3 +77,30 @@ async def test_a_run_started_beside_an_orphan_asks_to_end_it(lab: TuiLab) -> Non
     finally:
         orphan.kill()
         orphan.wait()
+
+
+async def test_a_detached_run_goes_on_after_the_app_quits(lab: TuiLab) -> None:
+    """The Run form's detach option (app.start_detached_run): a background thtui of its own session owns
+    the run, the app quits at once (nothing of its own is busy), and the run still ends done."""
+    assets = repo_root() / "assets"
+    app = lab.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        worker = app.start_detached_run(
+            RunSpec(solutions=("static",), images=(assets / "portrait.jpg",), audios=(assets / "speech.wav",))
+        )
+        await wait_for(pilot, lambda: worker.is_finished, 40, "the background run recorded")
+        run_id = worker.result
+        assert run_id is not None
+        assert app.busy_items() == []  # quitting would not ask: the run is not this app's
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running, 10, "quit")
+    store = Store(lab.settings.db_path)
+    try:
+        run = store.get_run(run_id)
+        assert run.owner_pid != os.getpid() and os.getsid(run.owner_pid) == run.owner_pid
+        deadline = time.monotonic() + 90
+        while store.get_run(run_id).state == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert store.get_run(run_id).state == "done"
+    finally:
+        store.close()

@@ -189,6 +189,13 @@ class CoreWorkers(Stopping):
         self.refresh_busy()
         return key
 
+    @work(thread=True, exit_on_error=False, group="detach", description="Starting a background run")
+    def start_detached_run(self: ThtuiApp, spec: Any) -> str | None:
+        """The Run form's detach option: the run goes on in a background thtui after this app quits."""
+        from thtui.tui.detached import start_detached_blocking
+
+        return start_detached_blocking(self, spec)
+
     def cancel_run(self: ThtuiApp, key: str) -> bool:
         run = self.runs.runs.get(key)
         if run is None or not run.active:
