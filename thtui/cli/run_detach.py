@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,23 +21,14 @@ FOLLOW_POLL_S = 0.5
 
 def detach(settings: Settings, run_id: str) -> int:
     """Start this same `thtui` command line again, without --detach, as a background process."""
+    from thtui.core.jobs.detach import start_detached
     from thtui.core.store import Store
 
-    argv = [a for a in sys.argv[1:] if a != "--detach"]
-    if "--resume" not in argv:
-        argv += ["--run-id", run_id]
-    log_dir = settings.state_dir / "detached"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{run_id}.log"
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "thtui", *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # no controlling terminal: a logout's SIGHUP never reaches it
-            close_fds=True,
-        )
+    # The command line as typed, less --detach (global flags before `run` included; the data root and
+    # outputs dir are passed explicitly too, so the background run uses the same ones).
+    run = start_detached(settings, [a for a in sys.argv[1:] if a != "--detach"], run_id)
+    proc, proc_pid, log_path = run.process, run.pid, run.log_path
+    assert proc is not None
     out = console()
     deadline = time.monotonic() + START_WAIT_S
     while time.monotonic() < deadline:
@@ -53,7 +43,7 @@ def detach(settings: Settings, run_id: str) -> int:
             store.close()
         time.sleep(0.1)
     say = lambda text: out.print(text, markup=False, highlight=False, soft_wrap=True)  # noqa: E731
-    say(f"run {run_id} runs in the background (pid {proc.pid}); it keeps running after you log out")
+    say(f"run {run_id} runs in the background (pid {proc_pid}); it keeps running after you log out")
     say(f"  follow:  thtui runs --follow {run_id}")
     say(f"  cancel:  thtui run --cancel {run_id}")
     say(f"  log:     {log_path}")

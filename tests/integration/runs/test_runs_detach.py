@@ -78,3 +78,9 @@ def test_cancel_of_a_run_not_running_is_one_line(lab: Lab) -> None:
     refused = thtui("run", "--cancel", "latest")
     assert refused.returncode == 2 and "is not running (done); nothing to cancel" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_detached_run_with_bad_input_is_refused_at_the_terminal(lab: Lab) -> None:
+    refused = thtui("run", "nosuch", "--image", str(lab.image), "--audio", str(lab.audio), "--detach")
+    assert refused.returncode == 2 and "unknown solution 'nosuch'" in refused.stderr, refused.stderr
+    assert not list(lab.settings.outputs_dir.glob("2*"))

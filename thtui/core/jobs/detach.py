@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from thtui.core.config import Settings
@@ -22,6 +22,7 @@ class DetachedRun:
     run_id: str
     pid: int
     log_path: Path
+    process: subprocess.Popen | None = field(default=None, compare=False, repr=False)  # to poll/reap it
 
 
 def spec_argv(spec: RunSpec) -> list[str]:
@@ -69,4 +70,4 @@ def start_detached(settings: Settings, argv: list[str], run_id: str | None = Non
             start_new_session=True,
             close_fds=True,
         )
-    return DetachedRun(run_id, proc.pid, log_path)
+    return DetachedRun(run_id, proc.pid, log_path, proc)
