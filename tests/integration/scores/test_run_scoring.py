@@ -115,3 +115,29 @@ def test_a_stopped_run_stores_pending_scores_as_missing_with_the_reason(
     reasons = {e.reason for e in events.of(JobScored)}
     assert len(reasons) == 1 and "thtui score" in reasons.pop()
     assert all(s["status"] == "missing" and s["lipsync_corr"] is None for s in stored.values())
+
+
+def test_resume_scores_the_videos_a_stopped_run_left_unscored(scoring: Settings, catalog: Catalog) -> None:
+    from thtui.core.jobs import resume_run
+
+    result, _ = _run(scoring, catalog, "static", score=False)
+    job_id = result.jobs[0].job.job_id
+    store = Store(scoring.db_path)
+    try:
+        assert job_id not in run_scores(store, result.run_id)
+        # An interrupted run: resume keeps the finished job and scores its video.
+        store.set_run_status(result.run_id, "interrupted")
+    finally:
+        store.close()
+    data = json.loads((Path(result.run_dir) / "run.json").read_text())
+    data["spec"]["score"] = True
+    (Path(result.run_dir) / "run.json").write_text(json.dumps(data))
+    events = Collector()
+    monitor = Monitor(FakeGpuBackend([]), rate_hz=4.0)
+    try:
+        resumed = resume_run(scoring, catalog, result.run_id, events, monitor=monitor)
+    finally:
+        monitor.close()
+    assert resumed.skipped == (job_id,)
+    assert [(e.job_id, e.status) for e in events.of(JobScored)] == [(job_id, "ok")]
+    assert (Path(result.jobs[0].job.job_dir) / "scores.json").is_file()

@@ -31,7 +31,7 @@ from thtui.core.jobs.vram_fit import refuse_unfittable
 from thtui.core.metrics import JobMetrics
 from thtui.core.monitor import Monitor, open_backend
 from thtui.core.plan import InferencePlan, new_run_id, tools_bin
-from thtui.core.scores.pipeline import RunScorer, scoring_enabled, task_for
+from thtui.core.scores.pipeline import RunScorer, score_unscored, scoring_enabled, task_for
 from thtui.core.store import JobRow, Store
 from thtui.core.wording import plural
 
@@ -229,6 +229,10 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
         sink(JobQueued(j.info))
     if scoring_enabled(spec.score):  # its own thread: a video is scored while the GPU runs the next job
         ctx.scorer = RunScorer(ctx.store, ctx.files, sink)
+        earlier = [
+            j.info for j in jobs if j.info.job_id in finished and finished[j.info.job_id].status == "ok"
+        ]
+        score_unscored(ctx.scorer, ctx.store, ctx.run_id, earlier)  # resumed: unscored videos too
 
     exclusive = {
         j.solution

@@ -169,6 +169,21 @@ class RunScorer:
         return dict(self.done)
 
 
+def score_unscored(scorer: RunScorer, store: Any, run_id: str, jobs: list[Any]) -> int:
+    """On resume: queue the run's earlier successful jobs (JobInfo) whose video has no 'ok' score yet
+    (the scorer was stopped with the run, or the run predates scoring). Returns how many."""
+    from thtui.core.scores.stored import run_scores
+
+    done = {job_id for job_id, d in run_scores(store, run_id).items() if d.get("status") == "ok"}
+    queued = 0
+    for info in jobs:
+        video = Path(info.job_dir) / "result.mp4"
+        if info.job_id not in done and not info.warmup and video.is_file():
+            scorer.submit(task_for(run_id, info.job_id, info.job_dir, str(video), info.image, info.audio))
+            queued += 1
+    return queued
+
+
 def _names() -> tuple[str, ...]:
     from thtui.core.scores import METRICS
 
