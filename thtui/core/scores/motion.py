@@ -50,14 +50,23 @@ def head_pose(points: np.ndarray, width: int, height: int) -> np.ndarray:
     import cv2
     import numpy as np
 
+    from thtui.core.scores.lipsync import inter_ocular
+
     model = np.array(_MODEL, dtype=np.float64)
     cam = np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], dtype=np.float64)
     out = np.full((len(points), 3), np.nan)
+    iod = inter_ocular(points)
     for i, pts in enumerate(points):
         if not np.isfinite(pts[0, 0]):
             continue
+        # Start from a frontal face at the distance its eye spacing implies (60 mm between eye centres):
+        # with near-planar points, a cold start can converge to the mirrored (flipped) pose.
+        centre = pts[RIGID].mean(axis=0)
+        z = width * 60.0 / max(float(iod[i]), 1.0)
+        rvec = np.zeros((3, 1))
+        tvec = np.array([[(centre[0] - width / 2) * z / width], [(centre[1] - height / 2) * z / width], [z]])
         ok, rvec, _ = cv2.solvePnP(
-            model, pts[RIGID].astype(np.float64), cam, None, flags=cv2.SOLVEPNP_ITERATIVE
+            model, pts[RIGID].astype(np.float64), cam, None, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE
         )
         if not ok:
             continue

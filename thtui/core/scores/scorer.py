@@ -227,4 +227,5 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
         worst = d[-max(1, math.ceil(len(d) * 0.05)) :]
         scores.identity_distance_worst5 = float(worst.mean())
         scores.series["identity_distance"] = [p.distance_at.get(i) for i in range(n)]
-    scores.sampling["identity/sharpness"] = f"{len(p.sampled)} frames, every {p.every} (of {n})"
+    scores.sampling["sharpness"] = f"{len(p.sampled)} frames with a face, one every {p.every} (of {n})"
+    scores.sampling["identity_distance"] = f"{len(p.distances)} frames with a face, one every {p.every * 3}"

@@ -1,0 +1,57 @@
+"""Control videos for the score tests, built once per session (they take a few seconds each)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+import score_controls as c
+
+SECONDS = 3.2
+N = int(SECONDS * c.FPS)
+BLINK_STARTS = (14, 40, 66)  # three painted blinks, 3 frames each
+
+
+@pytest.fixture(scope="session")
+def controls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("score_controls")
+    rgb = c.portrait()
+    pts = c.landmarks(rgb)
+    portrait = d / "portrait.png"
+    cv2.imwrite(str(portrait), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    speech = c.speech(SECONDS)
+    wav = c.write_wav(d / "speech.wav", speech)
+    synced = [c.jaw_frame(rgb, pts, o) for o in c.openings(speech, N)]
+    other = [c.jaw_frame(rgb, pts, o) for o in c.openings(c.speech(SECONDS, start_s=2.3), N)]
+    angles = c.sinus_deg(N, 5.0)
+    blinking = [
+        c.close_eyes(f, pts) if any(s <= i < s + 3 for s in BLINK_STARTS) else f for i, f in enumerate(synced)
+    ]
+    out = {"portrait": portrait, "speech": wav}
+    out["synced"] = c.write_video(d / "synced.mp4", synced, wav)
+    out["delayed"] = c.shift_audio(out["synced"], d / "delayed.mp4", 0.4)
+    out["advanced"] = c.shift_audio(out["synced"], d / "advanced.mp4", -0.4)
+    out["other"] = c.write_video(d / "other.mp4", other, wav)
+    out["still"] = c.write_video(d / "still.mp4", [rgb] * N, wav)
+    out["roll"] = c.write_video(
+        d / "roll.mp4", [c.roll(f, a) for f, a in zip(synced, angles, strict=True)], wav
+    )
+    out["blinks"] = c.write_video(d / "blinks.mp4", blinking, wav)
+    out["silent"] = c.write_video(d / "silent.mp4", synced, None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def scored(controls: dict[str, Path]):
+    """Scores of each control, computed on first use and kept for the session."""
+    from thtui.core.scores import score_video
+
+    cache: dict[str, object] = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = score_video(controls[name], controls["portrait"])
+        return cache[name]
+
+    return get
