@@ -13,6 +13,7 @@ from pathlib import Path
 from thtui.core.catalog import Catalog, LoadedSolution
 from thtui.core.config import Settings
 from thtui.core.install_status import InstallStatus, solution_status
+from thtui.core.setup.record import env_backend_of
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class SolutionRow:
     name: str
     status: InstallStatus
     disk_bytes: int | None  # measured on disk (clone + env); None when nothing is installed
+    env_backend: str | None = None  # conda, mamba, micromamba or uv: what built the env (install record)
 
 
 def tree_size(paths: Iterable[Path]) -> int | None:
@@ -49,7 +51,8 @@ def solution_rows(settings: Settings, catalog: Catalog, measure_disk: bool = Tru
     rows = []
     for loaded in catalog:
         disk = tree_size(solution_paths(settings, loaded)) if measure_disk else None
-        rows.append(SolutionRow(loaded.name, solution_status(settings, loaded), disk))
+        backend = None if loaded.solution.kind == "builtin" else env_backend_of(settings, loaded.name)
+        rows.append(SolutionRow(loaded.name, solution_status(settings, loaded), disk, backend))
     return rows
 
 
