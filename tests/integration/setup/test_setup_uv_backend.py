@@ -47,6 +47,11 @@ def test_uv_backend_builds_a_venv_through_the_engine(uv_lab: SetupLab) -> None:
     # patch-site ran on the venv's site-packages
     site = next(prefix.glob("lib/python*/site-packages"))
     assert "BROKEN = False" in (site / "tinydep" / "__init__.py").read_text()
+    from thtui.core.catalog import Catalog
+    from thtui.tui.services import solution_rows  # what the TUI's Solutions side panel shows
+
+    rows = {r.name: r for r in solution_rows(settings, Catalog.load(uv_lab.solutions), measure_disk=False)}
+    assert rows["tiny"].env_backend == "uv"
     doctor = uv_lab.thtui("doctor")
     assert "tiny: uv" in doctor.stdout, doctor.stdout
     out = uv_lab.thtui("status")
