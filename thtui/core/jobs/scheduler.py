@@ -280,7 +280,7 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     finally:
         queue.close()
     if ctx.scorer is not None:  # the run ends after its pending scores, or stores them as missing
-        ctx.scorer.close(stopped=interrupted or ctx.cancel.is_set())
+        ctx.scorer.close(stopped=interrupted or ctx.cancel.is_set(), run_id=ctx.run_id)
 
     results = []
     for j in jobs:

@@ -160,10 +160,15 @@ class RunScorer:
                 continue
             self._finish(task, *self._score(task))
 
-    def close(self, stopped: bool = False) -> dict[str, str]:
+    def close(self, stopped: bool = False, run_id: str | None = None) -> dict[str, str]:
         """Wait for every pending score; with `stopped`, store the ones not begun as missing instead."""
         if stopped:
             self._stop.set()
+        elif run_id and (pending := self._queue.qsize()):  # the jobs are done; say why the run still works
+            from thtui.core.jobs.events import RunStage
+            from thtui.core.wording import plural
+
+            self.sink(RunStage(run_id, "scores", f"scoring {plural(pending, 'more video')} on the CPU"))
         self._queue.put(None)
         self._thread.join()
         return dict(self.done)
