@@ -46,6 +46,7 @@ from thtui.core.setup import (
     uninstall,
     verify,
 )
+from thtui.core.setup.preflight import gpu_required_note
 from thtui.core.setup.record import env_backend_of
 from thtui.core.wording import plural
 
@@ -138,6 +139,12 @@ def _targets(settings: Settings, names: list[str], everything: bool) -> list[Set
         if loaded.solution.kind == "builtin":
             console().print(f"{name} is built in: nothing to install.")
             continue
+        if loaded.solution.gpu_required:
+            from thtui.core.gpu_info import probe_gpus
+
+            note = gpu_required_note(name, True, len(probe_gpus().gpus))
+            if note:
+                console().print(f"[yellow]note:[/] {escape(note)}")
         out.append(target_of(loaded))
     return out
 

@@ -39,3 +39,13 @@ def test_one_opencv_passes_and_verify_records_the_installed_set(lab: SetupLab) -
 
     seen = Record.load(lab.settings, "tiny").info("verify")["installed"]
     assert seen["opencv-python-headless"] == "4.9.0.80" and seen["tinydep"] == "1.0"
+
+
+def test_setup_of_a_gpu_only_system_says_so_before_it_starts(lab: SetupLab) -> None:
+    data = lab.manifest_data(weights=[])
+    data["gpu_required"] = True
+    lab.write_data(data)
+    out = lab.thtui("setup", "tiny")  # no NVML in the test environment: no GPU visible
+    text = " ".join(out.stdout.split())
+    assert "note: tiny needs an NVIDIA GPU (it has no CPU fallback) and none is visible here" in text
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -27,3 +27,14 @@ def install_problem(settings: Settings, targets: Iterable[SetupTarget]) -> str |
     if any(t.upstream for t in targets) and not tools.which("git").found:
         return "git is not installed; run `thtui bootstrap` (or apt install git)"
     return None
+
+
+def gpu_required_note(name: str, gpu_required: bool, gpu_count: int) -> str | None:
+    """Said before setup starts: a system with no CPU fallback installs fine on a machine without an
+    NVIDIA GPU but cannot run there (its runs are refused before they start, see jobs/checks.py)."""
+    if gpu_required and gpu_count == 0:
+        return (
+            f"{name} needs an NVIDIA GPU (it has no CPU fallback) and none is visible here: "
+            "it will install, but it cannot run on this machine"
+        )
+    return None
