@@ -29,7 +29,7 @@ COLUMNS: tuple[ScoreColumn, ...] = (
     ScoreColumn("lipsync_offset_frames", "sync offset (frames)", 0, "offset"),
     ScoreColumn("identity_distance", "identity dist.", 3, "id dist"),
     ScoreColumn("head_roll_std_deg", "roll std (°)", 1, "roll σ°"),
-    ScoreColumn("blinks_per_min", "blinks/min", 1, "blink/min"),
+    ScoreColumn("blinks_per_min", "blinks/min", 1, "blink/m"),
     ScoreColumn("sharpness_ratio", "sharpness ratio", 2, "sharp"),
     ScoreColumn("jitter", "jitter (% IOD)", 2, "jitter"),
 )
