@@ -34,9 +34,17 @@ def controls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out["advanced"] = c.shift_audio(out["synced"], d / "advanced.mp4", -0.4)
     out["other"] = c.write_video(d / "other.mp4", other, wav)
     out["still"] = c.write_video(d / "still.mp4", [rgb] * N, wav)
-    out["roll"] = c.write_video(
-        d / "roll.mp4", [c.roll(f, a) for f, a in zip(synced, angles, strict=True)], wav
-    )
+    # Roll is read off the eye line: at 288 px dlib's whole-pixel landmarks leave ~1 deg of noise, so this
+    # control is bigger (448 px: r 0.997 against the injected angle when it was written).
+    big = c.portrait(448)
+    big_pts = c.landmarks(big)
+    out["roll_portrait"] = d / "portrait448.png"
+    cv2.imwrite(str(out["roll_portrait"]), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
+    rolled = [
+        c.roll(c.jaw_frame(big, big_pts, o, max_px=14), a)
+        for o, a in zip(c.openings(speech, N), angles, strict=True)
+    ]
+    out["roll"] = c.write_video(d / "roll.mp4", rolled, wav)
     out["blinks"] = c.write_video(d / "blinks.mp4", blinking, wav)
     out["silent"] = c.write_video(d / "silent.mp4", synced, None)
     return out
@@ -51,7 +59,8 @@ def scored(controls: dict[str, Path]):
 
     def get(name: str):
         if name not in cache:
-            cache[name] = score_video(controls[name], controls["portrait"])
+            image = controls["roll_portrait" if name == "roll" else "portrait"]
+            cache[name] = score_video(controls[name], image)
         return cache[name]
 
     return get

@@ -41,9 +41,11 @@ METRICS: dict[str, MetricInfo] = {
     ),
     "identity_distance_worst5": MetricInfo(DOWN, "dlib distance", "mean of the worst 5 % of sampled frames"),
     "head_roll_std_deg": MetricInfo(
-        NEITHER, "deg", "std of head roll from cv2.solvePnP on 8 rigid landmarks"
+        NEITHER, "deg", "std of head roll: angle of the eye-centre line (in-plane tilt)"
     ),
-    "head_yaw_std_deg": MetricInfo(NEITHER, "deg", "std of head yaw (PnP; rougher than roll)"),
+    "head_yaw_std_deg": MetricInfo(
+        NEITHER, "deg", "std of head yaw: cv2.solvePnP of 8 rigid landmarks on a generic face (rough)"
+    ),
     "head_pitch_std_deg": MetricInfo(NEITHER, "deg", "std of head pitch (PnP; rougher than roll)"),
     "head_speed_deg_s": MetricInfo(NEITHER, "deg/s", "mean angular speed of the 5-frame-smoothed pose"),
     "head_frozen": MetricInfo(DOWN, "flag", "true when roll, yaw and pitch all spread < 0.5 deg"),

@@ -135,6 +135,8 @@ class FaceTracker:
         else:
             found = self._detect_near(rgb, self._box) if periodic else None
             if periodic and found is None:
+                found = self._detect(rgb)  # the crop can cut a moved face: look at the whole frame
+            if periodic and found is None:
                 # HOG misses a tilted or turned face now and then: drop the track only after two
                 # validations in a row find nothing.
                 self._misses += 1
