@@ -121,6 +121,10 @@ class VideoScores:
     def finish(self) -> VideoScores:
         """Every metric is either a value or named in `missing`: no silently absent number."""
         for name in METRICS:
+            value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):
+                setattr(self, name, None)  # NaN/inf is no measurement: absent, with a reason below
+                self.missing.setdefault(name, "not a finite number")
             if getattr(self, name) is None and name not in self.missing:
                 if name in ("psnr", "ssim", "lmd") and self.reference is None:
                     self.missing[name] = "no reference video given (--reference)"
