@@ -47,6 +47,13 @@ def controls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out["roll"] = c.write_video(d / "roll.mp4", rolled, wav)
     out["blinks"] = c.write_video(d / "blinks.mp4", blinking, wav)
     out["silent"] = c.write_video(d / "silent.mp4", synced, None)
+    # The builtin lip-sync baseline itself, driven by the same speech (its own warp, not ours).
+    from thtui.builtins.jawflap import make_video
+    from thtui.core import tools
+
+    code, _ = make_video(portrait, wav, d / "jawflap.mp4", c.FPS, str(tools.ffmpeg().path))
+    assert code == 0
+    out["jawflap"] = d / "jawflap.mp4"
     return out
 
 

@@ -27,7 +27,7 @@ def test_no_score_flag_and_rescoring_the_run(
     assert data["scores"] == {} and not (job_dir / "scores.json").exists()
 
     # thtui score latest: the run's successful job scored now, stored beside it, shown as a table
-    assert score_run_command(settings, "latest", False) == 0
+    assert main(["score", "latest"]) == 0
     out, err = capsys.readouterr()
     assert "scored   " in err and "static" in out and "sync r" in out
     scores = json.loads((job_dir / "scores.json").read_text())
@@ -47,8 +47,12 @@ def test_run_prints_scores_and_json_carries_them(
     assert scored["values"]["lipsync_offset_frames"] == 0 and scored["values"]["lipsync_corr"] > 0.7
 
 
-def test_score_of_an_unknown_run_is_one_line(settings: Settings) -> None:
+def test_score_of_an_unknown_run_or_of_nothing_is_one_line(settings: Settings, capsys) -> None:
     from thtui.cli.common import CliError
 
     with pytest.raises(CliError, match="no run 'nope'"):
         score_run_command(settings, "nope", False)
+    assert main(["score", "nope"]) == 2
+    assert main(["score"]) == 2
+    err = capsys.readouterr().err
+    assert "no run 'nope'" in err and "thtui score latest" in err and "Traceback" not in err

@@ -10,8 +10,9 @@ from score_controls import sinus_deg
 pytestmark = pytest.mark.slow
 
 
-def test_synced_jaw_warp_has_zero_offset_and_high_corr(scored) -> None:
-    s = scored("synced")
+@pytest.mark.parametrize("name", ["synced", "jawflap"])
+def test_synced_jaw_warp_has_zero_offset_and_high_corr(scored, name) -> None:
+    s = scored(name)
     assert s.face_found == 1.0
     assert abs(s.lipsync_offset_frames) <= 1
     assert s.lipsync_corr > 0.6
@@ -37,6 +38,7 @@ def test_still_head_is_flagged_frozen_and_still_landmarks_do_not_jitter(scored) 
     assert scored("still").head_frozen is True
     assert scored("still").jitter < 0.5
     assert scored("roll").head_frozen is False
+    assert scored("synced").head_frozen is True  # a moving jaw alone is no head motion
 
 
 def test_injected_head_roll_is_measured_within_a_degree(scored) -> None:

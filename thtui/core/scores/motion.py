@@ -29,7 +29,8 @@ _MODEL = [
     (-12.0, 5.0, 15.0),
     (12.0, 5.0, 15.0),
 ]
-FROZEN_STD_DEG = 0.5  # all three angles spread less than this: the head does not move
+FROZEN_ROLL_DEG = 1.0  # roll spread under this and ...
+FROZEN_SPREAD_PCT = 1.5  # ... the eyes' midpoint moving less than this % of inter-ocular: a frozen head
 BLINK_RATIO = 0.75
 SMOOTH = 5  # frames: PnP yaw/pitch noise would otherwise read as speed
 
@@ -114,8 +115,21 @@ def head_motion(points: np.ndarray, width: int, height: int, fps: int) -> HeadMo
         stds[1],
         stds[2],
         speed,
-        frozen=max(stds) < FROZEN_STD_DEG,
+        frozen=_frozen(points, stds[0]),
     )
+
+
+def _frozen(points: np.ndarray, roll_std: float) -> bool:
+    """No head motion: the eye line keeps its angle and the point between the eyes stays put. Not PnP's
+    yaw/pitch: dlib regresses all 68 points jointly, so a moving jaw drags the nose points and reads as a
+    ~2 deg nod; the eyes barely move (0.6 % inter-ocular on a jaw-warp, 20 % under a 5 deg roll)."""
+    import numpy as np
+
+    from thtui.core.scores.lipsync import inter_ocular
+
+    mid = (points[:, 36:42].mean(axis=1) + points[:, 42:48].mean(axis=1)) / 2
+    spread = float(np.nanmax(np.nanstd(mid, axis=0)) / np.nanmedian(inter_ocular(points)) * 100)
+    return roll_std < FROZEN_ROLL_DEG and spread < FROZEN_SPREAD_PCT
 
 
 def eye_aspect_ratio(points: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from thtui.core.scores.lipsync import SIGN_CONVENTION
+from thtui.core.scores.models import LICENCE_NOTE
 
 UP, DOWN, NEAR_ZERO, NEITHER = "↑", "↓", "→0", "·"  # '·': no better direction; compare with real video
 
@@ -48,7 +49,9 @@ METRICS: dict[str, MetricInfo] = {
     ),
     "head_pitch_std_deg": MetricInfo(NEITHER, "deg", "std of head pitch (PnP; rougher than roll)"),
     "head_speed_deg_s": MetricInfo(NEITHER, "deg/s", "mean angular speed of the 5-frame-smoothed pose"),
-    "head_frozen": MetricInfo(DOWN, "flag", "true when roll, yaw and pitch all spread < 0.5 deg"),
+    "head_frozen": MetricInfo(
+        DOWN, "flag", "true when roll spreads < 1 deg and the eyes' midpoint < 1.5 % inter-ocular"
+    ),
     "blinks_per_min": MetricInfo(
         NEITHER, "1/min", "eye-aspect-ratio dips below 0.75 x the median; people ~15-20"
     ),
@@ -137,6 +140,7 @@ class VideoScores:
         data["lipsync_sign_convention"] = SIGN_CONVENTION
         data["lipsync_note"] = "proxy from landmarks and loudness, not SyncNet LSE-C/D"
         data["metrics"] = {name: asdict(info) for name, info in METRICS.items()}
+        data["models"] = LICENCE_NOTE
         if with_series:
             data["series"] = {k: [_clean(v) for v in vs] for k, vs in self.series.items()}
         return data
