@@ -18,10 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = subcommand(
         sub, "score", "offline scores of a video: face, lip-sync proxy, identity, motion, sharpness"
     )
-    p.add_argument("--video", type=Path, required=True, metavar="V", help="the talking-head video to score")
-    p.add_argument(
-        "--image", type=Path, required=True, metavar="I", help="the source portrait it was made from"
-    )
+    # The RUN form (thtui/cli/score_run.py): rescore every successful job of a run, stored with it.
+    p.add_argument("run", nargs="?", metavar="RUN", help="a run id or 'latest': (re)score that run's videos")
+    p.add_argument("--video", type=Path, metavar="V", help="the talking-head video to score")
+    p.add_argument("--image", type=Path, metavar="I", help="the source portrait it was made from")
     p.add_argument(
         "--audio", type=Path, metavar="A", help="the speech (default: the video's own audio track)"
     )
@@ -40,6 +40,15 @@ def cmd_score(args: argparse.Namespace) -> int:
     from thtui.core.scores import score_video
     from thtui.core.scores.models import ScoreModelsMissing
 
+    if args.run is not None:
+        if args.video or args.image or args.audio or args.reference:
+            raise CliError("give either RUN or --video/--image, not both")
+        from thtui.cli.common import settings_from
+        from thtui.cli.score_run import score_run_command
+
+        return score_run_command(settings_from(args), args.run, args.json)
+    if args.video is None or args.image is None:
+        raise CliError("give a run (thtui score latest) or --video V --image I")
     if not args.json:
         console(stderr=True).print(f"scoring {args.video} …")
     try:
