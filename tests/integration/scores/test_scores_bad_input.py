@@ -124,3 +124,8 @@ def test_portrait_without_a_face_leaves_identity_and_sharpness_ratio_missing(con
     assert s.identity_distance is None and s.sharpness_ratio is None
     assert "no face found in the portrait" in s.missing["identity_distance"]
     assert s.lipsync_corr is not None and s.sharpness is not None  # the video's own scores still there
+
+
+def test_cli_without_image_says_what_is_needed(controls) -> None:
+    proc = _cli("--video", str(controls["synced"]))
+    assert proc.returncode == 2 and "--image" in proc.stderr and "Traceback" not in proc.stderr
