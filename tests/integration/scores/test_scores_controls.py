@@ -67,3 +67,21 @@ def test_video_without_audio_gets_a_partial_result_naming_what_is_missing(scored
     assert "no audio" in s.missing["lipsync_corr"]
     assert s.face_found == 1.0 and s.identity_distance is not None
     assert any("no audio" in m for m in s.messages)
+
+
+def test_a_30_fps_copy_keeps_offset_zero(controls, tmp_path) -> None:
+    """The fps *filter* resamples to 25 fps without the ~1.5-frame shift `-r 25` gave (metrics.md §1)."""
+    import subprocess
+
+    from thtui.core import tools
+    from thtui.core.scores import score_video
+
+    copy = tmp_path / "synced30.mp4"
+    argv = [tools.ffmpeg().path, "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    argv += ["-i", str(controls["synced"]), "-vf", "fps=30", "-c:v", "libx264", "-b:v", "100k"]
+    subprocess.run([*argv, "-c:a", "aac", str(copy)], check=True)
+    s = score_video(copy, controls["portrait"])
+    assert abs(s.lipsync_offset_frames) <= 1 and s.lipsync_corr > 0.6, (
+        s.lipsync_offset_frames,
+        s.lipsync_corr,
+    )
