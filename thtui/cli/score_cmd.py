@@ -49,8 +49,6 @@ def cmd_score(args: argparse.Namespace) -> int:
         return score_run_command(settings_from(args), args.run, args.json)
     if args.video is None or args.image is None:
         raise CliError("give a run (thtui score latest) or --video V --image I")
-    if args.video is None or args.image is None:
-        raise CliError("score needs --video V and --image I (the portrait the video was made from)")
     if not args.json:
         console(stderr=True).print(f"scoring {args.video} …")
     try:
