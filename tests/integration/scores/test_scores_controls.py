@@ -39,6 +39,7 @@ def test_still_head_is_flagged_frozen_and_still_landmarks_do_not_jitter(scored) 
     assert scored("still").jitter < 0.5
     assert scored("roll").head_frozen is False
     assert scored("synced").head_frozen is True  # a moving jaw alone is no head motion
+    assert scored("blinks").head_frozen is True  # nor are closing eyelids
 
 
 def test_injected_head_roll_is_measured_within_a_degree(scored) -> None:

@@ -128,7 +128,10 @@ def _frozen(points: np.ndarray, roll_std: float) -> bool:
     from thtui.core.scores.lipsync import inter_ocular
 
     mid = (points[:, 36:42].mean(axis=1) + points[:, 42:48].mean(axis=1)) / 2
-    spread = float(np.nanmax(np.nanstd(mid, axis=0)) / np.nanmedian(inter_ocular(points)) * 100)
+    # Robust spread (1.4826 x median absolute deviation): the few frames of a blink move the eye
+    # landmarks and would otherwise count as head motion.
+    mad = 1.4826 * np.nanmedian(np.abs(mid - np.nanmedian(mid, axis=0)), axis=0)
+    spread = float(np.nanmax(mad) / np.nanmedian(inter_ocular(points)) * 100)
     return roll_std < FROZEN_ROLL_DEG and spread < FROZEN_SPREAD_PCT
 
 
