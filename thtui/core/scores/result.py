@@ -50,7 +50,9 @@ METRICS: dict[str, MetricInfo] = {
     "head_pitch_std_deg": MetricInfo(NEITHER, "deg", "std of head pitch (PnP; rougher than roll)"),
     "head_speed_deg_s": MetricInfo(NEITHER, "deg/s", "mean angular speed of the 5-frame-smoothed pose"),
     "head_frozen": MetricInfo(
-        DOWN, "flag", "true when roll spreads < 1 deg and the eyes' midpoint < 1.5 % inter-ocular"
+        DOWN,
+        "flag",
+        "true when roll spreads < 1 deg and the eyes' midpoint < 1.5 % inter-ocular (robust std)",
     ),
     "blinks_per_min": MetricInfo(
         NEITHER, "1/min", "eye-aspect-ratio dips below 0.75 x the median; people ~15-20"
