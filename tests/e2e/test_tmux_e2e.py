@@ -94,7 +94,8 @@ def test_text_to_piper_to_static_in_tmux(tmp_path: Path) -> None:
         tmux.keys("C-r")  # start: the app moves to the Monitor
         tmux.wait_for(r"jobs", 15)
         tmux.keys("4")  # Results
-        screen = tmux.wait_for(r"\b1/1 ok\b", 120)
+        # "done" only once its video is scored too (the jobs column says 1/1 ok as soon as the job ends).
+        screen = tmux.wait_for(r"\bdone\s+1/1 ok\b", 120)
         run_id = re.search(r"(\d{8}-\d{6}-[0-9a-f]{4})", screen).group(1)
         assert max(len(line) for line in screen.splitlines()) == COLS, "the app uses the whole pane"
         assert re.search(r"static\s+0\s+1\s+ok", screen), screen

@@ -104,3 +104,26 @@ async def test_a_detached_run_goes_on_after_the_app_quits(lab: TuiLab) -> None:
         assert store.get_run(run_id).state == "done"
     finally:
         store.close()
+
+
+async def test_the_quit_question_quits_once_the_work_it_was_about_ends(
+    lab: TuiLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """q while a run ends (its last job done, its video being scored): the question stays on screen
+    only while there is something to stop; when the run ends by itself the app quits, as asked."""
+    lab.install("standin")
+    monkeypatch.setenv("STANDIN_DELAY", "3")
+    app = lab.app()
+    assets = repo_root() / "assets"
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.start_run(
+            RunSpec(
+                solutions=("standin",), images=(assets / "portrait.jpg",), audios=(assets / "speech.wav",)
+            )
+        )
+        await wait_for(pilot, lambda: any(j.state == "running" for j in app.runs.jobs.values()), 30)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5, "the question")
+        await wait_for(pilot, lambda: not app.is_running, 60, "exit once the run ended by itself")
+    (job,) = app.runs.jobs.values()
+    assert job.state == "ok"  # it ended on its own: nothing was stopped

@@ -99,11 +99,19 @@ class Stopping:
             detail += (
                 " A stopped run is kept: continue it later with `thtui run --resume ID` (or R in Results)."
             )
-        self.push_screen(ConfirmScreen(question, detail, yes="Stop and quit"), self._quit_answered)
+        self.quit_question = ConfirmScreen(question, detail, yes="Stop and quit")
+        self.push_screen(self.quit_question, self._quit_answered)
 
     def _quit_answered(self: ThtuiApp, yes: bool | None) -> None:
+        self.quit_question = None
         if yes:
             self._stop_and_quit()
+
+    def quit_if_asked(self: ThtuiApp) -> None:
+        """The work the quit question was about ended while it was open: there is nothing left to stop,
+        and quitting is what the user asked for."""
+        if self.quit_question is not None and self.quit_question.is_current:
+            self.quit_question.dismiss(True)
 
     def stop_on_signal(self: ThtuiApp, signum: int) -> None:
         """SIGTERM, SIGHUP (the terminal went away) or SIGINT sent to the app: no question to ask — stop

@@ -73,6 +73,7 @@ class CoreWorkers(Stopping):
         self.stop_signal: int | None = None  # SIGTERM/SIGHUP/SIGINT that is ending the app, if any
         self.run_threads = RunThreads()
         self.exit_watchdog: ExitWatchdog | None = None
+        self.quit_question: Any = None  # the open "still running: stop and quit?" dialog, if any
 
     # ---- installs -----------------------------------------------------------------------------------
     def install_busy(self: ThtuiApp, name: str) -> bool:
@@ -370,9 +371,14 @@ class CoreWorkers(Stopping):
         for run in self.runs.active_runs:
             jobs = [self.runs.jobs[j] for j in run.job_ids]
             done = sum(1 for j in jobs if not j.active)
-            out.append(f"run {done}/{len(jobs)} jobs" if jobs else f"run {run.stage}")
+            if jobs and done < len(jobs):
+                out.append(f"run {done}/{len(jobs)} jobs")
+            else:  # no job yet (preparing inputs) or every job over (its videos still being scored)
+                out.append(f"run {run.stage}")
         return out
 
     def refresh_busy(self: ThtuiApp) -> None:
         items = self.busy_items()
+        if not items:
+            self.quit_if_asked()
         self.busy_summary = ", ".join(items) if len(items) <= 2 else f"{len(items)} busy"
