@@ -202,6 +202,7 @@ BROKEN = [
     ("name_mismatch", "name", "'some_other_name' must match its directory 'name_mismatch'"),
     ("invalid_yaml", "line 8, column 9", "not valid YAML"),
     ("bad_regex", "failures[0].pattern", "not a valid regular expression"),
+    ("prompt_without_default", "infer", "argv[5] uses {prompt} but infer.prompt"),
 ]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from thtui.core.catalog.loader import LoadedSolution
-from thtui.core.catalog.schema import Solution
+from thtui.core.catalog.schema import Solution, check_prompt, uses_prompt
 from thtui.core.config import Settings
 from thtui.core.wording import plural
 
@@ -131,6 +131,14 @@ def _describe_audio(sol: Solution) -> list[str]:
     return steps
 
 
+def effective_prompt(sol: Solution, override: str | None) -> str | None:
+    """The prompt a job of `sol` uses: the override when given, else the manifest's default; None for a system
+    without prompts. ValueError for an empty or overlong override (the CLI checks `--prompt` first)."""
+    if not uses_prompt(sol):
+        return None
+    return check_prompt(override) if override is not None else sol.infer.prompt
+
+
 def _render(node: Any, values: dict[str, str]) -> Any:
     if isinstance(node, str):
         return node.format_map(values)
@@ -151,10 +159,13 @@ def build_plan(
     gpu: int | None = 0,
     job_dir: Path | None = None,
     video: Path | None = None,
+    prompt: str | None = None,
 ) -> InferencePlan:
     """The exact argv/cwd/env for one job. `image`/`audio` are the user's files (or TTS output).
     `video`: the user's own video as the source of a system that redraws a video's mouth (inputs.still_video)
-    instead of the still video made from the portrait; `image` is then a frame of it (thtui.core.inputs_video)."""
+    instead of the still video made from the portrait; `image` is then a frame of it (thtui.core.inputs_video).
+    `prompt`: the run's text prompt (`--prompt`) for a system whose templates use {prompt}, else its manifest's
+    infer.prompt; ignored by systems without prompts. It fills argv items and config values whole, never a shell."""
     sol = loaded.solution
     run_id = run_id or new_run_id()
     job_dir = job_dir or settings.outputs_dir / run_id / sol.name
@@ -178,6 +189,8 @@ def build_plan(
         "image_stem": "image",
         "audio_stem": "audio",
     }
+    if uses_prompt(sol):  # only then: plans of systems without prompts stay as they were
+        values["prompt"] = effective_prompt(sol, prompt)  # type: ignore[assignment]
 
     inputs = [
         PreparedInput("image", str(Path(image).resolve()), values["image"], _describe_image(sol)),

@@ -28,7 +28,10 @@ PLACEHOLDERS: dict[str, str] = {
     "fps": "inputs.fps",
     "image_stem": "file name of {image} without its extension",
     "audio_stem": "file name of {audio} without its extension",
+    "prompt": "the text prompt: `thtui run --prompt`, else infer.prompt (a manifest using it must set that)",
 }
+PROMPT_MAX_CHARS = 1000  # upstream text encoders truncate far sooner; longer is a paste accident
+
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -236,6 +239,15 @@ class Infer(Strict):
     files: list[GeneratedFile] = Field(default_factory=list)
     output: Output
     exclusive_cwd: bool = Field(default=True, description="upstream writes cwd-relative temp files")
+    prompt: str | None = Field(
+        default=None,
+        description="default text prompt for {prompt} (EchoMimicV3, LiveAvatar); `thtui run --prompt` overrides it",
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, v: str | None) -> str | None:
+        return None if v is None else check_prompt(v)
 
     @model_validator(mode="after")
     def _placeholders(self) -> Infer:
@@ -247,8 +259,10 @@ class Infer(Strict):
         for i, f in enumerate(self.files):
             texts.append((f"files[{i}].path", f.path))
             texts += [(f"files[{i}]", s) for s in _strings(f.yaml if f.yaml is not None else f.text)]
+        prompt_at: list[str] = []
         for where, text in texts:
             try:
+                prompt_at += [where] if "prompt" in template_fields(text) else []
                 unknown = template_fields(text) - set(PLACEHOLDERS)
             except ValueError as exc:
                 raise ValueError(f"{where}: bad template {text!r}: {exc}") from exc
@@ -256,7 +270,29 @@ class Infer(Strict):
                 raise ValueError(
                     f"{where}: unknown placeholder(s) {sorted(unknown)} in {text!r}; known: {sorted(PLACEHOLDERS)}"
                 )
+        # Without a default, a run given no --prompt would hand the upstream script an empty prompt.
+        if prompt_at and self.prompt is None:
+            raise ValueError(
+                f"{prompt_at[0]} uses {{prompt}} but infer.prompt (the default prompt text) is not set"
+            )
+        if not prompt_at and self.prompt is not None:
+            raise ValueError("infer.prompt is set but no template uses {prompt}")
         return self
+
+
+def check_prompt(text: str) -> str:
+    """A prompt (the manifest's default or `--prompt`) as used: non-empty, at most PROMPT_MAX_CHARS.
+    Raises ValueError with a reason that names neither field: callers do."""
+    if not text.strip():
+        raise ValueError("the prompt is empty")
+    if len(text) > PROMPT_MAX_CHARS:
+        raise ValueError(f"the prompt has {len(text)} characters; at most {PROMPT_MAX_CHARS}")
+    return text
+
+
+def uses_prompt(sol: Solution) -> bool:
+    """Whether the solution's templates take a text prompt ({prompt}; then infer.prompt is its default)."""
+    return sol.infer.prompt is not None
 
 
 def _strings(node: object) -> list[str]:
