@@ -12,6 +12,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,7 @@ def build_plan(
     audio: Path,
     *,
     run_id: str | None = None,
-    gpu: int | None = 0,
+    gpu: int | Sequence[int] | None = 0,
     job_dir: Path | None = None,
     video: Path | None = None,
     prompt: str | None = None,
@@ -189,6 +190,8 @@ def build_plan(
         "image_stem": "image",
         "audio_stem": "audio",
     }
+    if sol.infer.gpus > 1 or sol.infer.uses("gpus"):  # only then: single-GPU plans stay as they were
+        values["gpus"] = str(sol.infer.gpus)
     if uses_prompt(sol):  # only then: plans of systems without prompts stay as they were
         values["prompt"] = effective_prompt(sol, prompt)  # type: ignore[assignment]
 
@@ -217,8 +220,8 @@ def build_plan(
     env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     if not builtin:
         env["CONDA_PREFIX"] = str(env_prefix(settings, sol.name))
-    if gpu is not None and sol.needs_gpu:
-        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    if gpu is not None and sol.needs_gpu:  # a multi-GPU job (infer.gpus > 1) gets all its indices
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu) if isinstance(gpu, int) else ",".join(map(str, gpu))
     env.update({k: v.format_map(values) for k, v in infer.env.items()})
 
     files = []

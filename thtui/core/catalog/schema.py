@@ -25,6 +25,7 @@ PLACEHOLDERS: dict[str, str] = {
     "outdir": "an empty directory the upstream script writes into (absolute)",
     "output": "where the final video must land: {outdir}/result.mp4",
     "gpu": "the GPU index as CUDA sees it inside the job (always 0: CUDA_VISIBLE_DEVICES selects)",
+    "gpus": "how many GPUs the job holds (infer.gpus): torchrun's --nproc_per_node, upstream parallel sizes",
     "fps": "inputs.fps",
     "image_stem": "file name of {image} without its extension",
     "audio_stem": "file name of {audio} without its extension",
@@ -239,6 +240,12 @@ class Infer(Strict):
     files: list[GeneratedFile] = Field(default_factory=list)
     output: Output
     exclusive_cwd: bool = Field(default=True, description="upstream writes cwd-relative temp files")
+    gpus: int = Field(
+        default=1,
+        ge=1,
+        description="GPUs one job holds together (one rank each, launched by torchrun --nproc_per_node={gpus}); "
+        "CUDA_VISIBLE_DEVICES lists them all, and estimates.vram_gb is then the need of each GPU",
+    )
     prompt: str | None = Field(
         default=None,
         description="default text prompt for {prompt} (EchoMimicV3, LiveAvatar); `thtui run --prompt` overrides it",
@@ -249,8 +256,8 @@ class Infer(Strict):
     def _prompt(cls, v: str | None) -> str | None:
         return None if v is None else check_prompt(v)
 
-    @model_validator(mode="after")
-    def _placeholders(self) -> Infer:
+    def templates(self) -> list[tuple[str, str]]:
+        """Every template string with where it sits (`argv[3]`, `env.X`, `files[0]` ...)."""
         texts: list[tuple[str, str]] = [("cwd", self.cwd)]
         texts += [(f"argv[{i}]", a) for i, a in enumerate(self.argv)]
         texts += [(f"env.{k}", v) for k, v in self.env.items()]
@@ -259,6 +266,15 @@ class Infer(Strict):
         for i, f in enumerate(self.files):
             texts.append((f"files[{i}].path", f.path))
             texts += [(f"files[{i}]", s) for s in _strings(f.yaml if f.yaml is not None else f.text)]
+        return texts
+
+    def uses(self, placeholder: str) -> bool:
+        """Whether any template uses `{placeholder}` (templates are valid once the model exists)."""
+        return any(placeholder in template_fields(text) for _, text in self.templates())
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Infer:
+        texts = self.templates()
         prompt_at: list[str] = []
         for where, text in texts:
             try:
@@ -277,6 +293,12 @@ class Infer(Strict):
             )
         if not prompt_at and self.prompt is not None:
             raise ValueError("infer.prompt is set but no template uses {prompt}")
+        # Several GPUs held by one process would idle all but one: the ranks' count must reach the argv.
+        if self.gpus > 1 and not self.uses("gpus"):
+            raise ValueError(
+                f"infer.gpus is {self.gpus} but no template uses {{gpus}}: launch one rank per GPU, "
+                "e.g. torchrun --standalone --nproc_per_node={gpus}"
+            )
         return self
 
 
