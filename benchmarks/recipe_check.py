@@ -15,7 +15,8 @@ unless --keep):
   patches   how many repo / site-packages patches were applied (from the install record)
   imports   every verify_imports module imports (the engine's verify step, which also rejects two
             distributions owning one package)
-  help      `python ENTRY --help` in the manifest's cwd
+  help      the planned argv up to its entry (`python ENTRY` or `python -m MODULE`), then `--help`, in the
+            manifest's cwd
   infer     where the system runs on CPU: random weights of the right architecture saved to the
             weight paths (RANDOM_WEIGHTS below), then the exact planned argv (thtui.core.plan), the
             inputs prepared as a job prepares them, and the output checked like a real job's output.
@@ -176,9 +177,9 @@ def check(name: str, args: argparse.Namespace, home: Path) -> dict:
     prefix, repo = settings.envs_dir / name, settings.repos_dir / name
     python = prefix / "bin" / "python"
     if python.exists() and repo.is_dir() and sol.upstream:
-        cwd = _planned_cwd(loaded, settings, home)
+        cwd, planned = _planned_cwd(loaded, settings, home)
         out = subprocess.run(
-            [str(python), str(repo / sol.upstream.entry), "--help"],
+            help_argv(planned, sol.upstream.entry) or [str(python), str(repo / sol.upstream.entry), "--help"],
             cwd=cwd,
             env=env_environ(prefix),
             capture_output=True,
@@ -204,8 +205,8 @@ def check(name: str, args: argparse.Namespace, home: Path) -> dict:
     return res
 
 
-def _planned_cwd(loaded, settings, home: Path) -> Path:  # type: ignore[no-untyped-def]
-    """The manifest's cwd as a job gets it ({repo}, or a fresh {outdir}, ...), created."""
+def _planned_cwd(loaded, settings, home: Path) -> tuple[Path, list[str]]:  # type: ignore[no-untyped-def]
+    """The manifest's cwd as a job gets it ({repo}, or a fresh {outdir}, ...), created, and the argv."""
     from thtui.core.plan import build_plan
 
     assets = ROOT / "assets"
@@ -213,7 +214,18 @@ def _planned_cwd(loaded, settings, home: Path) -> Path:  # type: ignore[no-untyp
         loaded, settings, assets / "portrait.jpg", assets / "speech.wav", job_dir=home / "help-job"
     )
     Path(plan.cwd).mkdir(parents=True, exist_ok=True)
-    return Path(plan.cwd)
+    return Path(plan.cwd), list(plan.argv)
+
+
+def help_argv(planned: list[str], entry: str) -> list[str] | None:
+    """The planned argv up to its entry, then --help: the entry runs the way a job runs it, as a script
+    path or as `-m package.module` (MuseTalk and LatentSync import their own package, so the script path
+    alone fails with ModuleNotFoundError)."""
+    module = entry.removesuffix(".py").replace("/", ".")
+    for i, arg in enumerate(planned):
+        if arg.endswith(entry) or (arg == module and i > 0 and planned[i - 1] == "-m"):
+            return [*planned[: i + 1], "--help"]
+    return None
 
 
 def infer_random(loaded, settings, prefix: Path, repo: Path, home: Path, gpu) -> dict:  # type: ignore[no-untyped-def]

@@ -32,7 +32,8 @@ def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: in
             detail = f" ({st.detail})" if st.detail else ""
             problems.append(f"{name} is not ready: {st.state}{detail}; install it first: thtui setup {name}")
         if sol.solution.needs_gpu and gpu_count == 0 and not spec.gpus:
-            problems.append(f"{name} needs an NVIDIA GPU and none is visible here")
+            why = " (it has no CPU fallback)" if sol.solution.gpu_required else ""
+            problems.append(f"{name} needs an NVIDIA GPU{why} and none is visible here")
         loaded.append(sol)
     if spec.gpus and gpu_count:  # none visible: gpu_warning() says so, and the indices are used as given
         bad = [g for g in spec.gpus if not 0 <= g < gpu_count]
