@@ -39,6 +39,7 @@ class RunSpec:
     duration_tolerance_s: float | None = None  # None: 0.5 s + 5% of the audio
     pack: bool = False
     score: bool = True  # score each video on the CPU as it lands (thtui.core.scores.pipeline)
+    cluster: str | None = None  # a Ray address: each job runs on a node with its solution (thtui.core.cluster)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "solutions", tuple(dict.fromkeys(self.solutions)))
@@ -58,6 +59,9 @@ class RunSpec:
             raise RunError("--repeat must be at least 1")
         if self.timeout is not None and self.timeout <= 0:
             raise RunError("--timeout must be positive")
+        if self.cluster and (self.pack or self.gpus is not None):  # Ray places the jobs on the nodes' GPUs
+            flag = "--pack" if self.pack else "--gpus"
+            raise RunError(f"--cluster does not combine with {flag} (Ray picks each job's node and GPU)")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +79,7 @@ class RunSpec:
             "duration_tolerance_s": self.duration_tolerance_s,
             "pack": self.pack,
             "score": self.score,
+            "cluster": self.cluster,
         }
 
     @classmethod
@@ -94,6 +99,7 @@ class RunSpec:
             duration_tolerance_s=data.get("duration_tolerance_s"),
             pack=bool(data.get("pack", False)),  # run.json from before packing existed: no packing
             score=bool(data.get("score", True)),
+            cluster=data.get("cluster"),
         )
 
 
