@@ -12,9 +12,12 @@ from thtui.core.jobs.spec import RunError, RunSpec
 from thtui.core.wording import plural
 
 
-def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: int) -> list[LoadedSolution]:
+def preflight(
+    settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: int, *, local: bool = True
+) -> list[LoadedSolution]:
     """Refuse before anything runs: unknown or not-ready solutions, missing or unusable inputs, a GPU
-    system on a machine without a GPU. Raises RunError with every problem at once."""
+    system on a machine without a GPU. Raises RunError with every problem at once. `local=False` (a
+    cluster run): installs and GPUs are the nodes' business (thtui.core.cluster.head checks them)."""
     problems: list[str] = []
     loaded: list[LoadedSolution] = []
     # Folders and text first: the run folder must not exist yet when these fail (thtui.core.paths_check,
@@ -27,11 +30,11 @@ def preflight(settings: Settings, catalog: Catalog, spec: RunSpec, gpu_count: in
             problems.append(f"unknown solution {name!r} (known: {', '.join(catalog.names())})")
             continue
         sol = catalog.get(name)
-        st = solution_status(settings, sol)
-        if st.state != "ready":
+        st = solution_status(settings, sol) if local else None
+        if st is not None and st.state != "ready":
             detail = f" ({st.detail})" if st.detail else ""
             problems.append(f"{name} is not ready: {st.state}{detail}; install it first: thtui setup {name}")
-        if sol.solution.needs_gpu and gpu_count == 0 and not spec.gpus:
+        if local and sol.solution.needs_gpu and gpu_count == 0 and not spec.gpus:
             why = " (it has no CPU fallback)" if sol.solution.gpu_required else ""
             problems.append(f"{name} needs an NVIDIA GPU{why} and none is visible here")
         loaded.append(sol)

@@ -49,6 +49,7 @@ class _RunContext:
     store: Store
     files: RunFiles
     scorer: RunScorer | None = None  # scores each finished video on the CPU (thtui.core.scores.pipeline)
+    remote: Callable[[JobContext], JobOutcome] | None = None  # a cluster run: runs a job on a Ray node
 
 
 def start_run(
@@ -69,8 +70,7 @@ def start_run(
     a monitor is created for the run and its MonitorSnapshots are forwarded to `sink` too; pass your own
     (already subscribed) monitor to share one with a UI. Raises RunError before anything runs."""
     with _Resources(monitor, store, settings, sink) as (mon, st):
-        preflight(settings, catalog, spec, mon.backend.device_count())
-        refuse_unfittable(catalog, spec, mon.backend.read_devices())  # over every GPU's memory
+        _preflight(settings, catalog, spec, mon)
         run_id = run_id or new_run_id()
         run_dir = settings.outputs_dir / run_id
         if run_dir.exists():
@@ -113,8 +113,7 @@ def resume_run(
         raise RunError(f"no run {run_id!r} under {settings.outputs_dir} (run.json missing)")
     spec = RunSpec.from_json(files.data["spec"])
     with _Resources(monitor, store, settings, sink) as (mon, st):
-        preflight(settings, catalog, spec, mon.backend.device_count())
-        refuse_unfittable(catalog, spec, mon.backend.read_devices())  # over every GPU's memory
+        _preflight(settings, catalog, spec, mon)
         leftovers = kill_marked(f"{run_id}/", prefix=True)
         keep = ("ok",) if retry_failed else ("ok", "failed")
         finished: dict[str, JobMetrics] = {}
@@ -141,6 +140,16 @@ def resume_run(
                 )
             )
         return _execute(ctx, finished=finished, resumed=True)
+
+
+def _preflight(settings: Settings, catalog: Catalog, spec: RunSpec, mon: Monitor) -> None:
+    if spec.cluster:  # the nodes, not this box, must have the solutions and GPUs (thtui.core.cluster)
+        from thtui.core.cluster.head import cluster_preflight
+
+        cluster_preflight(settings, catalog, spec)
+        return
+    preflight(settings, catalog, spec, mon.backend.device_count())
+    refuse_unfittable(catalog, spec, mon.backend.read_devices())  # over every GPU's memory
 
 
 class _Resources:
@@ -207,6 +216,11 @@ def _tts_audio(ctx: _RunContext) -> tuple[Path, ...]:
 
 
 def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -> RunResult:
+    if ctx.spec.cluster and ctx.remote is None:  # each job runs on a Ray node (thtui.core.cluster.head)
+        from thtui.core.cluster.head import ClusterExecutor
+
+        with ClusterExecutor(ctx.spec.cluster, ctx.run_id, ctx.sink, ctx.cancel) as ctx.remote:
+            return _execute(ctx, finished, resumed)
     spec, sink = ctx.spec, ctx.sink
     gpus = _gpu_slots(ctx)  # first: its warning must come before anything slow
     audios = _tts_audio(ctx)
@@ -239,7 +253,7 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
         for j in to_run
         if j.loaded.solution.kind == "upstream" and j.loaded.solution.infer.exclusive_cwd
     }
-    queue = JobQueue(to_run, exclusive)
+    queue = JobQueue(to_run, exclusive if ctx.remote is None else set())  # a node's clone: a Ray resource
     lock = threading.Lock()
 
     def run(
@@ -322,6 +336,8 @@ def _row(j: PlannedJob) -> JobRow:
 
 def _gpu_slots(ctx: _RunContext) -> list[int | None]:
     """The GPUs jobs go to (preflight has refused indices this machine does not have)."""
+    if ctx.remote is not None:  # a cluster run: one waiting thread per GPU of the cluster; Ray places them
+        return [None] * ctx.remote.slots
     backend = ctx.monitor.backend
     count = backend.device_count()
     warning = gpu_warning(ctx.spec, count, backend.error)
@@ -391,7 +407,7 @@ def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict,
             amend=amend,
         )  # fmt: skip
         try:
-            outcome = run_job(jctx)
+            outcome = (ctx.remote or run_job)(jctx)
         except Exception as exc:  # a harness error must cost one job, not the run
             return _record_unrun(ctx, info, "crash", f"thtui could not run the job: {exc}")
     ctx.store.job_finished(info.job_id, outcome.metrics, outcome.samples, outcome.log_tail)
