@@ -39,7 +39,7 @@ class RunSpec:
     duration_tolerance_s: float | None = None  # None: 0.5 s + 5% of the audio
     pack: bool = False
     score: bool = True  # score each video on the CPU as it lands (thtui.core.scores.pipeline)
-    cluster: str | None = None  # a Ray address: each job runs on a node with its solution (thtui.core.cluster)
+    cluster: str | None = None  # a Ray address: each job runs on a node that has it (thtui.core.cluster)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "solutions", tuple(dict.fromkeys(self.solutions)))
