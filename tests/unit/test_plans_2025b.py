@@ -1,0 +1,174 @@
+"""Golden plans for the second batch of 2025-26 systems (EchoMimicV3 Flash-Pro, SoulX-FlashHead, InfiniteTalk,
+LiveAvatar), each plan checked against its upstream at the pinned commit, and the per-job inputs they need.
+
+Same pattern as test_plans_2025.py: the upstream argparse (and the other facts a plan depends on: config keys,
+output naming, repo files, patch counts) is data in tests/fixtures/upstream_cli/<name>.yaml; no upstream code is
+vendored here. Update the golden files after an intended change with:
+  THTUI_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/test_plans_2025b.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from test_plans_2025 import _module_args, _spec, _version
+from test_plans_golden import GOLDEN, RUN_ID, _normalised, _parse, _plan, upstream_parser
+
+from thtui.core.catalog import Catalog
+from thtui.core.config import Settings
+from thtui.core.plan import InferencePlan, build_plan, is_safe_dir
+
+NEW = ["echomimic_v3", "soulx_flashhead"]
+
+
+def _args(plan: InferencePlan, name: str) -> tuple[list[str], object]:
+    parser, spec = upstream_parser(name)
+    args = _module_args(plan, spec)
+    return args, _parse(parser, args)
+
+
+def _include(catalog: Catalog, name: str) -> set[str]:
+    """Every file a manifest's hf include-sets place, as a path relative to the clone."""
+    out = set()
+    for w in catalog.get(name).solution.weights:
+        if w.hf and w.hf.include:
+            out |= {f"{w.dest}/{f}" for f in w.hf.include}
+        else:
+            out.add(w.dest)
+    return out
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_plan_matches_golden(catalog: Catalog, settings: Settings, tmp_path: Path, name: str) -> None:
+    got = _normalised(_plan(catalog, settings, tmp_path, name), settings, tmp_path)
+    path = GOLDEN / f"{name}.json"
+    if os.environ.get("THTUI_UPDATE_GOLDEN") == "1":
+        path.write_text(
+            json.dumps(got, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+        )
+    assert path.exists(), f"no golden plan {path}; create it with THTUI_UPDATE_GOLDEN=1"
+    assert got == json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_argv_parses_with_the_upstream_argparse(
+    catalog: Catalog, settings: Settings, tmp_path: Path, name: str
+) -> None:
+    sol = catalog.get(name).solution
+    plan = _plan(catalog, settings, tmp_path, name)
+    _, spec = upstream_parser(name)
+    assert spec["commit"] == sol.upstream.commit  # type: ignore[union-attr]
+    assert sol.upstream.entry == spec["script"]  # type: ignore[union-attr]
+    args, _ = _args(plan, name)
+    for arg in spec["arguments"]:
+        if arg.get("required"):
+            assert any(flag in args for flag in arg["flags"]), f"required {arg['flags']} missing"
+    for value in args:
+        if "/" in value and not value.startswith("-"):
+            assert os.path.isabs(value), f"relative path {value!r} would depend on the cwd"
+    for prepared in plan.inputs:
+        assert is_safe_dir(Path(prepared.dest).parent) and Path(prepared.dest).name.count(".") == 1
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_patch_counts_match_the_pinned_files(catalog: Catalog, name: str) -> None:
+    counts = {p.id: p.count for p in catalog.get(name).solution.patches}
+    assert counts == _spec(name)["patch_counts"]
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_envs_pinned_for_sm80_sm89_sm90(catalog: Catalog, name: str) -> None:
+    """torch >= 2.0 built with CUDA >= 11.8 in every profile (A100, RTX 40xx, H100 kernels); pip pins exact."""
+    env = catalog.get(name).solution.env
+    assert env is not None and env.torch and "torch" in env.verify_imports
+    for key, profile in env.torch.items():
+        assert _version(profile.torch) >= (2, 0) and _version(profile.cuda) >= (11, 8)
+        assert key == "cu" + profile.cuda.replace(".", "") and profile.index_url.endswith("/whl/" + key)
+    for req in [*env.pip, *env.pip_no_deps]:
+        assert "==" in req, f"{name}: {req!r} is not pinned"
+
+
+# --- EchoMimicV3 Flash-Pro ---------------------------------------------------------------------------------------
+
+
+def test_echomimic_v3_paths_output_and_length(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    plan = _plan(catalog, settings, tmp_path, "echomimic_v3")
+    parser, spec = upstream_parser("echomimic_v3")
+    args, ns = _args(plan, "echomimic_v3")
+    repo = plan.values["repo"]
+    # Defaults that do not work: a config file that does not exist, and transformer_path '' -> torch.load of
+    # '<''>/checkpoint-50000.pth'.
+    assert ns.config_path == f"{repo}/config/config.yaml" != parser.get_default("config_path")
+    assert ns.config_path.removeprefix(repo + "/") in spec["repo_files"]
+    assert ns.transformer_path.endswith(".safetensors")
+    placed = _include(catalog, "echomimic_v3")
+    for path in (ns.transformer_path, *(f"{ns.model_name}/{s}" for s in spec["model_subpaths"])):
+        rel = os.path.relpath(path, repo)
+        assert rel in placed or any(p.startswith(rel + "/") for p in placed), f"{rel} is not placed by setup"
+    assert spec["teacache_substring"] in ns.model_name.lower()  # else TeaCache silently turns off
+    assert {"config.json", "preprocessor_config.json"} <= {
+        os.path.basename(p) for p in placed if p.startswith(os.path.relpath(ns.wav2vec_model_dir, repo))
+    }
+    # Output: save_path/<image name up to the first dot>_output.mp4, in a save_path that is new for every job
+    # (an existing output makes the script print "Skip" and exit 0).
+    stem = os.path.basename(ns.image_path).split(".")[0]
+    assert plan.output_path == os.path.join(ns.save_path, stem + spec["output_suffix"])
+    assert ns.save_path == plan.values["outdir"] and ns.save_path.startswith(plan.scratch + os.sep)
+    # moviepy writes its temp audio into the cwd: the cwd is the job's own dir, not the shared clone.
+    assert plan.cwd == plan.values["outdir"] and plan.exclusive_cwd is False
+    # --video_length caps the frames (default 81 = 3.24 s): it covers the longest audio thtui accepts.
+    sol = catalog.get("echomimic_v3").solution
+    assert ns.video_length != parser.get_default("video_length")
+    assert ns.video_length >= sol.inputs.max_audio_seconds * ns.fps  # type: ignore[operator]
+    assert ns.fps == sol.inputs.fps and ns.sample_size == [768, 768] and ns.num_inference_steps == 8
+    assert ns.ulysses_degree == 1 and ns.ring_degree == 1  # no process group on one GPU
+    assert (ns.image_path, ns.audio_path) == (plan.values["image"], plan.values["audio"])
+
+
+def test_echomimic_v3_prompt_default_and_override(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    sol = catalog.get("echomimic_v3").solution
+    plan = _plan(catalog, settings, tmp_path, "echomimic_v3")
+    _, ns = _args(plan, "echomimic_v3")
+    assert ns.prompt == sol.infer.prompt == "A person is speaking."
+    assert ns.negative_prompt == ""  # run_flash.sh; the default is a hands prompt for half-body video
+    # An override reaches the script as one argv item, quotes and all (no shell in between), and changes nothing else.
+    text = 'A woman says "hello" - calmly; $HOME stays literal'
+    image, audio = (Path(p.source) for p in plan.inputs[:2])
+    plan2 = build_plan(catalog.get("echomimic_v3"), settings, image, audio, run_id=RUN_ID, gpu=0, prompt=text)
+    _, ns2 = _args(plan2, "echomimic_v3")
+    assert ns2.prompt == text and plan2.argv.count(text) == 1
+    assert [a if a != text else "P" for a in plan2.argv] == [a if a != sol.infer.prompt else "P" for a in plan.argv]
+
+
+# --- SoulX-FlashHead ---------------------------------------------------------------------------------------------
+
+
+def test_soulx_flashhead_cwd_output_and_bool_flag(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    plan = _plan(catalog, settings, tmp_path, "soulx_flashhead")
+    parser, spec = upstream_parser("soulx_flashhead")
+    args, ns = _args(plan, "soulx_flashhead")
+    repo = plan.values["repo"]
+    # _validate_args() asserts after parsing: every asserted flag is given, the model type is known.
+    for flag in spec["asserted_not_none"]:
+        assert getattr(ns, flag.lstrip("-")) is not None
+    assert ns.model_type in spec["model_types"] and ns.model_type == "pro"
+    assert sum(getattr(ns, f.lstrip("-")) is not None for f in spec["one_of"]) == 1
+    # --use_face_crop is type=bool: passing it at all (even "False") would turn it on, so it is never passed.
+    assert "--use_face_crop" not in args and ns.use_face_crop is False
+    assert parser.parse_args([*args, "--use_face_crop", "False"]).use_face_crop is True
+    # infer_params.yaml is opened relative to the cwd at import: the cwd is the clone, where the file is.
+    assert plan.cwd == repo
+    # Output: exactly --save_file, absolute, one '.mp4' so the temp name differs from it.
+    assert ns.save_file == plan.output_path and os.path.isabs(ns.save_file)
+    assert ns.save_file.count(".mp4") == 1 and ns.save_file.replace(".mp4", spec["tmp_suffix"]) != ns.save_file
+    assert (ns.cond_image, ns.audio_path) == (plan.values["image"], plan.values["audio"])
+    placed = _include(catalog, "soulx_flashhead")
+    for sub in spec["pro_paths"]:
+        rel = os.path.relpath(f"{ns.ckpt_dir}/{sub}", repo)
+        assert rel in placed or f"{rel}/*" in placed, f"{rel} is not placed by setup"
+    wav2vec = os.path.relpath(ns.wav2vec_dir, repo)
+    assert {f"{wav2vec}/config.json", f"{wav2vec}/preprocessor_config.json"} <= placed
