@@ -60,6 +60,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--audio", action="append", type=Path, default=[], help="driving audio (repeatable)")
     g.add_argument("--text", help="text to speak (synthesised once, shared by every solution)")
+    p.add_argument(
+        "--reference",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="VIDEO|DIR",
+        help="the papers' protocol (repeatable; a folder: its videos, sorted): each reference video is one "
+        "case, its first frame with a face the portrait and its own audio the speech; every result is "
+        "scored against it (PSNR, SSIM, LMD) and the report gets a paper-style table. Not with "
+        "--image/--audio/--text/--video",
+    )
     p.add_argument("--tts", choices=["piper", "coqui"], default="piper")
     p.add_argument(
         "--voice",
@@ -122,12 +133,40 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         gpus = tuple(int(g) for g in args.gpus.split(",")) if args.gpus else None
     except ValueError:
         raise CliError(f"--gpus takes indices like 0,1; got {args.gpus!r}") from None
+    references = _references(args)
     try:
         return RunSpec(solutions=tuple(names), images=tuple(args.image), audios=tuple(args.audio), text=args.text,
                        tts=args.tts, voice=args.voice, repeat=args.repeat, warmup=args.warmup, gpus=gpus,
-                       timeout=args.timeout, pack=args.pack, score=not args.no_score)  # fmt: skip
+                       timeout=args.timeout, pack=args.pack, score=not args.no_score,
+                       references=references)  # fmt: skip
     except RunError as exc:
         raise CliError(str(exc)) from None
+
+
+def _references(args: argparse.Namespace) -> tuple[Path, ...]:
+    """--reference paths as videos (a folder: its videos), each checked now: one line naming a bad one."""
+    if not args.reference:
+        return ()
+    from thtui.core.media.errors import InputError, MediaError
+    from thtui.core.reference_inputs import check_reference, expand_references, spec_conflict
+
+    if problem := spec_conflict(_GivenInputs(args)):
+        raise CliError(problem)
+    try:
+        videos = expand_references(args.reference)
+        for video in videos:
+            check_reference(video)
+    except (InputError, MediaError) as exc:
+        raise CliError(str(exc)) from None
+    return tuple(videos)
+
+
+class _GivenInputs:
+    """The other input flags, as reference_inputs.spec_conflict reads them from a RunSpec."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.images, self.audios, self.text = args.image, args.audio, args.text
+        self.videos = getattr(args, "video", None) or ()
 
 
 # ---- commands ---------------------------------------------------------------------------------------
@@ -143,7 +182,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     catalog = catalog_from(settings)
     if args.resume:
-        if args.solution or args.solutions or args.image or args.audio or args.text:
+        if args.solution or args.solutions or args.image or args.audio or args.text or args.reference:
             raise CliError("--resume takes its inputs and solutions from the run; give nothing else")
         args.resume = resolve_run_id(settings, args.resume)
         spec = None

@@ -58,6 +58,14 @@ def preflight(
                 check(Path(path))
             except errors as exc:  # the message names the file already, usually: say it once
                 problems.append(str(exc) if str(path) in str(exc) else f"{kind} {path}: {exc}")
+    if spec.references:  # not a video, no audio, no face: refused before the run folder exists
+        from thtui.core.reference_inputs import check_reference
+
+        for ref in spec.references:
+            try:
+                check_reference(ref)
+            except errors as exc:
+                problems.append(str(exc))
     if problems:
         raise RunError("cannot start the run:\n  " + "\n  ".join(problems))
     return loaded

@@ -63,11 +63,22 @@ def cases(images: tuple[Path, ...], audios: tuple[Path, ...]) -> list[Case]:
     ]
 
 
+def reference_cases(run_dir: Path, references: tuple[Path, ...]) -> list[Case]:
+    """--reference: the portrait and speech each reference gives (thtui.core.reference_inputs), one case each."""
+    from thtui.core.reference_inputs import case_inputs
+
+    found = case_inputs(run_dir, references)
+    single = len(found) == 1
+    return [Case(k, p, a, "" if single else f"{k}-{_stem(r)}") for k, (r, p, a) in enumerate(found)]
+
+
 def build_matrix(
     spec: RunSpec, catalog: Catalog, run_id: str, run_dir: Path, audios: tuple[Path, ...]
 ) -> list[PlannedJob]:
     """Warm-ups first (one per solution, on its first case), then every solution x case x repeat."""
-    all_cases = cases(spec.images, audios)
+    # --reference: one case per reference video, paired with its own audio (not a cross product)
+    refs = spec.references
+    all_cases = reference_cases(run_dir, refs) if refs else cases(spec.images, audios)
     per_repeat_dirs = spec.repeat > 1 or spec.warmup
     jobs: list[PlannedJob] = []
 

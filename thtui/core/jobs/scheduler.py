@@ -76,7 +76,7 @@ def start_run(
         if run_dir.exists():
             raise RunError(f"run {run_id} already exists at {run_dir}; use resume_run")
         inputs = {"images": [str(p.resolve()) for p in spec.images], "audios": [str(p.resolve()) for p in spec.audios],
-                  "image": str(spec.images[0].resolve()), "text": spec.text, "tts": spec.tts if spec.text else None,
+                  "image": str(spec.images[0].resolve()) if spec.images else None, "text": spec.text, "tts": spec.tts if spec.text else None,
                   "voice": spec.voice}  # fmt: skip
         files = RunFiles.create(run_dir, run_id, spec.to_json(), inputs)
         ctx = _RunContext(
@@ -194,6 +194,10 @@ def _start_fingerprint(ctx: _RunContext) -> threading.Thread | None:
 
 def _tts_audio(ctx: _RunContext) -> tuple[Path, ...]:
     spec = ctx.spec
+    if spec.references:  # the papers' protocol: each reference's own audio (thtui.core.reference_inputs)
+        from thtui.core.reference_inputs import prepare_run_references
+
+        return prepare_run_references(ctx.files, ctx.run_id, spec.references, ctx.sink)
     if not spec.text:
         return tuple(p.resolve() for p in spec.audios)
     ctx.sink(RunStage(ctx.run_id, "tts", f"{spec.tts}: synthesising {len(spec.text)} characters"))
@@ -413,8 +417,10 @@ def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict,
     ctx.store.job_finished(info.job_id, outcome.metrics, outcome.samples, outcome.log_tail)
     ctx.files.job_finished(info, outcome.metrics, outcome.result_path)
     if ctx.scorer is not None and outcome.result_path and outcome.metrics.status == "ok" and not info.warmup:
+        from thtui.core.reference_inputs import reference_for
+
         ctx.scorer.submit(task_for(ctx.run_id, info.job_id, info.job_dir, outcome.result_path, info.image,
-                                   info.audio))  # fmt: skip
+                                   info.audio, reference_for(ctx.files.data, ctx.run_dir, info.image)))  # fmt: skip
     return outcome
 
 

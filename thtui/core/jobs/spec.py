@@ -39,21 +39,30 @@ class RunSpec:
     duration_tolerance_s: float | None = None  # None: 0.5 s + 5% of the audio
     pack: bool = False
     score: bool = True  # score each video on the CPU as it lands (thtui.core.scores.pipeline)
+    # The papers' protocol (thtui.core.reference_inputs): each reference video is one case, its first frame
+    # with a face the portrait and its own audio the speech; every result is scored against it.
+    references: tuple[Path, ...] = ()
     cluster: str | None = None  # a Ray address: each job runs on a node that has it (thtui.core.cluster)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "solutions", tuple(dict.fromkeys(self.solutions)))
         object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
         object.__setattr__(self, "audios", tuple(Path(p) for p in self.audios))
+        object.__setattr__(self, "references", tuple(Path(p) for p in self.references))
         if self.gpus is not None:
             object.__setattr__(self, "gpus", tuple(int(g) for g in self.gpus))
         if not self.solutions:
             raise RunError("give at least one solution")
-        if not self.images:
+        if self.references:
+            from thtui.core.reference_inputs import spec_conflict
+
+            if problem := spec_conflict(self):
+                raise RunError(problem)
+        elif not self.images:
             raise RunError("give at least one --image")
         if not self.audios and self.text is not None and not self.text.strip():
             raise RunError("text is empty: give the words to speak")  # as `thtui say ""` says
-        if bool(self.audios) == bool(self.text and self.text.strip()):
+        if not self.references and bool(self.audios) == bool(self.text and self.text.strip()):
             raise RunError("give either --audio (one or more) or --text, not both and not neither")
         if self.repeat < 1:
             raise RunError("--repeat must be at least 1")
@@ -80,6 +89,7 @@ class RunSpec:
             "pack": self.pack,
             "score": self.score,
             "cluster": self.cluster,
+            "references": [str(p.resolve()) for p in self.references],
         }
 
     @classmethod
@@ -100,6 +110,7 @@ class RunSpec:
             pack=bool(data.get("pack", False)),  # run.json from before packing existed: no packing
             score=bool(data.get("score", True)),
             cluster=data.get("cluster"),
+            references=tuple(Path(p) for p in data.get("references") or ()),
         )
 
 

@@ -45,6 +45,7 @@ class ScoreTask:
     video: str
     portrait: str
     audio: str | None
+    reference: str | None = None  # the ground-truth video (thtui run --reference): PSNR, SSIM, LMD against it
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,10 @@ def job_inputs(job_dir: Path | str, image: str, audio: str) -> tuple[str, str]:
     return portrait, wav
 
 
-def task_for(run_id: str, job_id: str, job_dir: str, video: str, image: str, audio: str) -> ScoreTask:
+def task_for(run_id: str, job_id: str, job_dir: str, video: str, image: str, audio: str,
+             reference: str | None = None) -> ScoreTask:  # fmt: skip
     portrait, wav = job_inputs(job_dir, image, audio)
-    return ScoreTask(job_id, run_id, job_dir, video, portrait, wav)
+    return ScoreTask(job_id, run_id, job_dir, video, portrait, wav, reference)
 
 
 def summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def score_task(task: ScoreTask) -> tuple[str, dict[str, Any], str | None]:
     from thtui.core.scores import score_video
 
     try:
-        scores = score_video(task.video, task.portrait, task.audio)
+        scores = score_video(task.video, task.portrait, task.audio, reference=task.reference)
     except Exception as exc:  # InputError, a missing model package, a broken video: one line, stored
         reason = f"could not score: {exc}"
         return "missing", _missing_data(task, reason), reason
@@ -177,14 +179,18 @@ class RunScorer:
 def score_unscored(scorer: RunScorer, store: Any, run_id: str, jobs: list[Any]) -> int:
     """On resume: queue the run's earlier successful jobs (JobInfo) whose video has no 'ok' score yet
     (the scorer was stopped with the run, or the run predates scoring). Returns how many."""
+    from thtui.core.reference_inputs import reference_for
     from thtui.core.scores.stored import run_scores
 
     done = {job_id for job_id, d in run_scores(store, run_id).items() if d.get("status") == "ok"}
+    files = scorer.files
     queued = 0
     for info in jobs:
         video = Path(info.job_dir) / "result.mp4"
         if info.job_id not in done and not info.warmup and video.is_file():
-            scorer.submit(task_for(run_id, info.job_id, info.job_dir, str(video), info.image, info.audio))
+            ref = reference_for(files.data, files.run_dir, info.image) if files is not None else None
+            task = task_for(run_id, info.job_id, info.job_dir, str(video), info.image, info.audio, ref)
+            scorer.submit(task)
             queued += 1
     return queued
 
@@ -217,9 +223,12 @@ def rescore_run(settings: Any, run_id: str, sink: EventSink = discard) -> dict[s
                 if e.get("status") == "ok" and not e.get("warmup")
             ]
         scorer = RunScorer(store, files, sink)
+        from thtui.core.reference_inputs import reference_for
+
         for job_id, job_dir, image, audio in jobs:
             video = Path(job_dir) / "result.mp4"
-            scorer.submit(task_for(run_id, job_id, job_dir, str(video), image, audio))
+            ref = reference_for(files.data, run_dir, image) if files is not None else None
+            scorer.submit(task_for(run_id, job_id, job_dir, str(video), image, audio, ref))
         return scorer.close()
     finally:
         store.close()
