@@ -39,6 +39,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("check-inputs", "thtui.cli.say_cmd", "validate a portrait and an audio file (and what each system needs)"),
     ("run", "thtui.cli.run_cmds", "run solutions on an image and audio (or text), live, measured and resumable"),
     ("runs", "thtui.cli.runs_cmd", "past runs, newest first, with their ids and job counts"),
+    ("cluster", "thtui.cli.cluster_cmd", "several machines, one benchmark: join a Ray cluster, list its nodes, install on every node"),
     ("score", "thtui.cli.score_cmd", "offline scores of a video: face, lip-sync proxy, identity, motion, sharpness"),
     ("serve", "thtui.cli.serve_cmd", "serve the TUI to a web browser (textual-serve; for an SSH tunnel)"),
 )

@@ -105,6 +105,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="continue an interrupted run (an id, or 'latest'), skipping finished jobs",
     )
     p.add_argument("--retry-failed", action="store_true", help="with --resume: run failed jobs again too")
+    p.add_argument("--cluster", nargs="?", const="", metavar="ADDRESS", help="run the jobs on the nodes of a "
+                   "Ray cluster (HOST:PORT; alone: $RAY_ADDRESS); see thtui cluster --help")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the result as JSON (no live view)")
     p.add_argument(
         "--kill-orphans",
@@ -188,6 +190,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         spec = None
     else:
         spec = _spec(args)
+        if args.cluster is not None:  # thtui.cli.cluster_cmd: Ray is imported only for a cluster run
+            from thtui.cli.cluster_cmd import with_cluster
+
+            spec = with_cluster(args, spec)
         if args.retry_failed:
             raise CliError("--retry-failed only makes sense with --resume RUN_ID")
     if args.detach and not args.dry_run:
@@ -196,7 +202,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         if spec is not None:
             try:  # refused here, at the terminal, rather than in the background log
-                preflight(settings, catalog, spec, open_backend().device_count())
+                if spec.cluster:
+                    from thtui.cli.cluster_cmd import check_cluster_run
+
+                    check_cluster_run(settings, catalog, spec)
+                else:
+                    preflight(settings, catalog, spec, open_backend().device_count())
             except RunError as exc:
                 raise CliError(str(exc)) from None
         return run_detach.detach(settings, args.resume or new_run_id())
@@ -212,8 +223,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(settings, catalog, spec: RunSpec, monitor: Monitor) -> int:
+    if spec.cluster:  # the nodes must have the solutions, not this box
+        from thtui.cli.cluster_cmd import check_cluster_run
+
+        check_cluster_run(settings, catalog, spec)
     try:
-        preflight(settings, catalog, spec, monitor.backend.device_count())
+        if not spec.cluster:  # a cluster run was checked against its nodes just above
+            preflight(settings, catalog, spec, monitor.backend.device_count())
     except RunError as exc:
         raise CliError(str(exc)) from None
     out = console()
