@@ -32,6 +32,8 @@ def spec_argv(spec: RunSpec) -> list[str]:
         argv += ["--image", str(Path(image).resolve())]
     for audio in spec.audios:
         argv += ["--audio", str(Path(audio).resolve())]
+    for ref in spec.references:  # the papers' protocol: each video gives its case's portrait and speech
+        argv += ["--reference", str(Path(ref).resolve())]
     if spec.text is not None:
         argv += ["--text", spec.text, "--tts", spec.tts]
     if spec.voice:

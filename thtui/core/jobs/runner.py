@@ -234,6 +234,10 @@ def _finish(
     extra = dict(extra or {})
     rc = info.returncode if info else None
     result = job_dir / "result.mp4"
+    if len(gpu_indices(ctx.gpu)) > 1:  # gpu_index names the first; VRAM and energy are summed over all
+        extra["gpu_indices"] = list(gpu_indices(ctx.gpu))
+    if "prompt" in plan.values:  # the text prompt this job ran with (infer.prompt or --prompt)
+        extra["prompt"] = plan.values["prompt"]
     problem: str | None = start_error
     if problem is None and not (timed_out or cancelled):
         found = find_output(plan, started_epoch)

@@ -17,7 +17,7 @@ from thtui.core import tools
 from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
 from thtui.core.events import EventSink, discard
-from thtui.core.jobs import media_glue
+from thtui.core.jobs import media_glue, run_inputs
 from thtui.core.jobs.checks import gpu_warning, preflight
 from thtui.core.jobs.events import JobFinished, JobInfo, JobQueued, RunFinished, RunStage, RunStarted
 from thtui.core.jobs.matrix import PlannedJob, build_matrix, copy_prepared, plan_for, prepared_plan
@@ -76,8 +76,9 @@ def start_run(
         if run_dir.exists():
             raise RunError(f"run {run_id} already exists at {run_dir}; use resume_run")
         inputs = {"images": [str(p.resolve()) for p in spec.images], "audios": [str(p.resolve()) for p in spec.audios],
-                  "image": str(spec.images[0].resolve()) if spec.images else None, "text": spec.text, "tts": spec.tts if spec.text else None,
-                  "voice": spec.voice}  # fmt: skip
+                  "image": str(spec.images[0].resolve()) if spec.images else None,
+                  "videos": [str(p.resolve()) for p in spec.videos], "prompt": spec.prompt,
+                  "text": spec.text, "tts": spec.tts if spec.text else None, "voice": spec.voice}  # fmt: skip
         files = RunFiles.create(run_dir, run_id, spec.to_json(), inputs)
         ctx = _RunContext(
             settings, catalog, spec, run_id, run_dir, sink, cancel or threading.Event(), mon, st, files
@@ -233,6 +234,7 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
                              "audio": ctx.files.data["inputs"].get("audio") or str(audios[0])})  # fmt: skip
     jobs = build_matrix(spec, ctx.catalog, ctx.run_id, ctx.run_dir, audios)
     ctx.store.create_run(ctx.run_id, spec.to_json(), ctx.run_dir, [_row(j) for j in jobs])
+    run_inputs.prepare_sources(spec, ctx.catalog, ctx.run_dir, ctx.run_id, sink)  # --video, --prompt
     ctx.store.set_run_status(ctx.run_id, "running")
     to_run = [j for j in jobs if j.info.job_id not in finished]
     ctx.files.set_jobs([j.info for j in jobs], {job_id: m.status for job_id, m in finished.items()})

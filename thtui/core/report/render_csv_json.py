@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from thtui.core.ratings import CRITERIA, CRITERION_KEYS, SolutionRatings
+from thtui.core.report import paper_table
 from thtui.core.report.metrics import METRICS, SUCCESS_HOW
 from thtui.core.report.model import Report, link
 from thtui.core.report.scores_section import csv_columns, csv_values
@@ -114,6 +115,7 @@ def report_dict(report: Report, dest: Path | None = None, outputs_dir: Path | No
         "fingerprint_origin": report.fingerprint_origin,
         "notes": report.notes,
         "scores": scores_json(report),
+        "paper_table": paper_table.json_section(report),  # None unless a --reference run
     }
 
 
@@ -128,7 +130,9 @@ def render_csv(report: Report, dest: Path | None = None, outputs_dir: Path | Non
     buf = io.StringIO()
     scored = bool(report.scores)  # score_* columns only when the run was scored (thtui.core.scores)
     w = csv.DictWriter(
-        buf, fieldnames=[*CSV_COLUMNS, *(csv_columns() if scored else [])], lineterminator="\n"
+        buf,
+        fieldnames=[*CSV_COLUMNS, *(csv_columns() if scored else []), *paper_table.csv_columns(report)],
+        lineterminator="\n",
     )
     w.writeheader()
     for r in report.rows:
@@ -157,5 +161,7 @@ def render_csv(report: Report, dest: Path | None = None, outputs_dir: Path | Non
             row[f"rating_{k}"] = "" if mean is None else mean
         if scored:
             row.update(csv_values(report.scores.get(j.job_id)))
+        if paper_table.reference_run(report):  # the per-job values the paper-style table averages
+            row.update(paper_table.csv_values(report, j))
         w.writerow(row)
     return buf.getvalue()

@@ -10,6 +10,7 @@ from thtui.core.ratings import CRITERIA
 from thtui.core.report.envinfo import host_env, machine_rows, solution_rows
 from thtui.core.report.metrics import HEADER_ONLY, METRICS, SUCCESS_HOW, audio_seconds, fmt_value
 from thtui.core.report.model import Report, link
+from thtui.core.report.paper_table import html_section as paper_html
 from thtui.core.report.scores_section import html_section as scores_html
 from thtui.core.wording import plural
 
@@ -256,7 +257,7 @@ def render_html(report: Report, dest: Path | None = None, outputs_dir: Path | No
         f"<h1>Talking-head comparison · run {_e(run.run_id)}</h1>"
         f'<p class="sub">{plural(len(report.rows), "job")} · started {_e(run.created_at or "—")} · report made {_e(report.generated_at)} '
         f"by thtui {_e(report.thtui_version)}{'<br>' + inputs if inputs else ''}</p>"
-        f'{notes}{compare}<h2 id="results">Results</h2>{table}{_repeats(report)}{scores_html(report)}'
+        f'{notes}{compare}<h2 id="results">Results</h2>{table}{_repeats(report)}{paper_html(report)}{scores_html(report)}'
         f'<h2 id="jobs">Jobs</h2>{_jobs(report, dest, outputs)}{legend}{_environment(report)}'
         "</main></body></html>\n"
     )

@@ -11,6 +11,7 @@ from thtui.core.ratings import CRITERIA
 from thtui.core.report.envinfo import host_env, machine_rows, solution_rows
 from thtui.core.report.metrics import HEADER_ONLY, METRICS, SUCCESS_HOW, audio_seconds, fmt_value
 from thtui.core.report.model import Report, link
+from thtui.core.report.paper_table import markdown as paper_markdown
 from thtui.core.report.scores_section import markdown as scores_markdown
 from thtui.core.wording import plural
 
@@ -147,6 +148,7 @@ def render_md(
                 ]
                 out += ["```text", *(f"{k}=={v}" for k, v in s.packages.items()), "```", "", "</details>", ""]
 
+    out += paper_markdown(report)  # a --reference run: systems x paper metrics beside published ranges
     out += scores_markdown(report)
     out += ["## How each number was measured", ""]
     if report.method_notes:
