@@ -232,6 +232,8 @@ def _finish(
     plan, job = ctx.plan, ctx.job
     job_dir = Path(plan.job_dir)
     extra = dict(extra or {})
+    if "prompt" in plan.values:  # the text prompt this job ran with (infer.prompt or --prompt)
+        extra["prompt"] = plan.values["prompt"]
     rc = info.returncode if info else None
     result = job_dir / "result.mp4"
     if len(gpu_indices(ctx.gpu)) > 1:  # gpu_index names the first; VRAM and energy are summed over all

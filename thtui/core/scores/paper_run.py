@@ -1,0 +1,118 @@
+"""Running the evaluator (thtui/evaluator) inside its env: argv lists only, one JSON object back.
+
+The env has no thtui, so the package is loaded from its folder under the name `thtui_evaluator` by a
+few lines of bootstrap (no PYTHONPATH: thtui's own site-packages must not shadow the env's numpy).
+
+    paper_argv(python, video, weights, ...) -> list[str]
+    run_paper(argv, timeout) -> PaperRun           never raises for an evaluator failure
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from thtui.core.scores.result import DOWN, NEAR_ZERO, UP, MetricInfo
+
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "evaluator"
+# Load thtui/evaluator as the package `thtui_evaluator` from its folder, then run its main(argv).
+BOOT = (
+    "import importlib.util, sys; d = sys.argv[1]; "
+    "s = importlib.util.spec_from_file_location('thtui_evaluator', d + '/__init__.py', "
+    "submodule_search_locations=[d]); m = importlib.util.module_from_spec(s); "
+    "sys.modules['thtui_evaluator'] = m; s.loader.exec_module(m); "
+    "from thtui_evaluator.__main__ import main; sys.exit(main(sys.argv[2:]))"
+)
+SYNC_SIGN = "SyncNet's sign: audio delayed by d frames gives -d (the opposite of thtui's lip-sync proxy)"
+
+# The keys the store, reports and `--json` use, with the direction of each and how it is measured.
+PAPER_METRICS: dict[str, MetricInfo] = {
+    "lse_c": MetricInfo(UP, "SyncNet", "LSE-C (Sync-C): median minus minimum of the mean SyncNet distance over shifts -15..+15; longest S3FD face track, 224 px crops, 25 fps"),
+    "lse_d": MetricInfo(DOWN, "SyncNet", "LSE-D (Sync-D): minimum over shifts -15..+15 of the mean Euclidean distance of SyncNet embeddings (same track)"),
+    "av_offset": MetricInfo(NEAR_ZERO, "frames", f"the shift of LSE-D's minimum; {SYNC_SIGN}"),
+    "csim": MetricInfo(UP, "cosine", "CSIM: cosine of ArcFace (buffalo_l w600k_r50) embeddings, portrait vs every 5th frame of the track; box-cropped, not 5-point aligned; weights non-commercial"),
+    "fid": MetricInfo(DOWN, "FID", "Frechet Inception Distance vs the ground truth (not carried yet)"),
+    "fvd": MetricInfo(DOWN, "FVD", "Frechet Video Distance (I3D) vs the ground truth (not carried yet)"),
+    "lpips": MetricInfo(DOWN, "LPIPS", "learned perceptual distance vs the ground truth (not carried yet)"),
+    "psnr": MetricInfo(UP, "dB", "vs the ground truth, RGB, frame by frame at 25 fps (evaluator)"),
+    "ssim": MetricInfo(UP, "0-1", "vs the ground truth, grey SSIM (Gaussian 11, sigma 1.5) (evaluator)"),
+    "lmd": MetricInfo(DOWN, "px", "mouth landmark distance vs the ground truth: dlib 68 points 48-67 (thtui's offline pass)"),
+}  # fmt: skip
+PAPER_KEYS = tuple(PAPER_METRICS)
+
+
+@dataclass(frozen=True)
+class PaperRun:
+    ok: bool  # the evaluator ran (a partial result is ok)
+    data: dict[str, Any] = field(default_factory=dict)  # its JSON (values, "missing", run facts)
+    error: str | None = None  # one line when it did not run
+    exit_code: int | None = None
+    log_tail: str = ""
+
+
+def paper_argv(
+    python: Path | str,
+    video: Path | str,
+    weights: Path | str,
+    *,
+    portrait: Path | str | None = None,
+    audio: Path | str | None = None,
+    reference: Path | str | None = None,
+    device: str = "auto",
+    ffmpeg: str = "ffmpeg",
+    random_weights: bool = False,
+    face_box: str | None = None,
+) -> list[str]:
+    argv = [
+        str(python),
+        "-c",
+        BOOT,
+        str(PACKAGE_DIR),
+        "score",
+        "--video",
+        str(video),
+        "--weights",
+        str(weights),
+    ]
+    for flag, value in (
+        ("--portrait", portrait),
+        ("--audio", audio),
+        ("--reference", reference),
+        ("--face-box", face_box),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    argv += ["--device", device, "--ffmpeg", ffmpeg]
+    return argv + (["--random-weights"] if random_weights else [])
+
+
+def run_paper(argv: list[str], timeout: float = 1800, env: dict[str, str] | None = None) -> PaperRun:
+    try:
+        proc = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env or dict(os.environ),
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        return PaperRun(False, error=f"the evaluator ran past {timeout:.0f} s and was stopped")
+    except OSError as exc:
+        return PaperRun(False, error=f"cannot start the evaluator ({argv[0]}): {exc.strerror or exc}")
+    tail = proc.stderr[-2000:]
+    last = (proc.stdout.strip().splitlines() or [""])[-1]
+    try:
+        data = json.loads(last)
+    except ValueError:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        why = lines[-1] if lines else f"exit code {proc.returncode}, no output"
+        return PaperRun(False, error=f"the evaluator failed: {why}", exit_code=proc.returncode, log_tail=tail)
+    if proc.returncode != 0 or not isinstance(data, dict) or "error" in data:
+        why = data.get("error") if isinstance(data, dict) else last
+        return PaperRun(False, error=str(why), exit_code=proc.returncode, log_tail=tail)
+    return PaperRun(True, data, exit_code=0, log_tail=tail)

@@ -1,0 +1,239 @@
+"""`python -m thtui_evaluator score --video V --weights DIR [...]` inside the evaluator env: one JSON object
+on stdout (every score present or absent with a reason), progress lines on stderr. Exit 0 when it ran
+(a partial result too), 2 for an unusable input, 3 for a missing weight or package.
+
+Also `keys --weights DIR`: load the checkpoints strictly and print their key counts (a setup check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from . import EVALUATOR_VERSION
+from .media import MediaError
+
+SYNCNET, S3FD, ARCFACE = "syncnet_v2.model", "sfd_face.pth", "w600k_r50.onnx"
+SCORES = ("lse_c", "lse_d", "av_offset", "csim", "fid", "fvd", "lpips", "psnr", "ssim", "lmd")
+
+
+class Unusable(Exception):
+    pass
+
+
+def _device(wanted: str) -> str:
+    import torch
+
+    if wanted == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise Unusable("--device cuda: torch sees no CUDA GPU")
+    return wanted
+
+
+def _weight(args: argparse.Namespace, name: str) -> str | None:
+    if args.random_weights:
+        return None
+    path = os.path.join(args.weights, name)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"weight missing: {path} (run `thtui setup evaluator`)")
+    return path
+
+
+def _log(text: str) -> None:
+    print(f"[evaluator] {text}", file=sys.stderr, flush=True)
+
+
+def _detect_all(
+    model: Any, ffmpeg: str, video: str, device: str, first_only: bool
+) -> tuple[list[Any], tuple[int, int]]:
+    """S3FD on every frame; with `first_only` (a fixed --face-box) on the first frame only, as a check
+    that the detector runs, the other frames counted but not detected."""
+    import numpy as np
+
+    from . import media, s3fd
+
+    size = media.frame_size(ffmpeg, video)
+    dets = []
+    for i, f in enumerate(media.frames(ffmpeg, video, size)):
+        dets.append(
+            s3fd.detect(model, f, device) if i == 0 or not first_only else np.zeros((0, 5), np.float32)
+        )
+    return dets, size
+
+
+def _crops_and_faces(
+    ffmpeg: str, video: str, size: tuple[int, int], track: Any, every: int
+) -> tuple[Any, list[Any]]:
+    """SyncNet crops of the track's frames, and 112 px ArcFace squares of every `every`-th of them."""
+    import numpy as np
+
+    from . import identity, media, tracks
+
+    plan = tracks.crop_plan(track)
+    end = track.start + len(track)
+    crops, faces = [], []
+    for f, rgb in enumerate(media.frames(ffmpeg, video, size)):
+        if f < track.start:
+            continue
+        if f >= end:
+            break
+        s, cx, cy = plan[f - track.start]
+        crops.append(tracks.crop(rgb, s, cx, cy))
+        if (f - track.start) % every == 0:
+            faces.append(identity.face_square(rgb, track.boxes[f - track.start]))
+    return np.stack(crops), faces
+
+
+def score(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from . import media, mfcc, refscores, s3fd, syncnet, tracks
+
+    t0 = time.monotonic()
+    device = _device(args.device)
+    out: dict[str, Any] = {k: None for k in SCORES}
+    missing: dict[str, str] = {"lmd": "needs facial landmarks: thtui fills it from its own dlib pass"}
+    missing.update(refscores.NOT_CARRIED if args.reference else {})
+    info: dict[str, Any] = {"evaluator_version": EVALUATOR_VERSION, "device": device,
+                            "weights": "random (a plumbing check: the numbers mean nothing)" if args.random_weights else "released"}  # fmt: skip
+    detector = s3fd.load_model(_weight(args, S3FD), device)
+    _log(f"S3FD on {device}: detecting faces at 25 fps")
+    dets, size = _detect_all(detector, args.ffmpeg, args.video, device, bool(args.face_box))
+    if not dets:
+        raise Unusable(f"{args.video}: no frames decoded")
+    min_track = min(tracks.MIN_TRACK, max(5, len(dets) // 2))
+    if args.face_box:  # a check aid: one fixed box over every frame instead of S3FD's tracks
+        box = _box(args.face_box)
+        found = [tracks.Track(np.arange(len(dets)), np.tile(box, (len(dets), 1)))]
+        info["track_source"] = (
+            f"fixed --face-box {args.face_box} (S3FD ran on frame 0 only: {len(dets[0])} faces)"
+        )
+    else:
+        found = tracks.build_tracks(dets, min_track)
+    info.update(frames=len(dets), size=list(size), min_track=min_track, tracks=[[t.start, len(t)] for t in found],
+                detect_s=round(time.monotonic() - t0, 2))  # fmt: skip
+    if not found:
+        why = f"no face track: needs > {min_track} frames with a face of > {tracks.MIN_FACE} px (S3FD, conf > 0.9)"
+        for k in ("lse_c", "lse_d", "av_offset", "csim"):
+            missing[k] = why
+    else:
+        track = found[0]
+        crops, faces = _crops_and_faces(args.ffmpeg, args.video, size, track, every=5)
+        samples = media.audio(args.ffmpeg, args.audio or args.video)
+        samples = samples[track.start * 640 : (track.start + len(track)) * 640]
+        if len(samples) < 640 * 6:
+            for k in ("lse_c", "lse_d", "av_offset"):
+                missing[k] = "no audio (or under 6 frames of it) over the face track"
+        else:
+            net = syncnet.load_model(_weight(args, SYNCNET), device)
+            _log(f"SyncNet on {device}: {len(crops)} crops, {len(samples) / 16000:.1f} s of audio")
+            v, a = syncnet.embed(net, crops, mfcc.mfcc(samples), device)
+            sync = syncnet.sync_scores(v, a)
+            out.update(lse_c=sync["lse_c"], lse_d=sync["lse_d"], av_offset=sync["av_offset"])
+            info["sync_curve"], info["windows"] = sync["curve"], sync["windows"]
+        out_csim = _csim(args, detector, device, faces, missing)
+        out["csim"] = out_csim
+    if args.reference:
+        ref = refscores.compare(
+            media.frames(args.ffmpeg, args.video, size), media.frames(args.ffmpeg, args.reference, size)
+        )
+        out.update(psnr=ref["psnr"], ssim=ref["ssim"])
+        info["reference_frames"] = ref["frames"]
+        if ref["frames"] == 0:
+            missing["psnr"] = missing["ssim"] = "the reference video gave no frames"
+    else:
+        for k in ("fid", "fvd", "lpips", "psnr", "ssim", "lmd"):
+            missing[k] = "needs a ground-truth video (--reference)"
+    info["seconds"] = round(time.monotonic() - t0, 2)
+    nan = [k for k, v in out.items() if isinstance(v, float) and not np.isfinite(v)]
+    for k in nan:
+        out[k], missing[k] = None, "not a finite number"
+    return {**out, "missing": {k: v for k, v in missing.items() if out.get(k) is None}, **info}
+
+
+def _box(text: str) -> Any:
+    import numpy as np
+
+    try:
+        box = np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        box = np.zeros(0)
+    if box.shape != (4,) or box[2] <= box[0] or box[3] <= box[1]:
+        raise Unusable(f"--face-box {text!r}: expected X1,Y1,X2,Y2 with X2 > X1 and Y2 > Y1")
+    return box
+
+
+def _csim(
+    args: argparse.Namespace, detector: Any, device: str, faces: list[Any], missing: dict[str, str]
+) -> float | None:
+    import cv2
+
+    from . import identity, s3fd
+
+    if not args.portrait:
+        missing["csim"] = "needs the source portrait (--portrait)"
+        return None
+    if args.random_weights:
+        missing["csim"] = "random-weights check: ArcFace is not run"
+        return None
+    bgr = cv2.imread(args.portrait)
+    if bgr is None:
+        raise Unusable(f"{args.portrait}: not a picture")
+    rgb = bgr[:, :, ::-1].copy()
+    boxes = s3fd.detect(detector, rgb, device, scale=0.25 if max(rgb.shape[:2]) >= 1024 else 0.5)
+    if len(boxes) == 0:
+        missing["csim"] = "no face found in the portrait (S3FD)"
+        return None
+    biggest = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+    sess = identity.session(_weight(args, ARCFACE) or "", device)
+    return identity.csim(sess, identity.face_square(rgb, biggest), faces)
+
+
+def keys(args: argparse.Namespace) -> dict[str, Any]:
+    from . import s3fd, syncnet
+
+    out = {}
+    for name, module in ((SYNCNET, syncnet), (S3FD, s3fd)):
+        model = module.load_model(_weight(args, name), "cpu")
+        out[name] = len(model.state_dict())
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="thtui_evaluator")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("score")
+    s.add_argument("--video", required=True)
+    s.add_argument("--portrait")
+    s.add_argument("--audio")
+    s.add_argument("--reference")
+    s.add_argument(
+        "--face-box", metavar="X1,Y1,X2,Y2", help="a fixed face box instead of S3FD tracks (checks)"
+    )
+    k = sub.add_parser("keys")
+    for q in (s, k):
+        q.add_argument("--weights", default=".")
+        q.add_argument("--random-weights", action="store_true")
+        q.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+        q.add_argument("--ffmpeg", default="ffmpeg")
+    args = p.parse_args(argv)
+    try:
+        result = score(args) if args.cmd == "score" else keys(args)
+        code = 0
+    except Unusable as exc:
+        result, code = {"error": str(exc)}, 2
+    except (FileNotFoundError, ImportError) as exc:
+        result, code = {"error": str(exc)}, 3
+    except (MediaError, ValueError, RuntimeError) as exc:
+        result, code = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}, 1
+    print(json.dumps(result), flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
