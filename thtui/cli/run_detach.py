@@ -5,8 +5,6 @@ owner recorded in the store, which then ends its jobs and records the run as int
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -64,22 +62,22 @@ def _owner(settings: Settings, run_id: str):
 
 
 def cancel(settings: Settings, given: str) -> int:
-    from thtui.core.run_state import Owner, owner_alive
+    from thtui.core.jobs.foreign import NotCancellable, request_cancel, wait_owner_gone
+    from thtui.core.store import Store
 
     run_id = resolve_run_id(settings, given)
-    run = _owner(settings, run_id)
-    owner = Owner(run.owner_pid, run.owner_started, run.owner_host)
-    if run.state != "running" or not owner_alive(owner) or owner.pid is None:
-        raise CliError(f"run {run_id} is not running ({run.state}); nothing to cancel")
+    store = Store(settings.db_path)
+    try:
+        owner = request_cancel(store, run_id)  # SIGTERM to its owner (the TUI's cancel sends the same)
+    except NotCancellable as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        store.close()
     out = console()
-    out.print(f"cancelling run {run_id}: asking its thtui (pid {owner.pid}) to end its jobs…", markup=False)
-    os.kill(owner.pid, signal.SIGTERM)
-    deadline = time.monotonic() + CANCEL_WAIT_S
-    while owner_alive(owner) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    run = _owner(settings, run_id)
-    if owner_alive(owner):
+    out.print(f"cancelling run {run_id}: asked its thtui (pid {owner.pid}) to end its jobs…", markup=False)
+    if not wait_owner_gone(owner, CANCEL_WAIT_S):
         raise CliError(f"run {run_id}: its thtui (pid {owner.pid}) has not ended after {CANCEL_WAIT_S:g} s")
+    run = _owner(settings, run_id)
     out.print(f"run {run_id} is {run.state}; continue it with  thtui run --resume {run_id}", markup=False)
     return 0
 

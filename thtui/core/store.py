@@ -401,6 +401,11 @@ class Store:
         rows = self._rows(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ())
         return [self._run(r) for r in rows]
 
+    def runs_marked(self, status: str) -> list[RunRecord]:
+        """Runs whose recorded status is `status`, newest first (cheap: the TUI asks every second)."""
+        rows = self._rows("SELECT * FROM runs WHERE status=? ORDER BY created_at DESC, id DESC", (status,))
+        return [self._run(r) for r in rows]
+
     def get_run(self, run_id: str) -> RunRecord | None:
         rows = self._rows("SELECT * FROM runs WHERE id=?", (run_id,))
         return self._run(rows[0]) if rows else None

@@ -26,6 +26,7 @@ from thtui.core.catalog import Catalog
 from thtui.core.config import Settings, load_settings
 from thtui.core.jobs.signals import STOP_SIGNALS
 from thtui.tui.commands import ThtuiCommands
+from thtui.tui.foreign import start_foreign_watch
 from thtui.tui.loghub import LogHub
 from thtui.tui.messages import LogsPending
 from thtui.tui.results_data import ResultsReader
@@ -112,6 +113,7 @@ class ThtuiApp(CoreWorkers, App[int]):
         )
         if self.live_monitor:
             self.start_monitor()
+            start_foreign_watch(self)  # runs of other thtui processes, live in Monitor and Results
         if self.tune_gc:
             self.call_after_refresh(freeze_gc)
         if not self.is_headless:  # a real terminal: its signals stop the jobs first (tests: pytest's own)

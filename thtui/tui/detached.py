@@ -5,6 +5,7 @@ itself (or for a refusal) and says which, with how to follow it."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -13,24 +14,32 @@ if TYPE_CHECKING:
 START_WAIT_S = 30.0
 
 
-def start_detached_blocking(app: ThtuiApp, spec: Any) -> str | None:
-    """Returns the run id once the background run is in the store; None (after a toast) if it refused."""
+def start_detached_blocking(
+    app: ThtuiApp, spec: Any, on_result: Callable[[str, bool], None] | None = None
+) -> str | None:
+    """Returns the run id once the background run is in the store; None (after a toast) if it refused.
+    `on_result(line, ok)` gets the same news on the UI thread (the Run form's status line)."""
     import psutil
 
     from thtui.core.jobs.detach import spec_argv, start_detached
     from thtui.core.store import Store
 
+    def tell(line: str, ok: bool) -> None:
+        app.call_from_thread(app.notify, line, severity="information" if ok else "error", timeout=12)
+        if on_result is not None:
+            app.call_from_thread(on_result, line, ok)
+
     run = start_detached(app.settings, spec_argv(spec))
     deadline = time.monotonic() + START_WAIT_S
+    gone = False
     while time.monotonic() < deadline:
         store = Store(app.settings.db_path)
         try:
             if store.get_run(run.run_id) is not None:
-                app.call_from_thread(
-                    app.notify,
-                    f"run {run.run_id} runs in the background (pid {run.pid}) and keeps running after you quit; "
-                    f"follow: thtui runs --follow {run.run_id}",
-                    timeout=10,
+                tell(
+                    f"run {run.run_id} runs in the background (pid {run.pid}) and keeps running after you "
+                    f"quit — Monitor (3) shows it; follow: thtui runs --follow {run.run_id}",
+                    True,
                 )
                 return run.run_id
         finally:
@@ -42,9 +51,13 @@ def start_detached_blocking(app: ThtuiApp, spec: Any) -> str | None:
         if gone:
             break
         time.sleep(0.2)
+    if run.process is not None:
+        run.process.poll()  # reap a refused one (no zombie left behind)
+    if not gone:
+        tell(
+            f"background run {run.run_id} has not started after {START_WAIT_S:g} s; see {run.log_path}", False
+        )
+        return None
     last = run.log_path.read_text(errors="replace").strip().splitlines()[-1:] if run.log_path.exists() else []
-    app.call_from_thread(
-        app.notify, f"background run not started: {last[0] if last else 'see ' + str(run.log_path)}",
-        severity="error", timeout=10,
-    )  # fmt: skip
+    tell(f"background run not started: {last[0] if last else 'see ' + str(run.log_path)}", False)
     return None

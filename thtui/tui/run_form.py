@@ -29,6 +29,7 @@ class FormValues:
     warmup: bool = False
     pack: bool = False
     score: bool = True  # score each video on the CPU as it lands (thtui.core.scores.pipeline)
+    detach: bool = False  # run in a background `thtui run` that outlives the TUI (thtui.tui.detached)
 
 
 def parse_gpus(text: str, gpu_count: int | None) -> tuple[int, ...] | None:

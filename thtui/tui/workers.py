@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from thtui.core.events import Event
 from thtui.core.jobs.events import JobFinished, JobLog, JobQueued, JobStarted, RunStage
 from thtui.core.setup.events import LogLine, StepFailed, StepNote, StepStarted
+from thtui.tui.foreign import ForeignRuns
 from thtui.tui.loghub import ProgressThrottle
 from thtui.tui.messages import InstallDone, InstallEvent, MonitorSampled, RunDone, RunEvent, WorkFailed
 from thtui.tui.services import attribute_processes
@@ -62,6 +63,7 @@ class CoreWorkers(Stopping):
         self._monitor_stop = threading.Event()
         self._monitor_opened = threading.Event()  # set once self.monitor is usable (or failed to open)
         self.runs = RunTracker()
+        self.foreign = ForeignRuns()  # runs of other thtui processes (thtui.tui.foreign)
         self.history = MonitorHistory()
         self._run_counter = 0
         # root pid -> (job id, solution) of running jobs. Replaced, never mutated, so the sampler thread
@@ -191,11 +193,12 @@ class CoreWorkers(Stopping):
         return key
 
     @work(thread=True, exit_on_error=False, group="detach", description="Starting a background run")
-    def start_detached_run(self: ThtuiApp, spec: Any) -> str | None:
-        """The Run form's detach option: the run goes on in a background thtui after this app quits."""
+    def start_detached_run(self: ThtuiApp, spec: Any, on_result: Any = None) -> str | None:
+        """The Run form's detach option: the run goes on in a background thtui after this app quits.
+        `on_result(line, ok)` is called on the UI thread with what to tell the user."""
         from thtui.tui.detached import start_detached_blocking
 
-        return start_detached_blocking(self, spec)
+        return start_detached_blocking(self, spec, on_result)
 
     def cancel_run(self: ThtuiApp, key: str) -> bool:
         run = self.runs.runs.get(key)

@@ -70,6 +70,7 @@ class JobStarted(Event):
     argv: tuple[str, ...]
     cwd: str
     log_path: str
+    gpus: tuple[int, ...] = ()  # every GPU the job holds (a multi-GPU job: several; `gpu` is the first)
 
 
 @dataclass(frozen=True)

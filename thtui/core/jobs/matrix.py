@@ -110,7 +110,7 @@ def build_matrix(
     return jobs
 
 
-def plan_for(job: PlannedJob, settings: Settings, gpu: int | None) -> InferencePlan:
+def plan_for(job: PlannedJob, settings: Settings, gpu: int | tuple[int, ...] | None) -> InferencePlan:
     """The job's plan. When its dir is not shell-safe the plan puts scratch under the temp dir, keyed by
     run id and solution only; a job-unique id keeps parallel repeats and cases apart there."""
     info = job.info

@@ -11,9 +11,12 @@ Rules:
   estimates, and a run must never deadlock on one;
 - a GPU whose total memory is unknown (the driver did not say; the CPU slot of a machine without GPU)
   takes one job at a time, as without packing;
+- a multi-GPU job (infer.gpus = N, torchrun ranks) holds N slots together, its estimate on each; it is
+  over capacity when its estimate exceeds the N-th largest usable memory, and then runs alone on GPUs of
+  at least that size (there are always N: the run refuses a job asking for more GPUs than it may use);
 - fairness: the earliest job that fits starts first, on the least busy GPU where it fits (so idle GPUs
   fill before any is shared). A job that has to wait holds back one GPU (the one it can use soonest;
-  it keeps that choice while it waits), so later jobs cannot keep filling it and starve it; later jobs
+  it keeps that choice while it waits; a multi-GPU job holds back N), so later jobs cannot keep filling it and starve it; later jobs
   may still start on GPUs nobody waits for.
 
 Jobs that share a GPU contend for it: `release()` says with whom a job shared, and `mark_shared()`
@@ -74,14 +77,22 @@ class PackRequest:
     job_id: str
     vram_bytes: int  # the solution's estimate; 0 for a job that needs no GPU
     uses_gpu: bool = True  # False: it holds a slot (CPU, RAM) but never touches the device
+    gpus: int = 1  # GPUs the job holds together (infer.gpus); vram_bytes is needed on each of them
+
+    @property
+    def width(self) -> int:
+        """Slots the job holds: a job that never touches the device holds one, whatever its manifest says."""
+        return max(1, self.gpus) if self.uses_gpu else 1
 
 
 @dataclass(frozen=True)
 class Placement:
     job_id: str
-    slot: int  # position in GpuPacker.slots
+    slot: int  # position in GpuPacker.slots (the first, for a multi-GPU job)
     gpu: int | None
     alone: bool  # over every GPU's capacity, or on a GPU of unknown memory: nothing joins it
+    slots: tuple[int, ...] = ()  # every slot the job holds (a multi-GPU job: several)
+    gpus: tuple[int | None, ...] = ()  # their CUDA indices, in the order CUDA_VISIBLE_DEVICES lists them
 
 
 @dataclass(frozen=True)
@@ -104,11 +115,13 @@ class GpuPacker:
         self.max_jobs = max_jobs
         self._running: list[dict[str, PackRequest]] = [{} for _ in self.slots]
         self._alone: dict[int, str] = {}  # slot -> the job that holds it alone
-        self._where: dict[str, int] = {}
+        self._where: dict[str, tuple[int, ...]] = {}
         self._partners: dict[str, dict[str, bool]] = {}  # job -> {job it shared with: that one uses the GPU}
-        self._reserved: dict[str, int] = {}  # waiting job -> the slot it holds back
-        known = [s.usable_bytes for s in self.slots if s.usable_bytes is not None]
-        self._largest = max(known) if known else None
+        self._reserved: dict[str, tuple[int, ...]] = {}  # waiting job -> the slots it holds back
+        # Known usable memory, largest first: a job of N GPUs is over capacity above the N-th of these.
+        self._usable_desc = sorted(
+            (s.usable_bytes for s in self.slots if s.usable_bytes is not None), reverse=True
+        )
         self._lock = threading.Lock()
 
     # ---- queries -----------------------------------------------------------------------------------
@@ -120,9 +133,10 @@ class GpuPacker:
         """The estimates of the jobs holding `slot`."""
         return sum(r.vram_bytes for r in self._running[slot].values())
 
-    def reserved(self) -> dict[str, int]:
+    def reserved(self) -> dict[str, int | tuple[int, ...]]:
+        """Waiting job -> the slot it holds back (a multi-GPU job: the tuple of its slots)."""
         with self._lock:
-            return dict(self._reserved)
+            return {job: slots[0] if len(slots) == 1 else slots for job, slots in self._reserved.items()}
 
     def describe(self) -> str:
         """e.g. 'GPU0 80 GiB (headroom 8 GiB, 72 GiB usable); at most 4 jobs per GPU'."""
@@ -141,10 +155,10 @@ class GpuPacker:
 
     # ---- admission ---------------------------------------------------------------------------------
     def try_acquire(self, req: PackRequest, blocked: Collection[int] = ()) -> Placement | None:
-        """Place one job now (on the least busy slot where it fits, not in `blocked`), or None."""
+        """Place one job now (on the least busy slot(s) where it fits, not in `blocked`), or None."""
         with self._lock:
-            slot = self._best(req, blocked)
-            return None if slot is None else self._take(req, slot)
+            slots = self._best(req, blocked)
+            return None if slots is None else self._take(req, slots)
 
     def choose(self, waiting: Sequence[PackRequest]) -> Placement | None:
         """The earliest of `waiting` (in queue order) that fits somewhere, placed; None: all wait. A job
@@ -155,18 +169,18 @@ class GpuPacker:
                 del self._reserved[job_id]  # started, or no longer allowed to start (its clone is busy)
             blocked: set[int] = set()
             for req in waiting:
-                slot = self._best(req, blocked)
-                if slot is not None:
+                slots = self._best(req, blocked)
+                if slots is not None:
                     self._reserved.pop(req.job_id, None)
-                    return self._take(req, slot)
+                    return self._take(req, slots)
                 target = self._reserved.get(req.job_id)
-                if target is None or target in blocked:
+                if target is None or blocked.intersection(target):
                     target = self._target(req, blocked)
                 if target is None:  # every slot that could ever take it is held back already
                     self._reserved.pop(req.job_id, None)
                     continue
                 self._reserved[req.job_id] = target
-                blocked.add(target)
+                blocked.update(target)
                 if len(blocked) == len(self.slots):
                     break
             return None
@@ -174,18 +188,25 @@ class GpuPacker:
     def release(self, job_id: str) -> Sharing | None:
         """The job's process has ended: free its share. Idempotent (None when it holds nothing)."""
         with self._lock:
-            slot = self._where.pop(job_id, None)
-            if slot is None:
+            slots = self._where.pop(job_id, None)
+            if slots is None:
                 return None
-            req = self._running[slot].pop(job_id)
-            if self._alone.get(slot) == job_id:
-                del self._alone[slot]
+            for slot in slots:
+                req = self._running[slot].pop(job_id)
+                if self._alone.get(slot) == job_id:
+                    del self._alone[slot]
             partners = self._partners.pop(job_id, {})
             return Sharing(tuple(sorted(partners)), req.uses_gpu and any(partners.values()))
 
     # ---- internals (called with the lock held) -----------------------------------------------------
+    def _capacity(self, req: PackRequest) -> int | None:
+        """The most one GPU of a set of `req.width` can offer: the width-th largest known usable memory."""
+        known = self._usable_desc
+        return known[min(req.width, len(known)) - 1] if known else None
+
     def _over_capacity(self, req: PackRequest) -> bool:
-        return self._largest is not None and req.vram_bytes > self._largest
+        capacity = self._capacity(req)
+        return capacity is not None and req.vram_bytes > capacity
 
     def _fits(self, req: PackRequest, slot: int) -> bool:
         s, jobs = self.slots[slot], self._running[slot]
@@ -200,7 +221,7 @@ class GpuPacker:
         if usable is None:
             return True
         if self._over_capacity(req):
-            return usable == self._largest
+            return usable >= (self._capacity(req) or 0)
         return req.vram_bytes <= usable
 
     def _load(self, slot: int) -> tuple[int, int, int]:
@@ -209,25 +230,34 @@ class GpuPacker:
         free = usable - self.used_bytes(slot) if usable is not None else 0
         return (len(self._running[slot]), -free, slot)
 
-    def _best(self, req: PackRequest, blocked: Collection[int]) -> int | None:
+    def _least_busy(self, candidates: list[int], width: int) -> tuple[int, ...] | None:
+        """The `width` least busy of `candidates`, in slot order (the order CUDA_VISIBLE_DEVICES lists)."""
+        if len(candidates) < width:
+            return None
+        return tuple(sorted(sorted(candidates, key=self._load)[:width]))
+
+    def _best(self, req: PackRequest, blocked: Collection[int]) -> tuple[int, ...] | None:
         fits = [i for i in range(len(self.slots)) if i not in blocked and self._fits(req, i)]
-        return min(fits, key=self._load) if fits else None
+        return self._least_busy(fits, req.width)
 
-    def _target(self, req: PackRequest, blocked: Collection[int]) -> int | None:
+    def _target(self, req: PackRequest, blocked: Collection[int]) -> tuple[int, ...] | None:
         able = [i for i in range(len(self.slots)) if i not in blocked and self._could_host(req, i)]
-        return min(able, key=self._load) if able else None
+        return self._least_busy(able, req.width)
 
-    def _take(self, req: PackRequest, slot: int) -> Placement:
-        alone = self.slots[slot].usable_bytes is None or self._over_capacity(req)
+    def _take(self, req: PackRequest, slots: tuple[int, ...]) -> Placement:
+        over = self._over_capacity(req)
         self._partners[req.job_id] = {}
-        for other in self._running[slot].values():
-            self._partners[req.job_id][other.job_id] = other.uses_gpu
-            self._partners[other.job_id][req.job_id] = req.uses_gpu
-        self._running[slot][req.job_id] = req
-        self._where[req.job_id] = slot
-        if alone:
-            self._alone[slot] = req.job_id
-        return Placement(req.job_id, slot, self.slots[slot].gpu, alone)
+        for slot in slots:
+            for other in self._running[slot].values():
+                self._partners[req.job_id][other.job_id] = other.uses_gpu
+                self._partners[other.job_id][req.job_id] = req.uses_gpu
+            self._running[slot][req.job_id] = req
+            if over or self.slots[slot].usable_bytes is None:
+                self._alone[slot] = req.job_id
+        self._where[req.job_id] = slots
+        alone = any(self._alone.get(slot) == req.job_id for slot in slots)
+        gpus = tuple(self.slots[slot].gpu for slot in slots)
+        return Placement(req.job_id, slots[0], gpus[0], alone, slots, gpus)
 
 
 SHARED_GPU_NOTE = (

@@ -25,6 +25,7 @@ from thtui.core.events import EventSink
 from thtui.core.jobs import media_glue
 from thtui.core.jobs.events import JobFinished, JobInfo, JobLog, JobProgress, JobStarted
 from thtui.core.jobs.failures import LogScanner, classify
+from thtui.core.jobs.gpu_sets import GpuSet, describe_gpus, gpu_indices, lead_gpu, visible_devices
 from thtui.core.jobs.logfold import LineFolder, progress_fraction
 from thtui.core.jobs.output import finalize_output, find_output
 from thtui.core.jobs.proctree import ProcessTree
@@ -39,7 +40,7 @@ class JobContext:
     job: JobInfo
     plan: InferencePlan
     loaded: LoadedSolution
-    gpu: int | None
+    gpu: GpuSet  # a multi-GPU job (infer.gpus > 1): all its indices
     sink: EventSink
     monitor: Monitor
     cancel: threading.Event  # this job's cancel (cancel_job) — also set when the run is cancelled
@@ -137,12 +138,12 @@ def run_job(ctx: JobContext) -> JobOutcome:
 
     env = plan.full_env()
     if ctx.gpu is not None:
-        env["CUDA_VISIBLE_DEVICES"] = str(ctx.gpu)
+        env["CUDA_VISIBLE_DEVICES"] = visible_devices(ctx.gpu)
     scanner = LogScanner(ctx.loaded.solution.failures)
     log_path = job_dir / "log.txt"
     with open(log_path, "w", encoding="utf-8", errors="replace") as log_file:
         log = _LogSink(ctx, log_file, scanner)
-        log.note(f"job {job.job_id} on GPU {ctx.gpu if ctx.gpu is not None else '-'}")
+        log.note(f"job {job.job_id} on {describe_gpus(ctx.gpu)}")
         log.note(f"cwd {plan.cwd}")
         log.note("argv " + " ".join(plan.argv))
         outcome = _execute(ctx, env, log, scanner, log_path)
@@ -170,7 +171,8 @@ def _execute(
     except psutil.Error:  # already gone: nothing left to find after a crash of the harness
         ctime = None
     ctx.on_started(tree.pid, ctime)
-    ctx.sink(JobStarted(job.job_id, tree.pid, ctx.gpu, tuple(plan.argv), plan.cwd, str(log_path)))
+    ctx.sink(JobStarted(job.job_id, tree.pid, lead_gpu(ctx.gpu), tuple(plan.argv), plan.cwd, str(log_path),
+                        gpu_indices(ctx.gpu)))  # fmt: skip
 
     readers = [
         threading.Thread(
@@ -232,14 +234,12 @@ def _finish(
     plan, job = ctx.plan, ctx.job
     job_dir = Path(plan.job_dir)
     extra = dict(extra or {})
-    if "prompt" in plan.values:  # the text prompt this job ran with (infer.prompt or --prompt)
-        extra["prompt"] = plan.values["prompt"]
-    rc = info.returncode if info else None
-    result = job_dir / "result.mp4"
     if len(gpu_indices(ctx.gpu)) > 1:  # gpu_index names the first; VRAM and energy are summed over all
         extra["gpu_indices"] = list(gpu_indices(ctx.gpu))
     if "prompt" in plan.values:  # the text prompt this job ran with (infer.prompt or --prompt)
         extra["prompt"] = plan.values["prompt"]
+    rc = info.returncode if info else None
+    result = job_dir / "result.mp4"
     problem: str | None = start_error
     if problem is None and not (timed_out or cancelled):
         found = find_output(plan, started_epoch)
@@ -284,7 +284,7 @@ def _finish(
         vram_mean_device_mb=_mb(s.vram_mean_device if s else None),
         vram_attribution=s.attribution if s else "none",
         vram_attribution_note=s.attribution_note if s else "the job never started",
-        gpu_index=ctx.gpu,
+        gpu_index=lead_gpu(ctx.gpu),
         gpu_util_mean=_r(s.gpu_util_mean if s else None, 1),
         energy_j=_r(s.energy_j if s else None, 2),
         energy_method=s.energy_method if s else "unavailable",

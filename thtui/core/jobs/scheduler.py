@@ -20,8 +20,9 @@ from thtui.core.events import EventSink, discard
 from thtui.core.jobs import media_glue, run_inputs
 from thtui.core.jobs.checks import gpu_warning, preflight
 from thtui.core.jobs.events import JobFinished, JobInfo, JobQueued, RunFinished, RunStage, RunStarted
+from thtui.core.jobs.gpu_sets import GpuSet, lead_gpu
 from thtui.core.jobs.matrix import PlannedJob, build_matrix, copy_prepared, plan_for, prepared_plan
-from thtui.core.jobs.pack_dispatch import dispatch_packed
+from thtui.core.jobs.pack_dispatch import dispatch_packed, gpu_width
 from thtui.core.jobs.proctree import kill_marked
 from thtui.core.jobs.queue import JobQueue, cancellable
 from thtui.core.jobs.records import RunFiles, read_results
@@ -262,9 +263,7 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     queue = JobQueue(to_run, exclusive if ctx.remote is None else set())  # a node's clone: a Ray resource
     lock = threading.Lock()
 
-    def run(
-        job: PlannedJob, gpu: int | None, amend: Callable[[JobMetrics], JobMetrics] | None = None
-    ) -> None:
+    def run(job: PlannedJob, gpu: GpuSet, amend: Callable[[JobMetrics], JobMetrics] | None = None) -> None:
         outcome = _run_one(ctx, job, gpu, prepared, prep_errors, lengths, amend)
         with lock:
             outcomes[job.info.job_id] = outcome
@@ -276,9 +275,14 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
             finally:
                 queue.done(job)
 
-    if spec.pack:  # one dispatcher that starts a thread per admitted job
+    # One dispatcher that starts a thread per admitted job: for packing, and for jobs that hold several
+    # GPUs together (they wait for N free ones; per-GPU workers could only ever give them one).
+    if spec.pack or any(gpu_width(j) > 1 for j in to_run):
         args = (queue, to_run, gpus, ctx.monitor.backend, ctx.sink, ctx.run_id, ctx.cancel, run)
-        threads = [threading.Thread(target=dispatch_packed, args=args, name="thtui-pack", daemon=True)]
+        kwargs = {"pack": spec.pack}
+        threads = [
+            threading.Thread(target=dispatch_packed, args=args, kwargs=kwargs, name="thtui-pack", daemon=True)
+        ]
     else:  # one worker per GPU: one job per GPU at a time
         threads = [
             threading.Thread(target=worker, args=(g,), name=f"thtui-gpu-{g}", daemon=True) for g in gpus
@@ -384,7 +388,7 @@ def _prepare_inputs(ctx: _RunContext, jobs: list[PlannedJob]) -> tuple[dict, dic
     return prepared, errors
 
 
-def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict, prep_errors: dict,
+def _run_one(ctx: _RunContext, job: PlannedJob, gpu: GpuSet, prepared: dict, prep_errors: dict,
              lengths: dict, amend: Callable[[JobMetrics], JobMetrics] | None = None) -> JobOutcome:  # fmt: skip
     info = job.info
     key = (job.solution, job.case.index)
@@ -409,7 +413,7 @@ def _run_one(ctx: _RunContext, job: PlannedJob, gpu: int | None, prepared: dict,
             cancel=cancel, prepare=prepare, audio_s=audio_s, timeout=ctx.spec.timeout, grace_s=ctx.spec.grace_s,
             tolerance_s=duration_tolerance(audio_s, ctx.spec.duration_tolerance_s),
             on_started=lambda pid, ctime: ctx.store.job_started(info.job_id, pid=pid, pid_create_time=ctime,
-                                                                gpu=gpu_for_job),
+                                                                gpu=lead_gpu(gpu_for_job)),
             amend=amend,
         )  # fmt: skip
         try:

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import psutil
 
@@ -27,7 +27,7 @@ from thtui.core.monitor.backends import GpuBackend, NullGpuBackend
 from thtui.core.monitor.host import HostSampler
 from thtui.core.monitor.membership import HAS_PROC
 from thtui.core.monitor.snapshots import GpuProcessReading, GpuReading, JobUsage, MonitorSnapshot
-from thtui.core.monitor.watch import JobUsageStats, JobWatch, RawSample
+from thtui.core.monitor.watch import JobUsageStats, JobWatch, RawSample, combine
 
 Subscriber = Callable[[MonitorSnapshot], None]
 PROCESS_REFRESH_S = 1.0  # the per-process list is re-read at least this often (see Monitor._processes)
@@ -106,17 +106,19 @@ class Monitor:
             return self._history[-1] if self._history else None
 
     # ---- jobs -------------------------------------------------------------------------------------
-    def _device(self, gpu_index: int | None) -> GpuReading | None:
-        if gpu_index is None:
+    def _device(self, gpus: tuple[int, ...]) -> GpuReading | None:
+        if not gpus:
             return None
         try:
-            return next((d for d in self.backend.read_devices() if d.index == gpu_index), None)
+            return combine(self.backend.read_devices(), gpus)
         except Exception:
             return None
 
-    def watch(self, job_id: str, gpu_index: int | None) -> JobWatch:
-        """Start accounting a job; call just before it spawns. Reads the device now (baseline, energy)."""
-        w = JobWatch(job_id, gpu_index, self._device(gpu_index), self.rate_hz, time.monotonic())
+    def watch(self, job_id: str, gpu_index: int | Sequence[int] | None) -> JobWatch:
+        """Start accounting a job; call just before it spawns. Reads the device now (baseline, energy).
+        A job holding several GPUs (torchrun ranks) passes them all and is accounted over all of them."""
+        gpus = () if gpu_index is None else (gpu_index,) if isinstance(gpu_index, int) else tuple(gpu_index)
+        w = JobWatch(job_id, gpus, self._device(gpus), self.rate_hz, time.monotonic())
         with self._lock:
             self._watches[job_id] = w
         return w
@@ -125,7 +127,7 @@ class Monitor:
         """Stop accounting a job and summarise it (reads the device once more for the energy counter)."""
         with self._lock:
             w = self._watches.pop(job_id)
-        return w.finish(self._device(w.gpu_index), time.monotonic())
+        return w.finish(self._device(w.gpus), time.monotonic())
 
     # ---- sampling ---------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -198,7 +200,7 @@ class Monitor:
         pids_visible: bool,
     ) -> JobUsage:
         membership = w.membership
-        dev = next((g for g in gpus if g.index == w.gpu_index), None)
+        dev = combine(gpus, w.gpus)  # a multi-GPU job: its GPUs summed
         ours: list[GpuProcessReading] = []
         rss, cpu, pids = 0, 0.0, set()
         if membership is not None:
@@ -206,7 +208,7 @@ class Monitor:
             if dev is not None and pids_visible:
                 # NVML's list, walked up to the job (cheap, cached per pid), instead of the job's tree
                 # looked for in the whole process table: a process that just took memory counts at once.
-                ours = [p for p in procs if p.gpu_index == w.gpu_index and membership.owns(p.pid)]
+                ours = [p for p in procs if p.gpu_index in w.gpus and membership.owns(p.pid)]
             rss, cpu, pids = membership.usage(t)
         proc_bytes: int | None = None
         delta: int | None = None
@@ -230,7 +232,9 @@ class Monitor:
             attribution, vram = "device-delta", delta
         else:
             attribution, vram = "process", proc_bytes
-        return JobUsage(w.job_id, w.gpu_index, vram, proc_bytes, delta, attribution, rss, cpu, len(pids))
+        return JobUsage(
+            w.job_id, w.gpu_index, vram, proc_bytes, delta, attribution, rss, cpu, len(pids), w.gpus
+        )
 
 
 def _pids_visible(procs: list[GpuProcessReading]) -> bool:

@@ -57,6 +57,7 @@ class JobUsage:
     rss_bytes: int  # sum over the job's process tree
     cpu_pct: float  # sum over the tree (100 = one core)
     n_procs: int
+    gpu_indices: tuple[int, ...] = ()  # every GPU the job holds (a multi-GPU job: several; summed above)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,17 @@ VRAM is attributed two ways on every sample, and the job keeps one of them:
   process ids are not ours to see (containers without --pid=host), or when it reports no per-process
   memory (MIG, WDDM). Honest only with one job per GPU, which is how the scheduler places jobs unless
   asked to pack them (then a job that shared its GPU reports no device-delta VRAM: jobs/packing.py).
+
+A job that holds several GPUs (torchrun ranks, infer.gpus > 1) is one job: its per-process VRAM is the sum
+over every process of its tree on all its GPUs, and its device figures (used memory, power, energy) are
+the sums over those GPUs (`combine`), so peak VRAM in its metrics is the whole job's.
 """
 
 from __future__ import annotations
 
 import statistics
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from thtui.core.monitor.host import ProcessSet
@@ -55,14 +60,41 @@ class JobUsageStats:
     samples: tuple[JobSample, ...] = field(repr=False, default=())
 
 
-class JobWatch:
-    """Created by Monitor.watch() just before the job spawns (so the device baseline is clean)."""
+def combine(readings: Sequence[GpuReading], indices: Sequence[int]) -> GpuReading | None:
+    """The job's GPUs as one device: memory, power and energy summed (None when any GPU does not say),
+    utilisation averaged, named and indexed by the first. None unless every index has a reading."""
+    found = {r.index: r for r in readings if r.index in indices}
+    if not indices or len(found) < len(set(indices)):
+        return None
+    if len(indices) == 1:
+        return found[indices[0]]
+    rs = [found[i] for i in dict.fromkeys(indices)]
 
-    def __init__(
-        self, job_id: str, gpu_index: int | None, start: GpuReading | None, rate_hz: float, t0: float
-    ):
+    def total(values: list) -> int | float | None:
+        return None if any(v is None for v in values) else sum(values)
+
+    utils = [r.util_pct for r in rs if r.util_pct is not None]
+    temps = [r.temp_c for r in rs if r.temp_c is not None]
+    return GpuReading(
+        index=rs[0].index,
+        name=" + ".join(dict.fromkeys(r.name for r in rs)),
+        util_pct=statistics.fmean(utils) if utils else None,
+        mem_used=total([r.mem_used for r in rs]),  # type: ignore[arg-type]
+        mem_total=total([r.mem_total for r in rs]),  # type: ignore[arg-type]
+        temp_c=max(temps) if temps else None,
+        power_w=total([r.power_w for r in rs]),
+        energy_mj=total([r.energy_mj for r in rs]),  # type: ignore[arg-type]
+    )
+
+
+class JobWatch:
+    """Created by Monitor.watch() just before the job spawns (so the device baseline is clean).
+    `gpus`: every GPU the job holds (several for a multi-GPU job); `start`: their combined reading."""
+
+    def __init__(self, job_id: str, gpus: Sequence[int], start: GpuReading | None, rate_hz: float, t0: float):
         self.job_id = job_id
-        self.gpu_index = gpu_index
+        self.gpus = tuple(gpus)
+        self.gpu_index = self.gpus[0] if self.gpus else None
         self.start_reading = start
         self.rate_hz = rate_hz
         self.t0 = t0
@@ -93,6 +125,9 @@ class JobWatch:
             attribution, note = "device-delta", reasons[0]
         else:
             attribution, note = "process", "sum of NVML per-process memory over the job's process tree"
+        if len(self.gpus) > 1 and attribution != "none":
+            where = ",".join(map(str, self.gpus))
+            note = f"{note}, summed over its {len(self.gpus)} GPUs ({where}: all its ranks)"
 
         def job_vram(r: RawSample) -> int | None:
             if attribution == "process":

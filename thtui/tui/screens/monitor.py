@@ -1,5 +1,9 @@
 """Monitor: a panel per GPU (fixed-scale utilisation and memory history, temperature, power), the host,
-the GPU processes with the job that owns each, the job queue, and the live log of the selected job."""
+the GPU processes with the job that owns each, the job queue, and the live log of the selected job.
+
+The queue holds this session's jobs and those of runs owned by other live thtui processes (a detached
+run, `thtui run` in another pane: thtui.tui.foreign), whose rows say their run; c/C on those ask that
+run's owner to end it, as `thtui run --cancel` does."""
 
 from __future__ import annotations
 
@@ -38,13 +42,16 @@ def job_label(job_id: str) -> str:
     return "/".join(parts[1:]) if len(parts) > 1 else job_id
 
 
-def queue_label(job_id: str, several_runs: bool) -> Text:
+def queue_label(job_id: str, several_runs: bool, foreign_mark: str = "") -> Text:
     """With jobs of several runs in the queue, each row also says its run by the id's last part
-    ('static/r1 ab12', the tag dimmed), which is what `thtui runs` and Results show at the end of the id."""
+    ('static/r1 ab12', the tag dimmed), which is what `thtui runs` and Results show at the end of the id.
+    A job of another process's run always says its run, then `foreign_mark` ('↗': it runs elsewhere)."""
     label = Text(job_label(job_id))
     run_id = job_id.split("/", 1)[0]
-    if several_runs and run_id != job_id:
-        label.append(" " + run_id.rsplit("-", 1)[-1], style="dim")
+    if (several_runs or foreign_mark) and run_id != job_id:
+        label.append(
+            " " + run_id.rsplit("-", 1)[-1] + (f" {foreign_mark}" if foreign_mark else ""), style="dim"
+        )
     return label
 
 
@@ -178,7 +185,22 @@ class MonitorScreen(ThtuiScreen):
 
     # ---- queue -------------------------------------------------------------------------------------
     def _jobs(self) -> list[JobView]:
-        return list(self.tapp.runs.jobs.values())
+        """This session's jobs, then those of other processes' runs (thtui.tui.foreign)."""
+        own = self.tapp.runs.jobs
+        return [*own.values(), *(j for k, j in self.tapp.foreign.jobs.items() if k not in own)]
+
+    def _job(self, job_id: str | None) -> JobView | None:
+        if job_id is None:
+            return None
+        return self.tapp.runs.jobs.get(job_id) or self.tapp.foreign.jobs.get(job_id)
+
+    def _is_foreign(self, job_id: str) -> bool:
+        return job_id not in self.tapp.runs.jobs and job_id in self.tapp.foreign.jobs
+
+    def _foreign_mark(self, job_id: str) -> str:
+        if not self._is_foreign(job_id):
+            return ""
+        return "^" if self.tapp.ascii_only else "↗"
 
     def _refresh_queue(self) -> None:
         table = self.query_one("#queue", DataTable)
@@ -192,7 +214,7 @@ class MonitorScreen(ThtuiScreen):
                 None, placeholder="The selected job's output streams here."
             )
             return
-        if any(key.value not in self.tapp.runs.jobs for key in table.rows):
+        if any(self._job(key.value) is None for key in table.rows):
             table.clear()  # the "no jobs yet" line
         # Rows are updated in place, never rebuilt: a rebuilt table puts its cursor on the first row and
         # announces that as a highlight, indistinguishable from the user's choice.
@@ -202,7 +224,7 @@ class MonitorScreen(ThtuiScreen):
             if job.state == "running" and job.progress is not None:
                 state = f"running {job.progress * 100:.0f}%"
             cells = (
-                queue_label(job.job_id, several_runs),
+                queue_label(job.job_id, several_runs, self._foreign_mark(job.job_id)),
                 Text(state, style=STATE_STYLE.get(job.state, "")),
                 "—" if job.gpu is None else str(job.gpu),
                 fmt.duration(job.elapsed(now)),
@@ -235,10 +257,10 @@ class MonitorScreen(ThtuiScreen):
         if table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return key if key in self.tapp.runs.jobs else None
+        return key if self._job(key) is not None else None
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "queue" and event.row_key.value in self.tapp.runs.jobs:
+        if event.data_table.id == "queue" and self._job(event.row_key.value) is not None:
             key = str(event.row_key.value)
             if self._moved_to[key] > 0:
                 self._moved_to[key] -= 1
@@ -251,7 +273,9 @@ class MonitorScreen(ThtuiScreen):
         log = self.query_one("#job-log", LogView)
         key = job_log_key(job_id)
         if log.following != key:
-            log.border_title = f"log — {job_label(job_id)}"
+            run = self.tapp.foreign.run_of_job(job_id) if self._is_foreign(job_id) else None
+            where = f" (run {run.run_id} of thtui pid {run.owner_pid})" if run is not None else ""
+            log.border_title = f"log — {job_label(job_id)}{where}"
             log.follow(self.tapp.logs.get(key), placeholder=f"{job_label(job_id)}: no output yet")
 
     def _logs_changed(self, key: str) -> None:
@@ -267,6 +291,9 @@ class MonitorScreen(ThtuiScreen):
 
         job_id = self.selected_job
         job = self.tapp.runs.jobs.get(job_id) if job_id else None
+        if job_id is not None and self._is_foreign(job_id):
+            self._cancel_foreign(job_id)  # another process runs it: only its whole run can be ended
+            return
         if job_id is None or job is None or job.state != "running":
             self.notify("the selected job is not running (C cancels its whole run)", severity="warning")
             return
@@ -288,6 +315,9 @@ class MonitorScreen(ThtuiScreen):
         from thtui.tui.screens.confirm import ConfirmScreen
 
         job_id = self.selected_job
+        if job_id is not None and self._is_foreign(job_id):
+            self._cancel_foreign(job_id)
+            return
         key = self.tapp.run_key_of_job(job_id) if job_id else None
         run = self.tapp.runs.runs.get(key) if key else None
         if key is None or run is None or not run.active:
@@ -307,6 +337,15 @@ class MonitorScreen(ThtuiScreen):
             ConfirmScreen("Cancel the whole run?", detail, yes="Cancel run", no="Keep"), answered
         )
 
+    def _cancel_foreign(self, job_id: str) -> None:
+        from thtui.tui.foreign import confirm_cancel
+
+        run = self.tapp.foreign.run_of_job(job_id)
+        if run is None or not run.active:
+            self.notify("that run is not running any more", severity="warning")
+            return
+        confirm_cancel(self, run.run_id, run.owner_pid)
+
     def action_follow(self) -> None:
         self._auto_follow = True  # back to the newest running job, and to the end of its log
         self._refresh_queue()
@@ -317,8 +356,7 @@ class MonitorScreen(ThtuiScreen):
     def action_open_log(self) -> None:
         from thtui.tui.screens.log_file import LogFileScreen
 
-        job_id = self.selected_job
-        job = self.tapp.runs.jobs.get(job_id) if job_id else None
+        job = self._job(self.selected_job)
         if job is None or not job.log_path:
             self.notify("the selected job has no log file yet", severity="warning")
             return

@@ -381,10 +381,10 @@ class ResultsScreen(ThtuiScreen):
             )
             return
         run = next((r for r in self.runs if r.id == run_id), None)
-        if run is not None and run.status == "running":
-            self.notify(
-                "that run belongs to another thtui process: stop it there (ctrl+c)", severity="warning"
-            )
+        if run is not None and run.status == "running":  # another thtui's: SIGTERM to it, as run --cancel
+            from thtui.tui.foreign import confirm_cancel
+
+            confirm_cancel(self, run.id, run.owner_pid)
         else:
             self.notify("no running run selected", severity="warning")
 

@@ -106,6 +106,13 @@ class RunScreen(ThtuiScreen):
                 score = PlainCheckbox("score videos", True, id="score", compact=True)
                 score.tooltip = "Lip-sync proxy, identity, motion: CPU work beside the GPU's next job."
                 yield score
+            with Horizontal(classes="row"):
+                detach = PlainCheckbox("detach (keep running after thtui exits)", id="detach", compact=True)
+                detach.tooltip = (
+                    "The run goes to a background `thtui run` of its own: quitting thtui or closing the"
+                    " terminal does not stop it. Monitor (3) shows it; `thtui run --cancel ID` stops it."
+                )
+                yield detach
             yield Static("", id="options-error", classes="error")
             with Horizontal(classes="row"):
                 yield Button("Start run", id="start", variant="primary", compact=True)
@@ -229,6 +236,7 @@ class RunScreen(ThtuiScreen):
         v.warmup = self.query_one("#warmup", PlainCheckbox).value
         v.pack = self.query_one("#pack", PlainCheckbox).value
         v.score = self.query_one("#score", PlainCheckbox).value
+        v.detach = self.query_one("#detach", PlainCheckbox).value
         return v
 
     def gpu_count(self) -> int | None:
@@ -384,9 +392,19 @@ class RunScreen(ThtuiScreen):
             return
         self._checked = False
         spec = build_spec(values, self.gpu_count())
+        if values.detach:  # a background `thtui run`: its id and how to follow it come back in a moment
+            self._last_run = None
+            self.query_one("#start-status", Static).update(
+                Text("starting in the background…", style="italic")
+            )
+            self.tapp.start_detached_run(spec, self._detached_started)
+            return
         self._last_run = self.tapp.start_run(spec)
         self._show_run_state()
         self.app.switch_mode("monitor")
+
+    def _detached_started(self, line: str, ok: bool) -> None:
+        self.query_one("#start-status", Static).update(Text(line, style="green" if ok else "bold red"))
 
     def _focus_first_problem(self, errors: dict[str, str]) -> None:
         """Focus the first field to fix (in form order), so the next keys go where the problem is."""

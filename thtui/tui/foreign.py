@@ -1,0 +1,193 @@
+"""Runs owned by other thtui processes (a detached run, `thtui run` in another pane), shown live in the
+Monitor and Results beside this session's own runs.
+
+A thread worker asks the core once a second (thtui.core.jobs.foreign: states from the store, run state
+decided by run_state), tails each job's log.txt into the same log buffers this session's jobs use, and
+hands the UI a snapshot only when something changed. The UI thread turns it into JobViews, and adds the
+jobs' root pids to `app.job_roots` so the GPU process table names their processes. Cancelling such a run
+sends its owner the same SIGTERM as `thtui run --cancel ID`, after a confirmation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from thtui.tui.state import JobView
+
+if TYPE_CHECKING:
+    from thtui.core.jobs.foreign import ForeignRun
+    from thtui.tui.app import ThtuiApp
+
+POLL_S = 1.0
+# Job states as the Monitor names them: a stored "pending" is "queued" while its run is live; after the
+# run ends it stays pending (resume runs it), and a job the store still calls running was interrupted.
+LIVE_STATES = {"pending": "queued"}
+ENDED_STATES = {"running": "interrupted"}
+
+
+@dataclass
+class ForeignRunView:
+    run_id: str
+    owner_pid: int | None
+    state: str
+    job_ids: list[str] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.state == "running"
+
+
+class ForeignRuns:
+    """What the UI knows about other processes' runs; updated on the UI thread only."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, ForeignRunView] = {}
+        self.jobs: dict[str, JobView] = {}
+        self.roots: dict[int, tuple[str, str]] = {}  # root pid -> (job id, solution) of running jobs
+
+    def run_of_job(self, job_id: str) -> ForeignRunView | None:
+        job = self.jobs.get(job_id)
+        return self.runs.get(job.run_id) if job is not None else None
+
+    def apply(self, runs: list[ForeignRun]) -> None:
+        roots: dict[int, tuple[str, str]] = {}
+        for run in runs:
+            view = self.runs.setdefault(run.run_id, ForeignRunView(run.run_id, run.owner.pid, run.state))
+            view.state = run.state
+            states = LIVE_STATES if run.live else ENDED_STATES
+            for job in run.jobs:
+                jv = self.jobs.get(job.job_id)
+                if jv is None:
+                    jv = self.jobs[job.job_id] = JobView(job.job_id, run.run_id, job.solution)
+                    view.job_ids.append(job.job_id)
+                jv.state = states.get(job.status, job.status)
+                jv.gpu, jv.pid = job.gpu, job.pid
+                jv.started_at, jv.finished_at = job.started_at, job.finished_at
+                jv.job_dir, jv.log_path = job.job_dir, str(job.log_path)
+                if job.pid is not None and jv.state == "running":
+                    roots[job.pid] = (job.job_id, job.solution)
+        self.roots = roots
+
+
+def _fingerprint(runs: list[ForeignRun]) -> tuple:
+    return tuple(
+        (
+            r.run_id,
+            r.state,
+            tuple((j.job_id, j.status, j.gpu, j.pid, j.started_at, j.finished_at) for j in r.jobs),
+        )
+        for r in runs
+    )
+
+
+def start_foreign_watch(app: ThtuiApp) -> None:
+    app.run_worker(
+        lambda: _watch(app), thread=True, exit_on_error=False, group="foreign-runs",
+        description="Watching runs of other thtui processes",
+    )  # fmt: skip
+
+
+def _watch(app: ThtuiApp) -> None:
+    """The poll loop (a thread worker): never touches widgets, posts only changes."""
+    from textual.worker import get_current_worker
+
+    from thtui.core.jobs.foreign import LogTail, foreign_runs
+    from thtui.core.store import Store
+    from thtui.tui.workers import job_log_key
+
+    worker = get_current_worker()
+    store: Store | None = None
+    tails: dict[str, LogTail] = {}
+    ending: set[str] = set()  # live at the last look: one more look gives their final job states
+    last: tuple = ()
+    try:
+        while not worker.is_cancelled and not app._monitor_stop.is_set():
+            if store is None and app.settings.db_path.exists():  # never create the store just to watch it
+                store = Store(app.settings.db_path)
+            if store is not None:
+                try:
+                    runs = foreign_runs(store, also=ending)
+                except Exception as exc:  # a locked or damaged store: say so once the UI asks, keep trying
+                    app.log.warning(f"foreign runs: {exc}")
+                    runs = []
+                ending = {r.run_id for r in runs if r.live}
+                for run in runs:
+                    for job in run.jobs:
+                        if job.started_at is None:
+                            continue
+                        tail = tails.setdefault(job.job_id, LogTail(job.log_path))
+                        lines = tail.read()
+                        if lines:
+                            app.logs.buffer(job_log_key(job.job_id)).extend(lines)
+                        if not run.live:
+                            tails.pop(job.job_id, None)
+                mark = _fingerprint(runs)
+                if mark != last:
+                    last = mark
+                    app.call_from_thread(_apply, app, runs)
+            app._monitor_stop.wait(POLL_S)
+    except RuntimeError:  # the app is gone (call_from_thread after exit)
+        pass
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _apply(app: ThtuiApp, runs: list[ForeignRun]) -> None:
+    old = app.foreign.roots
+    app.foreign.apply(runs)
+    # job_roots is replaced, never mutated (the sampler thread reads it without a lock).
+    app.job_roots = {**{p: j for p, j in app.job_roots.items() if p not in old}, **app.foreign.roots}
+    app.jobs_changed.publish("foreign")
+
+
+# ---- cancel ------------------------------------------------------------------------------------------
+def confirm_cancel(screen: Any, run_id: str, owner_pid: int | None) -> None:
+    """Ask, then end another process's run the way `thtui run --cancel` does."""
+    from thtui.tui.screens.confirm import ConfirmScreen
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            screen.notify(f"cancelling run {run_id}: asking its thtui (pid {owner_pid}) to end its jobs…")
+            screen.app.run_worker(
+                lambda: _cancel(screen.app, run_id), thread=True, exit_on_error=False,
+                group="foreign-cancel", description=f"Cancelling run {run_id}",
+            )  # fmt: skip
+
+    detail = (
+        f"It is run by another thtui process (pid {owner_pid}): it ends the run's jobs and records the run "
+        f"as interrupted (resumable), as `thtui run --cancel {run_id}` does."
+    )
+    screen.app.push_screen(
+        ConfirmScreen(f"Cancel run {run_id}?", detail, yes="Cancel run", no="Keep"), answered
+    )
+
+
+def _cancel(app: ThtuiApp, run_id: str) -> None:
+    from thtui.core.jobs.foreign import CANCEL_WAIT_S, NotCancellable, request_cancel, wait_owner_gone
+    from thtui.core.store import Store
+
+    store = Store(app.settings.db_path)
+    try:
+        try:
+            owner = request_cancel(store, run_id)
+        except NotCancellable as exc:
+            app.call_from_thread(app.notify, str(exc), severity="warning")
+            return
+        if not wait_owner_gone(owner, CANCEL_WAIT_S):
+            app.call_from_thread(
+                app.notify, f"run {run_id}: its thtui (pid {owner.pid}) has not ended after {CANCEL_WAIT_S:g} s",
+                severity="error", timeout=10,
+            )  # fmt: skip
+            return
+        run = store.get_run(run_id)
+        state = run.state if run is not None else "missing"
+    finally:
+        with contextlib.suppress(Exception):
+            store.close()
+    app.call_from_thread(
+        app.notify, f"run {run_id} is {state}; continue it with R in Results (thtui run --resume {run_id})",
+        timeout=10,
+    )  # fmt: skip
