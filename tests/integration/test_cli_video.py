@@ -24,12 +24,13 @@ def test_plan_video_puts_the_video_where_the_still_video_goes(
     assert plan["argv"][plan["argv"].index("--video_path") + 1] == kinds["video"]["dest"]
 
 
-def test_plan_video_is_refused_for_a_portrait_system(settings, tmp_path: Path, capsys) -> None:
+def test_plan_video_gives_a_portrait_system_the_first_frame(settings, tmp_path: Path, capsys) -> None:
     video = make_video(tmp_path / "clip.mp4", 1.0)
     rc = main(
         ["plan", "sadtalker", "--video", str(video), "--audio", str(make_speech_wav(tmp_path / "s.wav"))]
     )
-    assert rc != 0 and "sadtalker animates a still portrait and takes no video" in capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert rc == 0 and "take the first frame of the video (this system animates a still portrait)" in out
 
 
 def test_check_inputs_video_checks_the_middle_frame_and_prepares(

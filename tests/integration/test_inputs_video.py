@@ -41,15 +41,51 @@ def test_video_replaces_the_still_video_and_argv_stays(
     assert with_video.argv == with_image.argv and with_video.files == with_image.files
 
 
-def test_a_portrait_system_refuses_a_video(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="sadtalker animates a still portrait and takes no video"):
-        build_plan(
-            catalog.get("sadtalker"),
-            settings,
-            tmp_path / "v.mp4",
-            tmp_path / "a.wav",
-            video=tmp_path / "v.mp4",
-        )
+def test_a_portrait_system_gets_the_first_frame(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    """SadTalker animates a still portrait: given a video, it animates the video's first frame (said in the plan)."""
+    loaded = catalog.get("sadtalker")
+    video = _face_video(tmp_path)
+    plan = build_plan(
+        loaded, settings, video, make_speech_wav(tmp_path / "s.wav"), run_id=RUN_ID, video=video
+    )
+    assert [i.kind for i in plan.inputs] == ["image", "audio"]
+    assert plan.inputs[0].source == str(video.resolve()) and "take the first frame" in plan.inputs[0].steps[0]
+    plain = build_plan(loaded, settings, tmp_path / "face.png", tmp_path / "a.wav", run_id=RUN_ID)
+    assert plan.argv == plain.argv
+    out = prepare_video_inputs(plan, loaded)
+    assert [p.kind for p in out] == ["image", "audio"]
+    assert Path(plan.values["image"]).is_file()  # the frame, cropped and sized like any SadTalker portrait
+
+
+def test_wav2lip_takes_the_video_at_its_face_argument(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
+    """Wav2Lip holds a portrait itself (static mode) and redraws a video: --face names the re-encoded video."""
+    loaded = catalog.get("wav2lip")
+    video = _face_video(tmp_path)
+    plan = build_plan(
+        loaded, settings, video, make_speech_wav(tmp_path / "s.wav"), run_id=RUN_ID, video=video
+    )
+    face = plan.argv[plan.argv.index("--face") + 1]
+    by_kind = {i.kind: i for i in plan.inputs}
+    assert face == by_kind["video"].dest and face.endswith("/inputs/video.mp4") and face.count(".") == 1
+    assert face.split(".")[1] not in ["jpg", "png", "jpeg"], "inference.py: anything else is read as a video"
+    out = prepare_video_inputs(plan, loaded)
+    assert [p.kind for p in out] == ["image", "audio", "video"]
+    assert probe(face).has_video and not probe(face).has_audio
+    portrait = build_plan(loaded, settings, tmp_path / "f.png", tmp_path / "a.wav", run_id=RUN_ID)
+    assert portrait.argv[portrait.argv.index("--face") + 1].endswith("/inputs/image.png")  # default unchanged
+
+
+def test_an_unlisted_video_extension_is_refused(tmp_path: Path) -> None:
+    from thtui.core.inputs_video import check_video
+
+    clip = make_video(tmp_path / "clip.mp4", 1.0)
+    renamed = clip.rename(tmp_path / "clip.flv")
+    with pytest.raises(
+        InputError, match=r"video .*clip.flv has extension .flv; thtui takes video files named .avi"
+    ):
+        check_video(renamed)
 
 
 def test_video_is_prepared_without_its_soundtrack(

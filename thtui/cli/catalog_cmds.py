@@ -36,12 +36,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--image", type=Path)
     src.add_argument(
-        "--video", type=Path, help="your own video as the source (systems that redraw a video's mouth)"
+        "--video",
+        type=Path,
+        help="your own video as the source (systems that redraw a video's mouth; portrait systems: its first frame)",
     )
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--audio", type=Path)
     g.add_argument("--text", help="text to speak (the TTS stage makes the audio)")
     p.add_argument("--tts", choices=["piper", "coqui"], default="piper")
+    p.add_argument("--prompt", metavar="TEXT", help="text prompt for a system that takes one (as thtui run)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_plan)
 
@@ -162,8 +165,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         audio = settings.cache_dir / "tts" / f"{args.tts}-<hash of text and voice>.wav"
         tts = {"backend": args.tts, "text": args.text, "writes": str(audio)}
     try:
-        plan = build_plan(catalog.get(args.solution), settings, image, audio, video=video)
-    except ValueError as exc:  # a portrait-only system given --video
+        plan = build_plan(catalog.get(args.solution), settings, image, audio, video=video, prompt=args.prompt)
+    except ValueError as exc:  # an empty or overlong --prompt
         raise CliError(str(exc)) from exc
     if args.json:
         data = plan.to_dict()

@@ -43,6 +43,7 @@ from thtui.core.jobs import (
 from thtui.core.jobs.checks import gpu_warning
 from thtui.core.jobs.matrix import build_matrix, plan_for
 from thtui.core.jobs.pack_dispatch import describe_packing, packer_for
+from thtui.core.jobs.run_inputs import frame_note, prompt_warning
 from thtui.core.jobs.signals import StopOnSignals, exit_status
 from thtui.core.monitor import Monitor, MonitorSnapshot, open_backend
 from thtui.core.scores.pipeline import summary
@@ -57,6 +58,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("solution", nargs="?", help="one solution (or use --solutions a,b)")
     p.add_argument("--solutions", help="comma-separated solutions")
     p.add_argument("--image", action="append", type=Path, default=[], help="portrait (repeatable)")
+    p.add_argument(
+        "--video",
+        action="append",
+        type=Path,
+        default=[],
+        help="your own video as the source instead of --image (repeatable): systems that redraw a video's "
+        "mouth (wav2lip, musetalk, latentsync) take it, portrait systems its first frame",
+    )
+    p.add_argument(
+        "--prompt",
+        metavar="TEXT",
+        help="text prompt for systems that take one (else their manifest's default); up to 1000 characters",
+    )
     g = p.add_mutually_exclusive_group()
     g.add_argument("--audio", action="append", type=Path, default=[], help="driving audio (repeatable)")
     g.add_argument("--text", help="text to speak (synthesised once, shared by every solution)")
@@ -140,7 +154,7 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         return RunSpec(solutions=tuple(names), images=tuple(args.image), audios=tuple(args.audio), text=args.text,
                        tts=args.tts, voice=args.voice, repeat=args.repeat, warmup=args.warmup, gpus=gpus,
                        timeout=args.timeout, pack=args.pack, score=not args.no_score,
-                       references=references)  # fmt: skip
+                       videos=tuple(args.video), prompt=args.prompt, references=references)  # fmt: skip
     except RunError as exc:
         raise CliError(str(exc)) from None
 
@@ -184,7 +198,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     catalog = catalog_from(settings)
     if args.resume:
-        if args.solution or args.solutions or args.image or args.audio or args.text or args.reference:
+        given = (args.solution, args.solutions, args.image, args.audio, args.text, args.video, args.reference)
+        if any(given) or args.prompt is not None:
             raise CliError("--resume takes its inputs and solutions from the run; give nothing else")
         args.resume = resolve_run_id(settings, args.resume)
         spec = None
@@ -210,6 +225,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                     preflight(settings, catalog, spec, open_backend().device_count())
             except RunError as exc:
                 raise CliError(str(exc)) from None
+            ignored_prompt = prompt_warning(spec, catalog)
+            if ignored_prompt:  # said here too: the background log is not where one looks first
+                console(stderr=True).print(f"warning: {ignored_prompt}", markup=False, soft_wrap=True)
         return run_detach.detach(settings, args.resume or new_run_id())
     monitor = Monitor(open_backend(), rate_hz=4.0)
     try:
@@ -236,6 +254,11 @@ def _dry_run(settings, catalog, spec: RunSpec, monitor: Monitor) -> int:
     warning = gpu_warning(spec, monitor.backend.device_count(), monitor.backend.error)
     if warning:
         out.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    ignored_prompt, frames = prompt_warning(spec, catalog), frame_note(spec, catalog)  # as the run says first
+    if ignored_prompt:
+        out.print(f"warning: {ignored_prompt}", markup=False, soft_wrap=True)
+    if frames:
+        out.print(frames, markup=False, soft_wrap=True)
     audios = spec.audios or (settings.cache_dir / "tts" / f"{spec.tts}-<text>.wav",)
     jobs = build_matrix(
         spec, catalog, "<run-id>", settings.outputs_dir / "<run-id>", tuple(Path(a) for a in audios)

@@ -14,7 +14,7 @@ from thtui.core.config import Settings
 
 def check_video_inputs(args: argparse.Namespace, settings: Settings, say: Callable[[str], None]) -> int:
     from thtui.core.inputs import InputError, validate_audio
-    from thtui.core.inputs_video import check_video, check_video_for, prepare_video_inputs
+    from thtui.core.inputs_video import check_video, check_video_for, prepare_video_inputs, takes_video
     from thtui.core.media import MediaError
     from thtui.core.plan import build_plan
 
@@ -30,7 +30,8 @@ def check_video_inputs(args: argparse.Namespace, settings: Settings, say: Callab
             loaded = catalog.get(name)
             with tempfile.TemporaryDirectory(prefix="thtui-video-") as tmp:
                 _, frame = check_video_for(loaded, args.video, args.audio, Path(tmp))
-            face = f"; face at {frame.face.box.as_tuple()} in the middle frame" if frame.face else ""
+            which = "middle" if takes_video(loaded.solution) else "first"  # portrait systems: the first
+            face = f"; face at {frame.face.box.as_tuple()} in the {which} frame" if frame.face else ""
             say(f"{name}: inputs ok{face}")
             if args.prepare:
                 job_dir = args.prepare.resolve() / name

@@ -19,7 +19,9 @@ AUDIO_SUFFIXES = frozenset(
     {".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif", ".aiff"}
     | {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}
 )
-SUFFIXES = {"image": IMAGE_SUFFIXES, "audio": AUDIO_SUFFIXES}
+# The user's own video as a source (thtui run/plan/check-inputs --video): containers ffmpeg reads that carry video.
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"})
+SUFFIXES = {"image": IMAGE_SUFFIXES, "audio": AUDIO_SUFFIXES, "video": VIDEO_SUFFIXES}
 
 
 def accepted(kind: str) -> str:
@@ -40,7 +42,7 @@ def short_list(suffixes: frozenset[str] | set[str]) -> str:
 
 
 def suffix_problem(path: Path | str, kind: str) -> str | None:
-    """Why `path` is not an accepted `kind` ("image" | "audio") by its extension, or None."""
+    """Why `path` is not an accepted `kind` ("image" | "audio" | "video") by its extension, or None."""
     suffix = Path(path).suffix.lower()
     if suffix in SUFFIXES[kind]:
         return None

@@ -109,7 +109,7 @@ def tools_bin(settings: Settings) -> Path:
     return settings.data_root / "bin"
 
 
-def _describe_image(sol: Solution) -> list[str]:
+def describe_image(sol: Solution) -> list[str]:
     img = sol.inputs.image
     steps = ["apply EXIF orientation", "convert to RGB"]
     if img.crop == "face":
@@ -196,7 +196,7 @@ def build_plan(
         values["prompt"] = effective_prompt(sol, prompt)  # type: ignore[assignment]
 
     inputs = [
-        PreparedInput("image", str(Path(image).resolve()), values["image"], _describe_image(sol)),
+        PreparedInput("image", str(Path(image).resolve()), values["image"], describe_image(sol)),
         PreparedInput("audio", str(Path(audio).resolve()), values["audio"], _describe_audio(sol)),
     ]
     if video is not None:

@@ -201,8 +201,19 @@ class Inputs(Strict):
     image: ImagePrep = Field(default_factory=ImagePrep)
     audio: AudioPrep = Field(default_factory=AudioPrep)
     still_video: bool = False
+    image_takes_video: bool = Field(
+        default=False,
+        description="{image} also accepts a video (Wav2Lip's --face holds a still image itself, or redraws a "
+        "video): `--video` puts the user's re-encoded video there; without it the portrait goes there as usual",
+    )
     fps: int = 25
     max_audio_seconds: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_video_route(self) -> Inputs:
+        if self.still_video and self.image_takes_video:
+            raise ValueError("give still_video or image_takes_video, not both: a video goes to one place")
+        return self
 
 
 class GeneratedFile(Strict):

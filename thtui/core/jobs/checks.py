@@ -50,6 +50,7 @@ def preflight(
     for kind, paths, check in (
         ("image", spec.images, media_glue.check_image),
         ("audio", spec.audios, media_glue.check_audio),
+        ("video", getattr(spec, "videos", ()), media_glue.check_video),
     ):
         for path in paths:
             # No is_file() shortcut: the validator check-inputs uses names the real problem (a folder,

@@ -34,6 +34,10 @@ def spec_argv(spec: RunSpec) -> list[str]:
         argv += ["--audio", str(Path(audio).resolve())]
     for ref in spec.references:  # the papers' protocol: each video gives its case's portrait and speech
         argv += ["--reference", str(Path(ref).resolve())]
+    for video in spec.videos:  # the user's own video as the source
+        argv += ["--video", str(Path(video).resolve())]
+    if spec.prompt is not None:
+        argv.append(f"--prompt={spec.prompt}")  # one item, so a prompt starting with '-' is not read as a flag
     if spec.text is not None:
         argv += ["--text", spec.text, "--tts", spec.tts]
     if spec.voice:

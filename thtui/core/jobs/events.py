@@ -38,6 +38,8 @@ class JobInfo:
     repeat: int
     warmup: bool
     job_dir: str
+    video: str | None = None  # the user's video this job's source is (`image` is then its first frame)
+    prompt: str | None = None  # the text prompt the job uses (solutions with infer.prompt), else None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Layout under outputs/<run-id>/:
     <solution>/warmup/              the untimed warm-up job (on the first case)
     <solution>/<k>-<image>-<audio>/[rN/|warmup/]   several images or audios: a subdir per case
     _prepared/<solution>/<case>/    inputs prepared once per solution and case, copied into each job
+    _prepared/_sources/<n>-<video>.png   the first frame of each --video (portrait systems animate it)
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from thtui.core.catalog import Catalog, LoadedSolution
 from thtui.core.config import Settings
 from thtui.core.jobs.events import JobInfo
 from thtui.core.jobs.spec import RunSpec
-from thtui.core.plan import InferencePlan, build_plan, is_safe_dir
+from thtui.core.plan import InferencePlan, build_plan, effective_prompt, is_safe_dir
 
 PREPARED_DIR = "_prepared"
+SOURCES_DIR = "_sources"  # under PREPARED_DIR; never a solution name (those start with a letter)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Case:
     image: Path
     audio: Path
     name: str  # "" when the run has a single case
+    video: Path | None = None  # the user's video (then `image` is its first frame, written by the run)
 
 
 @dataclass(frozen=True)
@@ -49,17 +52,34 @@ def _stem(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem)[:24].strip("_") or "x"
 
 
-def cases(images: tuple[Path, ...], audios: tuple[Path, ...]) -> list[Case]:
-    pairs = [(i, a) for i in images for a in audios]
+def source_frame(run_dir: Path, index: int, video: Path) -> Path:
+    """Where the run writes the first frame of its `index`-th --video."""
+    return Path(run_dir) / PREPARED_DIR / SOURCES_DIR / f"{index}-{_stem(Path(video))}.png"
+
+
+def cases(
+    images: tuple[Path, ...],
+    audios: tuple[Path, ...],
+    videos: tuple[Path, ...] = (),
+    run_dir: Path | None = None,
+) -> list[Case]:
+    """Every source (image, or video with its first frame under `run_dir`) x every audio."""
+    sources: list[tuple[Path, Path | None]] = [(Path(i).resolve(), None) for i in images]
+    if videos:
+        if run_dir is None:
+            raise ValueError("video cases need the run dir (where their first frames go)")
+        sources += [(source_frame(run_dir, n, v), Path(v).resolve()) for n, v in enumerate(videos)]
+    pairs = [(s, a) for s in sources for a in audios]
     single = len(pairs) == 1
     return [
         Case(
             k,
-            Path(i).resolve(),
+            image,
             Path(a).resolve(),
-            "" if single else f"{k}-{_stem(Path(i))}-{_stem(Path(a))}",
+            "" if single else f"{k}-{_stem(video or image)}-{_stem(Path(a))}",
+            video,
         )
-        for k, (i, a) in enumerate(pairs)
+        for k, ((image, video), a) in enumerate(pairs)
     ]
 
 
@@ -72,13 +92,20 @@ def reference_cases(run_dir: Path, references: tuple[Path, ...]) -> list[Case]:
     return [Case(k, p, a, "" if single else f"{k}-{_stem(r)}") for k, (r, p, a) in enumerate(found)]
 
 
+def _video_for(job_video: Path | str | None, loaded: LoadedSolution) -> Path | None:
+    """The video a plan takes: only systems that redraw a video's mouth; portrait systems use the frame."""
+    from thtui.core.inputs_video import takes_video
+
+    return Path(job_video) if job_video and takes_video(loaded.solution) else None
+
+
 def build_matrix(
     spec: RunSpec, catalog: Catalog, run_id: str, run_dir: Path, audios: tuple[Path, ...]
 ) -> list[PlannedJob]:
     """Warm-ups first (one per solution, on its first case), then every solution x case x repeat."""
     # --reference: one case per reference video, paired with its own audio (not a cross product)
     refs = spec.references
-    all_cases = reference_cases(run_dir, refs) if refs else cases(spec.images, audios)
+    all_cases = reference_cases(run_dir, refs) if refs else cases(spec.images, audios, spec.videos, run_dir)
     per_repeat_dirs = spec.repeat > 1 or spec.warmup
     jobs: list[PlannedJob] = []
 
@@ -97,6 +124,8 @@ def build_matrix(
             repeat=0 if warmup else repeat,
             warmup=warmup,
             job_dir=str(run_dir / rel),
+            video=str(case.video) if case.video else None,
+            prompt=effective_prompt(loaded.solution, spec.prompt),
         )
         jobs.append(PlannedJob(len(jobs), info, loaded, case))
 
@@ -125,6 +154,8 @@ def plan_for(job: PlannedJob, settings: Settings, gpu: int | tuple[int, ...] | N
         run_id=run_id,
         gpu=gpu,
         job_dir=Path(info.job_dir),
+        video=_video_for(info.video, job.loaded),
+        prompt=info.prompt,
     )
 
 
@@ -141,6 +172,8 @@ def prepared_plan(job: PlannedJob, settings: Settings, run_dir: Path) -> Inferen
         run_id=re.sub(r"[^A-Za-z0-9_-]+", "-", f"{run_dir.name}-prep-{job.solution}-{case_dir}"),
         gpu=None,
         job_dir=where,
+        video=_video_for(job.case.video, job.loaded),
+        prompt=job.info.prompt,
     )
 
 

@@ -31,11 +31,23 @@ def check_audio(path: Path, max_seconds: float | None = None) -> None:
     validate_audio(Path(path), max_seconds)
 
 
+def check_video(path: Path) -> None:
+    """The check `thtui check-inputs --video` makes first: a readable video stream of some length."""
+    from thtui.core.inputs_video import check_video as check
+
+    check(Path(path))
+
+
 def prepare(plan: InferencePlan, loaded: LoadedSolution) -> None:
     """Write the plan's prepared inputs (image/audio/still video) at their `dest` paths. Raises
     InputError when this system cannot use them (no face where it needs one, audio over its limit)."""
     from thtui.core.inputs import prepare_inputs
 
+    if any(item.kind == "video" for item in plan.inputs):  # the user's own video (thtui run --video)
+        from thtui.core.inputs_video import prepare_video_inputs
+
+        prepare_video_inputs(plan, loaded)
+        return
     prepare_inputs(plan, loaded)
 
 

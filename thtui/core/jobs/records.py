@@ -163,4 +163,6 @@ def _job_entry(j: JobInfo) -> dict[str, Any]:
         "repeat": j.repeat,
         "warmup": j.warmup,
         "job_dir": j.job_dir,
+        **({"video": j.video} if j.video else {}),  # the user's video; `image` is then its first frame
+        **({"prompt": j.prompt} if j.prompt is not None else {}),  # solutions with infer.prompt only
     }

@@ -234,8 +234,8 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     ctx.files.update(inputs={**ctx.files.data["inputs"], "audio_seconds": {str(a): s for a, s in lengths.items()},
                              "audio": ctx.files.data["inputs"].get("audio") or str(audios[0])})  # fmt: skip
     jobs = build_matrix(spec, ctx.catalog, ctx.run_id, ctx.run_dir, audios)
-    ctx.store.create_run(ctx.run_id, spec.to_json(), ctx.run_dir, [_row(j) for j in jobs])
     run_inputs.prepare_sources(spec, ctx.catalog, ctx.run_dir, ctx.run_id, sink)  # --video, --prompt
+    ctx.store.create_run(ctx.run_id, spec.to_json(), ctx.run_dir, [_row(j) for j in jobs])
     ctx.store.set_run_status(ctx.run_id, "running")
     to_run = [j for j in jobs if j.info.job_id not in finished]
     ctx.files.set_jobs([j.info for j in jobs], {job_id: m.status for job_id, m in finished.items()})

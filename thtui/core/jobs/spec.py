@@ -26,7 +26,7 @@ class RunSpec:
     `timeout`: seconds per job (None: no limit). `grace_s`: SIGTERM-to-SIGKILL grace on timeout/cancel."""
 
     solutions: tuple[str, ...]
-    images: tuple[Path, ...]
+    images: tuple[Path, ...] = ()
     audios: tuple[Path, ...] = ()
     text: str | None = None
     tts: str = "piper"
@@ -43,23 +43,37 @@ class RunSpec:
     # with a face the portrait and its own audio the speech; every result is scored against it.
     references: tuple[Path, ...] = ()
     cluster: str | None = None  # a Ray address: each job runs on a node that has it (thtui.core.cluster)
+    # The user's own videos as sources instead of `images` (one or the other): systems that redraw a video's
+    # mouth take the video, portrait systems its first frame (thtui.core.jobs.run_inputs).
+    videos: tuple[Path, ...] = ()
+    prompt: str | None = None  # overrides infer.prompt of every solution that uses prompts
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "solutions", tuple(dict.fromkeys(self.solutions)))
         object.__setattr__(self, "images", tuple(Path(p) for p in self.images))
         object.__setattr__(self, "audios", tuple(Path(p) for p in self.audios))
         object.__setattr__(self, "references", tuple(Path(p) for p in self.references))
+        object.__setattr__(self, "videos", tuple(Path(p) for p in self.videos))
         if self.gpus is not None:
             object.__setattr__(self, "gpus", tuple(int(g) for g in self.gpus))
         if not self.solutions:
             raise RunError("give at least one solution")
+        if self.images and self.videos:
+            raise RunError("give --image (portraits) or --video (your own videos), not both")
         if self.references:
             from thtui.core.reference_inputs import spec_conflict
 
             if problem := spec_conflict(self):
                 raise RunError(problem)
-        elif not self.images:
-            raise RunError("give at least one --image")
+        elif not self.images and not self.videos:
+            raise RunError("give at least one --image (or --video)")
+        if self.prompt is not None:
+            from thtui.core.catalog.schema import check_prompt
+
+            try:
+                check_prompt(self.prompt)
+            except ValueError as exc:
+                raise RunError(f"--prompt: {exc}") from None
         if not self.audios and self.text is not None and not self.text.strip():
             raise RunError("text is empty: give the words to speak")  # as `thtui say ""` says
         if not self.references and bool(self.audios) == bool(self.text and self.text.strip()):
@@ -89,6 +103,8 @@ class RunSpec:
             "pack": self.pack,
             "score": self.score,
             "cluster": self.cluster,
+            "videos": [str(p.resolve()) for p in self.videos],
+            "prompt": self.prompt,
             "references": [str(p.resolve()) for p in self.references],
         }
 
@@ -110,6 +126,8 @@ class RunSpec:
             pack=bool(data.get("pack", False)),  # run.json from before packing existed: no packing
             score=bool(data.get("score", True)),
             cluster=data.get("cluster"),
+            videos=tuple(Path(p) for p in data.get("videos") or ()),
+            prompt=data.get("prompt"),
             references=tuple(Path(p) for p in data.get("references") or ()),
         )
 
