@@ -4,6 +4,7 @@
     python benchmarks/monitor_cost.py --backend nvml           # real NVIDIA GPU: a torch job holds 8 GiB
     python benchmarks/monitor_cost.py --backend fake           # anywhere: FakeGpuBackend, a sleeping job
     python benchmarks/monitor_cost.py --backend fake --legacy --seconds 5 --rates 4,10
+    python benchmarks/monitor_cost.py --backend nvml --profile  # + CPU per sample of each part of thtui's
 
 How it is measured: one job is started the way the runner starts jobs (ProcessTree: own session; a
 parent python that starts the child holding the memory, as `conda run` starts python). Then, for each
@@ -11,8 +12,9 @@ rate, in this one process and one after the other:
 - thtui: Monitor(backend, rate_hz) with the job watched and attached (device, host, the job's RSS/CPU and
   per-process VRAM attribution) on its own sampler thread;
 - bare: a thread at the same rate making the same device and process queries and nothing else (NVML:
-  utilisation, memory, temperature, power, energy, compute and graphics processes of every GPU; fake:
-  the fake backend's read_devices() and read_processes());
+  utilisation, memory, temperature, power, compute and graphics processes of every GPU; the energy
+  counter is timed but not looped, since thtui reads it only at a job's start and end; fake: the fake
+  backend's read_devices() and read_processes());
 - with --legacy, "members-each": this Monitor with the job's tree looked up in the whole process table on
   every sample (ProcessTree.members() each time, as the sampler did before issue 10; the other savings,
   host readings at 2 Hz and one /proc read per member, stay on, so the old code cost more than this).
@@ -21,12 +23,17 @@ Cost = CPU time of this process (time.process_time: every thread) over --seconds
 not counted. Target (issue 10): thtui at 10 Hz with one job watched costs at most 1 % of one core.
 Exit status 1 when the target is missed, or when thtui attributed the wrong VRAM to the job.
 
+--profile: where thtui's sampler spends its CPU, after the table: each part's thread CPU time
+(time.thread_time, the sampler thread's own) per sample, measured in an extra thtui run at the highest
+rate with the parts wrapped (the wrapping costs a little; the table's numbers are from unwrapped runs).
+
 Needs only psutil (and nvidia-ml-py + torch for --backend nvml): it runs on a bare GPU box from a clone.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -43,6 +50,7 @@ from thtui.core.monitor import FakeGpuBackend, MiB, Monitor  # noqa: E402
 from thtui.core.monitor import membership as membership_rates  # noqa: E402
 
 TARGET_PCT_AT_10HZ = 1.0
+PER_JOB_ONLY = {"energy"}  # NVML queries the sampler makes at a job's start and end, not per sample
 GiB = 1024 * MiB
 
 # The job's parent: starts the holder and waits (like `conda run` in front of python).
@@ -83,6 +91,61 @@ def cpu_over(seconds: float, start: Callable[[], None], stop: Callable[[], None]
     return 100.0 * (c1 - c0) / (w1 - w0)
 
 
+class PartTimes:
+    """CPU time of the calling thread spent in wrapped callables, per name (for --profile)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, name: str, fn: Callable) -> Callable:
+        @functools.wraps(fn)  # keeps the signature, which Monitor inspects (read_devices' energy flag)
+        def timed(*a, **kw):
+            t0 = time.thread_time()
+            try:
+                return fn(*a, **kw)
+            finally:
+                self.cpu[name] = self.cpu.get(name, 0.0) + time.thread_time() - t0
+                self.calls[name] = self.calls.get(name, 0) + 1
+
+        return timed
+
+
+def profile_thtui(backend, tree: ProcessTree, gpu: int, rate: float, seconds: float) -> None:
+    """One more thtui run at `rate` with the sampler's parts wrapped: CPU per sample of each part."""
+    from thtui.core.monitor import membership, sampler
+
+    parts = PartTimes()
+    saved_backend = (backend.read_devices, backend.read_processes)
+    backend.read_devices = parts.wrap("GPU devices (backend)", backend.read_devices)
+    backend.read_processes = parts.wrap("GPU processes (backend)", backend.read_processes)
+    monitor = Monitor(backend, rate_hz=rate)  # after wrapping the backend: it binds read_devices
+    monitor.sample_once = parts.wrap("sample (all)", monitor.sample_once)
+    monitor._host.read = parts.wrap("host cpu/ram (psutil)", monitor._host.read)
+    monitor._account = parts.wrap("job accounting (all)", monitor._account)
+    saved_cls = {n: getattr(membership.Membership, n) for n in ("members", "usage", "owns")}
+    for n, fn in saved_cls.items():
+        setattr(membership.Membership, n, parts.wrap(f"  membership.{n}", fn))
+    saved_visible = sampler._pids_visible
+    sampler._pids_visible = parts.wrap("pids visible (/proc stat)", saved_visible)
+    monitor.watch("bench", gpu).attach(tree)
+    try:
+        cpu_over(seconds, monitor.start, monitor.stop)
+    finally:
+        for n, fn in saved_cls.items():
+            setattr(membership.Membership, n, fn)
+        sampler._pids_visible = saved_visible
+        backend.read_devices, backend.read_processes = saved_backend
+    n = max(1, parts.calls.get("sample (all)", 0))
+    print(f"\n--profile: thtui at {rate:g} Hz, {n} samples; thread CPU per sample (share of the sample)")
+    total = parts.cpu.get("sample (all)", 0.0)
+    for name in sorted(parts.cpu, key=lambda k: -parts.cpu[k]):
+        per = parts.cpu[name] / n * 1e6
+        share = f"{100 * parts.cpu[name] / total:.0f} %" if total else "n/a"
+        print(f"  {name:<28} {per:8.0f} us  ({share}; {parts.calls[name]} calls)")
+    print(f"  => {total / n * rate * 100:.2f} % of one core at {rate:g} Hz from the sampler thread alone")
+
+
 def bare_loop(queries: Callable[[], None], rate: float) -> tuple[Callable[[], None], Callable[[], None]]:
     halt = threading.Event()
 
@@ -98,8 +161,11 @@ def bare_loop(queries: Callable[[], None], rate: float) -> tuple[Callable[[], No
 
 
 def nvml_queries() -> Callable[[], None]:
-    """The queries NvmlBackend makes each sample, minus those this GPU refuses (NotSupported,
-    FunctionNotFound): the backend stops asking those after the first refusal, so the bare loop does too."""
+    """The queries thtui's sampler makes each sample through NvmlBackend, minus those this GPU refuses
+    (NotSupported, FunctionNotFound): the backend stops asking those after the first refusal, so the bare
+    loop does too. The energy counter is timed here but not looped: the sampler reads it only when a job
+    starts and ends (read_devices(energy=False) per sample), and so does not the bare loop. Both
+    process lists are looped every sample, although thtui reads them only when memory use changed."""
     import pynvml as nv
 
     nv.nvmlInit()
@@ -124,11 +190,15 @@ def nvml_queries() -> Callable[[], None]:
                 print(f"  bare loop skips {name}: {exc}")
                 continue
             n = 200
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             for _ in range(n):
                 fn(h, *args)
-            print(f"  NVML {name}: {(time.perf_counter() - t0) / n * 1e6:.0f} us per call (wall, {n} calls)")
-            calls.append((fn, h, args))
+            wall, cpu = (time.perf_counter() - t0) / n * 1e6, (time.thread_time() - c0) / n * 1e6
+            per_sample = name not in PER_JOB_ONLY
+            note = "" if per_sample else " - read at a job's start and end only, not looped"
+            print(f"  NVML {name}: {wall:.0f} us wall, {cpu:.0f} us CPU per call ({n} calls){note}")
+            if per_sample:
+                calls.append((fn, h, args))
 
     def queries() -> None:
         for fn, h, args in calls:
@@ -145,6 +215,7 @@ def main() -> int:
     ap.add_argument("--job-mib", type=int, default=8192, help="memory the job holds (MiB)")
     ap.add_argument("--gpu", type=int, default=0)
     ap.add_argument("--legacy", action="store_true", help="also measure members() on every sample")
+    ap.add_argument("--profile", action="store_true", help="then CPU per sample of each part of thtui's")
     args = ap.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
 
@@ -199,7 +270,9 @@ def main() -> int:
                     )
                 print(f"  {case:<12} {rate:>4g} Hz: job VRAM {None if vram is None else round(vram / MiB)} MiB "
                       f"({usage and usage.attribution}), {usage and usage.n_procs} processes, "
-                      f"{stats.n_samples} samples")  # fmt: skip
+                      f"{stats.n_samples} samples, job energy {stats.energy_j} J ({stats.energy_method})")  # fmt: skip
+        if args.profile:
+            profile_thtui(backend, tree, args.gpu, max(rates), args.seconds)
     finally:
         tree.terminate(grace=3)
         backend.close()

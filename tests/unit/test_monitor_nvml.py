@@ -134,3 +134,26 @@ def test_open_backend_reports_why_there_is_no_gpu(monkeypatch: pytest.MonkeyPatc
     assert backend.device_count() == 0 and "NVML Shared Library Not Found" in backend.error
     monkeypatch.setitem(sys.modules, "pynvml", None)  # not installed
     assert open_backend().error == "nvidia-ml-py is not installed"
+
+
+def test_sampler_skips_the_energy_counter_but_a_job_still_gets_its_energy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The energy query cost 3.4 ms of CPU per call on an H200 (benchmarks/monitor_cost.py): the sampler's
+    per-sample reads leave it out, watch()/unwatch() read it, and the job's energy is still the counter's."""
+    from thtui.core.monitor import Monitor
+
+    nv = fake_pynvml()
+    counters = {"h0": iter([1_000_000, 1_250_000]), "h1": iter([7, 8])}  # mJ at watch(), at unwatch()
+    nv.nvmlDeviceGetTotalEnergyConsumption = lambda h: (nv.calls.append("energy"), next(counters[h]))[1]
+    monkeypatch.setitem(sys.modules, "pynvml", nv)
+    monitor = Monitor(NvmlBackend(), rate_hz=10)
+    monitor.watch("job", 0)
+    assert nv.calls.count("energy") == 2  # the start reading (read_devices reads both GPUs)
+    nv.calls.clear()
+    snaps = [monitor.sample_once() for _ in range(5)]
+    assert "energy" not in nv.calls and nv.calls.count("power") == 10  # 5 samples x 2 GPUs
+    assert all(g.energy_mj is None and g.power_w == 312.5 for s in snaps for g in s.gpus)
+    stats = monitor.unwatch("job")
+    assert nv.calls.count("energy") == 2  # the end reading
+    assert (stats.energy_j, stats.energy_method) == (250.0, "nvml-energy-counter")

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import psutil
 
@@ -52,6 +53,7 @@ class Monitor:
         self._thread: threading.Thread | None = None
         self.subscriber_errors = 0
         self._procs_read: tuple[float, tuple, list[GpuProcessReading]] | None = None
+        self._read_devices_per_sample = _without_energy(self.backend)
 
     # ---- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Monitor:
@@ -147,7 +149,7 @@ class Monitor:
         t = time.monotonic()
         gpu_error = self.backend.error
         try:
-            gpus = self.backend.read_devices()
+            gpus = self._read_devices_per_sample()
             procs = self._processes(t, gpus)
         except Exception as exc:  # a GPU that fell off the bus must not kill host monitoring
             gpus, procs, gpu_error = [], [], f"GPU read failed: {exc}"
@@ -235,6 +237,20 @@ class Monitor:
         return JobUsage(
             w.job_id, w.gpu_index, vram, proc_bytes, delta, attribution, rss, cpu, len(pids), w.gpus
         )
+
+
+def _without_energy(backend: GpuBackend) -> Callable[[], list[GpuReading]]:
+    """The backend's read_devices for the sampler's per-sample reads: without the energy counter when
+    the backend can skip it. Snapshots then carry energy_mj None; a job's energy comes from the counter
+    read in watch() and unwatch() (full reads), so it stays exact."""
+    import inspect  # here, not at the top: once per Monitor, and start-up does not pay for it
+
+    read = backend.read_devices
+    try:
+        takes_flag = "energy" in inspect.signature(read).parameters
+    except (TypeError, ValueError):  # a callable without a signature: call it as it is
+        takes_flag = False
+    return partial(read, energy=False) if takes_flag else read
 
 
 def _pids_visible(procs: list[GpuProcessReading]) -> bool:

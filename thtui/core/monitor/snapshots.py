@@ -23,7 +23,9 @@ class GpuReading:
     mem_total: int | None  # bytes
     temp_c: float | None
     power_w: float | None
-    energy_mj: int | None  # cumulative energy counter since driver load (mJ); None when unsupported
+    # Cumulative energy counter since driver load (mJ); None when unsupported, and in the sampler's
+    # per-sample readings of NVML, which skip this dear query (a job's own start/end reads have it).
+    energy_mj: int | None
 
 
 @dataclass(frozen=True)
