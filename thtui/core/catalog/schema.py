@@ -79,6 +79,58 @@ class TorchProfile(Strict):
     cuda: str = Field(description="CUDA version of the wheels, e.g. '12.1'")
 
 
+class SourceBuild(Strict):
+    """What compiling a CUDA extension from source takes (upstream's README/setup.py, our own builds)."""
+
+    nvcc_min: str = Field(
+        description="lowest CUDA toolkit (nvcc) that builds it, e.g. '11.7'; its major must also equal the "
+        "torch profile's CUDA major (torch.utils.cpp_extension refuses another)"
+    )
+    compiler: str = Field(
+        description="host C++ compiler it needs, e.g. 'g++ >= 9' (nvcc caps the version too)"
+    )
+    disk_gb: float = Field(ge=0, description="free disk the build needs (sources, objects, pip's temp dir)")
+    ram_gb: float | None = Field(default=None, ge=0, description="peak RAM at the default parallelism")
+    minutes: float | None = Field(default=None, gt=0, description="typical build time, with `source`")
+    env: dict[str, str] = Field(default_factory=dict, description="build variables, e.g. MAX_JOBS: '4'")
+    source: str = Field(description="where these numbers come from")
+
+
+class CudaExtension(Strict):
+    """A pip package with CUDA kernels that PyPI does not serve as a wheel for this env's torch/CUDA/Python
+    (flash-attn is an sdist there; an older xformers only on the PyTorch index): its prebuilt wheel per torch
+    profile, and what a source build needs where there is none. `thtui doctor` says which applies here."""
+
+    package: str = Field(description="pip requirement, e.g. 'flash-attn==2.7.4.post1'")
+    module: str = Field(description="import name, e.g. 'flash_attn'")
+    wheels: dict[str, str] = Field(
+        default_factory=dict,
+        description="torch profile -> prebuilt wheel URL (.whl) or a wheel index URL (ending '/') that has one "
+        "for that profile's torch, CUDA and env.python",
+    )
+    build: SourceBuild | None = None
+    required: bool = Field(default=True, description="False: upstream falls back without it (slower)")
+    note: str = ""
+
+    @field_validator("wheels")
+    @classmethod
+    def _wheel_urls(cls, v: dict[str, str]) -> dict[str, str]:
+        for profile, url in v.items():
+            if not url.startswith("https://") or not (url.endswith(".whl") or url.endswith("/")):
+                raise ValueError(
+                    f"{profile}: {url!r} is neither an https wheel (.whl) nor an index URL (ending '/')"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _some_way(self) -> CudaExtension:
+        if not self.wheels and self.build is None:
+            raise ValueError(
+                f"{self.package}: give wheels (per torch profile) or build (what a source build needs)"
+            )
+        return self
+
+
 class Env(Strict):
     python: str
     conda: list[str] = Field(default_factory=list, description="conda-forge packages (e.g. ffmpeg)")
@@ -103,6 +155,13 @@ class Env(Strict):
     def _default_profile(self) -> Env:
         if self.torch and (self.torch_default not in self.torch):
             raise ValueError(f"torch_default must name one of the torch profiles {sorted(self.torch)}")
+        for ext in self.cuda_extensions:
+            unknown = sorted(set(ext.wheels) - set(self.torch))
+            if unknown:
+                raise ValueError(
+                    f"cuda_extensions {ext.package}: wheels for unknown torch profile(s) {unknown}; "
+                    f"profiles: {sorted(self.torch)}"
+                )
         return self
 
 
