@@ -9,12 +9,12 @@ vendored here. Update the golden files after an intended change with:
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from pathlib import Path
 
 import pytest
-import yaml
 from test_plans_2025 import _module_args, _spec, _version
 from test_plans_golden import GOLDEN, RUN_ID, _normalised, _parse, _plan, upstream_parser
 
@@ -22,7 +22,7 @@ from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
 from thtui.core.plan import InferencePlan, build_plan, is_safe_dir
 
-NEW = ["echomimic_v3", "soulx_flashhead"]
+NEW = ["echomimic_v3", "soulx_flashhead", "infinitetalk"]
 
 
 def _args(plan: InferencePlan, name: str) -> tuple[list[str], object]:
@@ -89,7 +89,9 @@ def test_envs_pinned_for_sm80_sm89_sm90(catalog: Catalog, name: str) -> None:
         assert _version(profile.torch) >= (2, 0) and _version(profile.cuda) >= (11, 8)
         assert key == "cu" + profile.cuda.replace(".", "") and profile.index_url.endswith("/whl/" + key)
     for req in [*env.pip, *env.pip_no_deps]:
-        assert "==" in req, f"{name}: {req!r} is not pinned"
+        # A direct wheel URL (flash-attn's release wheel) pins its version in the file name.
+        pinned = "==" in req or (" @ https://" in req and req.endswith(".whl"))
+        assert pinned, f"{name}: {req!r} is not pinned"
 
 
 # --- EchoMimicV3 Flash-Pro ---------------------------------------------------------------------------------------
@@ -129,7 +131,9 @@ def test_echomimic_v3_paths_output_and_length(catalog: Catalog, settings: Settin
     assert (ns.image_path, ns.audio_path) == (plan.values["image"], plan.values["audio"])
 
 
-def test_echomimic_v3_prompt_default_and_override(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+def test_echomimic_v3_prompt_default_and_override(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
     sol = catalog.get("echomimic_v3").solution
     plan = _plan(catalog, settings, tmp_path, "echomimic_v3")
     _, ns = _args(plan, "echomimic_v3")
@@ -141,13 +145,17 @@ def test_echomimic_v3_prompt_default_and_override(catalog: Catalog, settings: Se
     plan2 = build_plan(catalog.get("echomimic_v3"), settings, image, audio, run_id=RUN_ID, gpu=0, prompt=text)
     _, ns2 = _args(plan2, "echomimic_v3")
     assert ns2.prompt == text and plan2.argv.count(text) == 1
-    assert [a if a != text else "P" for a in plan2.argv] == [a if a != sol.infer.prompt else "P" for a in plan.argv]
+    assert [a if a != text else "P" for a in plan2.argv] == [
+        a if a != sol.infer.prompt else "P" for a in plan.argv
+    ]
 
 
 # --- SoulX-FlashHead ---------------------------------------------------------------------------------------------
 
 
-def test_soulx_flashhead_cwd_output_and_bool_flag(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+def test_soulx_flashhead_cwd_output_and_bool_flag(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
     plan = _plan(catalog, settings, tmp_path, "soulx_flashhead")
     parser, spec = upstream_parser("soulx_flashhead")
     args, ns = _args(plan, "soulx_flashhead")
@@ -164,7 +172,9 @@ def test_soulx_flashhead_cwd_output_and_bool_flag(catalog: Catalog, settings: Se
     assert plan.cwd == repo
     # Output: exactly --save_file, absolute, one '.mp4' so the temp name differs from it.
     assert ns.save_file == plan.output_path and os.path.isabs(ns.save_file)
-    assert ns.save_file.count(".mp4") == 1 and ns.save_file.replace(".mp4", spec["tmp_suffix"]) != ns.save_file
+    assert (
+        ns.save_file.count(".mp4") == 1 and ns.save_file.replace(".mp4", spec["tmp_suffix"]) != ns.save_file
+    )
     assert (ns.cond_image, ns.audio_path) == (plan.values["image"], plan.values["audio"])
     placed = _include(catalog, "soulx_flashhead")
     for sub in spec["pro_paths"]:
@@ -172,3 +182,57 @@ def test_soulx_flashhead_cwd_output_and_bool_flag(catalog: Catalog, settings: Se
         assert rel in placed or f"{rel}/*" in placed, f"{rel} is not placed by setup"
     wav2vec = os.path.relpath(ns.wav2vec_dir, repo)
     assert {f"{wav2vec}/config.json", f"{wav2vec}/preprocessor_config.json"} <= placed
+
+
+# --- InfiniteTalk -----------------------------------------------------------------------------------------------
+
+
+def test_infinitetalk_input_json_paths_and_output(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
+    plan = _plan(catalog, settings, tmp_path, "infinitetalk")
+    parser, spec = upstream_parser("infinitetalk")
+    args, ns = _args(plan, "infinitetalk")
+    repo = plan.values["repo"]
+    assert ns.task == "infinitetalk-14B" and ns.size in spec["supported_sizes"]
+    # The per-job input file: exactly the keys generate() reads, the prepared inputs, the run's prompt.
+    files = {f.path: f.content for f in plan.files}
+    assert ns.input_json in files and ns.input_json.startswith(plan.scratch + os.sep)
+    data = json.loads(files[ns.input_json])
+    assert list(data) == spec["input_json_keys"] and list(data["cond_audio"]) == spec["cond_audio_keys"]
+    assert (data["cond_video"], data["cond_audio"]["person1"]) == (plan.values["image"], plan.values["audio"])
+    assert data["prompt"] == catalog.get("infinitetalk").solution.infer.prompt
+    # Output: save_file + '.mp4' (appended), in this job's dir.
+    assert ns.save_file + spec["save_suffix"] == plan.output_path
+    # Traps: 'clip' renders 3.24 s; max_frame_num must cover the longest accepted audio; offload defaults to True.
+    sol = catalog.get("infinitetalk").solution
+    assert ns.mode == "streaming" != parser.get_default("mode")
+    assert ns.max_frame_num >= sol.inputs.max_audio_seconds * sol.inputs.fps  # type: ignore[operator]
+    assert ns.offload_model.lower() in spec["str2bool"]["falsy"]
+    # Relative defaults would land in the clone or the cwd: the embeddings dir is the job's.
+    assert ns.audio_save_dir.startswith(plan.scratch + os.sep)
+    assert ns.audio_save_dir != parser.get_default("audio_save_dir")
+    assert plan.cwd == plan.values["outdir"] and f"{plan.cwd}/tmp" in plan.mkdirs  # AV1 conversion -> ./tmp/
+    # Weights: the 7 hard-coded shards, the InfiniteTalk FILE, a wav2vec with safetensors.
+    placed = _include(catalog, "infinitetalk")
+    ckpt = os.path.relpath(ns.ckpt_dir, repo)
+    shard_glob = next(p for p in placed if p.startswith(ckpt + "/diffusion_pytorch_model-"))
+    for i in range(1, spec["dit_shards"] + 1):
+        name = f"{ckpt}/diffusion_pytorch_model-{i:05d}-of-{spec['dit_shards']:05d}.safetensors"
+        assert fnmatch.fnmatch(name, shard_glob)
+    assert os.path.relpath(ns.infinitetalk_dir, repo) in placed and ns.infinitetalk_dir.endswith(
+        ".safetensors"
+    )
+    assert f"{os.path.relpath(ns.wav2vec_dir, repo)}/model.safetensors" in placed
+
+
+def test_infinitetalk_prompt_with_quotes_stays_valid_json(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
+    plan = _plan(catalog, settings, tmp_path, "infinitetalk")
+    image, audio = (Path(p.source) for p in plan.inputs[:2])
+    text = 'She says "hi" \\ then {laughs}: 你好'
+    plan2 = build_plan(catalog.get("infinitetalk"), settings, image, audio, run_id=RUN_ID, gpu=0, prompt=text)
+    data = json.loads(plan2.files[0].content)
+    assert data["prompt"] == text and data["cond_video"] == plan2.values["image"]
+    assert plan2.argv == plan.argv  # the prompt travels in the file, not on the command line

@@ -6,6 +6,7 @@ user inspects is exactly what runs.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -229,6 +230,8 @@ def build_plan(
         path = str(job / f.path.format_map(values))
         if f.yaml is not None:
             content = yaml.safe_dump(_render(f.yaml, values), sort_keys=False, allow_unicode=True)
+        elif f.json_doc is not None:
+            content = json.dumps(_render(f.json_doc, values), ensure_ascii=False, indent=2) + "\n"
         else:
             content = (f.text or "").format_map(values)
         files.append(PlannedFile(path, content))

@@ -281,15 +281,23 @@ class Inputs(Strict):
 class GeneratedFile(Strict):
     """A file written into the job dir before the run (e.g. EchoMimic's YAML with test_cases)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     path: str = Field(description="relative to {job}")
     yaml: dict | None = None
+    # `json` in the manifest (a field named json would shadow BaseModel.json): written with json.dumps, so a
+    # placeholder's value (a prompt with quotes) is escaped, unlike a `text` template (InfiniteTalk's --input_json).
+    json_doc: dict | None = Field(default=None, alias="json")
     text: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> GeneratedFile:
-        if (self.yaml is None) == (self.text is None):
-            raise ValueError("give exactly one of yaml, text")
+        if sum(d is not None for d in (self.yaml, self.json_doc, self.text)) != 1:
+            raise ValueError("give exactly one of yaml, json, text")
         return self
+
+    def template(self) -> dict | str:
+        return next(d for d in (self.yaml, self.json_doc, self.text) if d is not None)
 
 
 class Output(Strict):
@@ -338,7 +346,7 @@ class Infer(Strict):
         texts += [("output", self.output.path or self.output.glob or "")]
         for i, f in enumerate(self.files):
             texts.append((f"files[{i}].path", f.path))
-            texts += [(f"files[{i}]", s) for s in _strings(f.yaml if f.yaml is not None else f.text)]
+            texts += [(f"files[{i}]", s) for s in _strings(f.template())]
         return texts
 
     def uses(self, placeholder: str) -> bool:
