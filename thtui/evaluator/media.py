@@ -1,6 +1,9 @@
 """Decoding through ffmpeg (argv lists, never a shell): frames resampled with the filter `-vf fps=25`
 (the output option `-r 25` shifted a 30 fps copy by ~1.5 frames), RGB24 streamed frame by frame; audio as
-16 kHz mono signed 16-bit, as SyncNet's MFCCs expect."""
+16 kHz mono signed 16-bit, as SyncNet's MFCCs expect.
+
+Without ffmpeg (`--ffmpeg none`, a bare GPU box): OpenCV decodes the frames, which is refused unless the
+video already runs at 25 fps, and the audio must be a 16 kHz mono 16-bit WAV (read with `wave`)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ class MediaError(RuntimeError):
 
 
 def frame_size(ffmpeg: str, path: str) -> tuple[int, int]:
+    if ffmpeg == "none":
+        return _cv2_size(path)
     out = subprocess.run([ffmpeg, "-hide_banner", "-i", path], capture_output=True, text=True, timeout=60)
     m = re.search(r"Stream #\S+.*?Video: .*?(\d{2,5})x(\d{2,5})", out.stderr)
     if not m:
@@ -29,6 +34,9 @@ def frames(ffmpeg: str, path: str, size: tuple[int, int] | None = None) -> Itera
     """RGB uint8 frames at 25 fps (scaled to `size` = (w, h) when given)."""
     import numpy as np
 
+    if ffmpeg == "none":
+        yield from _cv2_frames(path, size)
+        return
     w, h = size or frame_size(ffmpeg, path)
     vf = f"fps={FPS}" + (f",scale={w}:{h}" if size else "")
     argv = [
@@ -65,9 +73,59 @@ def audio(ffmpeg: str, path: str) -> Any:
     """int16 samples, mono 16 kHz; empty when the file has no audio stream."""
     import numpy as np
 
+    if ffmpeg == "none":
+        return _wav(path)
     argv = [ffmpeg, "-v", "error", "-nostdin", "-i", path, "-vn", "-ac", "1", "-ar", str(RATE),
             "-f", "s16le", "-acodec", "pcm_s16le", "-"]  # fmt: skip
     out = subprocess.run(argv, capture_output=True, timeout=600)
     if out.returncode != 0 and not out.stdout:
         return np.zeros(0, np.int16)
     return np.frombuffer(out.stdout, np.int16)
+
+
+def _cv2_size(path: str) -> tuple[int, int]:
+    import cv2
+
+    cap = cv2.VideoCapture(path)
+    try:
+        if not cap.isOpened():
+            raise MediaError(f"{path}: OpenCV cannot open it as a video")
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        if abs(fps - FPS) > 0.01:
+            raise MediaError(
+                f"{path}: {fps:g} fps; without ffmpeg only 25 fps videos are read (no resampling)"
+            )
+        return int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    finally:
+        cap.release()
+
+
+def _cv2_frames(path: str, size: tuple[int, int] | None) -> Iterator[Any]:
+    import cv2
+
+    _cv2_size(path)
+    cap = cv2.VideoCapture(path)
+    try:
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            if size and (bgr.shape[1], bgr.shape[0]) != size:
+                bgr = cv2.resize(bgr, size)
+            yield bgr[:, :, ::-1].copy()
+    finally:
+        cap.release()
+
+
+def _wav(path: str) -> Any:
+    import wave
+
+    import numpy as np
+
+    try:
+        with wave.open(path, "rb") as w:
+            if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (RATE, 1, 2):
+                raise MediaError(f"{path}: without ffmpeg the audio must be a 16 kHz mono 16-bit WAV")
+            return np.frombuffer(w.readframes(w.getnframes()), np.int16)
+    except (wave.Error, EOFError) as exc:
+        raise MediaError(f"{path}: without ffmpeg the audio must be a WAV file ({exc})") from None
