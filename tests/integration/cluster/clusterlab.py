@@ -1,0 +1,119 @@
+"""A real local Ray cluster of several nodes on this machine, for the cluster tests and the benchmark.
+
+Each node is a Ray node of ray.cluster_utils.Cluster (its own raylet and workers) whose processes get their
+own environment: its THTUI_HOME (what is installed there), THTUI_GPU_BACKEND=fake (thtui's fake GPUs) and
+a name. Its fake GPUs are Ray's `num_gpus`. The head of the run is the test process (a Ray driver), with a
+home where nothing is installed: the nodes run the jobs.
+
+Stand-in variants (tests/fixtures/solutions/standin with infer.env): standin (0.3 s), standin_slow (long
+enough to kill a node under it), standin_kids (children that never end, one escaping by setsid), ghost
+(installed nowhere).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from stand_ins.installed import STANDIN, install_as_setup_leaves
+
+from thtui.core.catalog import Catalog
+from thtui.core.cluster.resources import NODE_NAME_ENV, node_resources
+from thtui.core.config import Settings, load_settings
+
+VARIANTS = {
+    "standin": {},
+    "standin_slow": {"STANDIN_DELAY": "6"},
+    "standin_kids": {"STANDIN_MODE": "children", "STANDIN_DELAY": "0.2"},
+    "ghost": {},
+}
+FAST = {
+    "health_check_period_ms": 500,
+    "health_check_failure_threshold": 4,
+    "health_check_initial_delay_ms": 0,
+}
+STORE = 80 * 1024 * 1024  # the object store of each node: inputs and videos are small
+
+
+def write_solutions(root: Path) -> Path:
+    base = yaml.safe_load((STANDIN / "solution.yaml").read_text())
+    for name, env in VARIANTS.items():
+        data = {**base, "name": name, "title": f"Stand-in ({name})"}
+        data["infer"] = {**base["infer"], "env": {**base["infer"].get("env", {}), **env}}
+        (root / name).mkdir(parents=True, exist_ok=True)
+        (root / name / "solution.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return root
+
+
+@dataclass
+class LabNode:
+    name: str
+    home: Path
+    solutions: tuple[str, ...]
+    handle: Any = field(repr=False)
+
+
+@dataclass
+class ClusterLab:
+    root: Path
+    cluster: Any
+    solutions_dir: Path
+    head: Settings
+    catalog: Catalog
+    pidfile: Path
+    nodes: dict[str, LabNode] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return self.cluster.address
+
+    def env_of(self, name: str) -> dict[str, str]:
+        home = self.root / "nodes" / name
+        return {"THTUI_HOME": str(home / "home"), "THTUI_OUTPUTS": str(home / "outputs"),
+                "THTUI_SOLUTIONS": str(self.solutions_dir), "THTUI_CONFIG": str(self.root / "none.yaml"),
+                "THTUI_GPU_BACKEND": "fake", NODE_NAME_ENV: name, "STANDIN_PIDFILE": str(self.pidfile),
+                "STANDIN_DELAY": "0.3", "THTUI_NO_SCORE": "1"}  # fmt: skip
+
+    def add_node(self, name: str, solutions: tuple[str, ...], gpus: int = 1) -> LabNode:
+        """Install `solutions` in the node's own home (as setup leaves them), then start it advertising
+        exactly what `thtui cluster join` would advertise there."""
+        env = self.env_of(name)
+        settings = load_settings(environ={**os.environ, **env}, cwd=self.root)
+        for s in solutions:
+            install_as_setup_leaves(settings, self.catalog.get(s), STANDIN / "repo")
+        resources = node_resources(settings, self.catalog)
+        handle = self.cluster.add_node(num_cpus=1, num_gpus=gpus, resources=resources, env_vars=env,
+                                       object_store_memory=STORE, node_name=name)  # fmt: skip
+        node = LabNode(name, Path(env["THTUI_HOME"]), tuple(solutions), handle)
+        self.nodes[name] = node
+        return node
+
+    def kill_node(self, name: str) -> None:
+        """The node dies as a machine would: Ray's processes SIGKILLed, no goodbye."""
+        self.cluster.remove_node(self.nodes.pop(name).handle, allow_graceful=False)
+
+
+def start_lab(root: Path) -> ClusterLab:
+    import ray
+    from ray.cluster_utils import Cluster
+
+    solutions = write_solutions(root / "solutions")
+    env = {"THTUI_HOME": str(root / "head"), "THTUI_OUTPUTS": str(root / "outputs"),
+           "THTUI_SOLUTIONS": str(solutions), "THTUI_CONFIG": str(root / "none.yaml")}  # fmt: skip
+    head = load_settings(environ={**os.environ, **env}, cwd=root)
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0, "include_dashboard": False,
+                      "object_store_memory": STORE, "_system_config": FAST})  # fmt: skip
+    ray.init(address=cluster.address, namespace="thtui", logging_level="ERROR", log_to_driver=False)
+    return ClusterLab(root, cluster, solutions, head, Catalog.load(solutions), root / "children.pids")
+
+
+def stop_lab(lab: ClusterLab) -> None:
+    import ray
+
+    ray.shutdown()
+    lab.cluster.shutdown()
+    shutil.rmtree(lab.root / "nodes", ignore_errors=True)

@@ -1,0 +1,83 @@
+"""Reach a Ray cluster and list its nodes. Ray is imported here, only when a cluster is used."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from thtui.core.cluster.resources import solutions_in
+
+INSTALL_HINT = "pip install 'thtui[cluster]' (in a checkout: .venv/bin/pip install -e '.[cluster]')"
+
+
+class ClusterError(RuntimeError):
+    """No Ray, no address, or the cluster cannot be reached: one line for the user."""
+
+
+def ray_module() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ClusterError(f"Ray is not installed: {INSTALL_HINT}") from None
+    return ray
+
+
+def resolve_address(address: str | None) -> str:
+    address = (address or os.environ.get("RAY_ADDRESS") or "").strip()
+    if not address:
+        raise ClusterError("give the cluster's address (--cluster HOST:6379) or set RAY_ADDRESS")
+    return address
+
+
+def connect(address: str | None) -> Any:
+    """The `ray` module, connected to the cluster at `address` (reused when this process already is)."""
+    ray = ray_module()
+    if ray.is_initialized():
+        return ray
+    address = resolve_address(address)
+    try:
+        # log_to_driver=False: the nodes' worker output would interleave with the live view; the jobs'
+        # own output comes back through the relay (thtui.core.cluster.relay) instead.
+        ray.init(address=address, namespace="thtui", logging_level="ERROR", log_to_driver=False)
+    except Exception as exc:  # ConnectionError, ValueError (bad address), RuntimeError (no local raylet)
+        raise ClusterError(f"cannot reach the Ray cluster at {address}: {_first_line(exc)}") from None
+    return ray
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    node_id: str
+    name: str
+    address: str
+    alive: bool
+    gpus: int
+    cpus: int
+    solutions: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"node_id": self.node_id, "name": self.name, "address": self.address, "alive": self.alive,
+                "gpus": self.gpus, "cpus": self.cpus, "solutions": list(self.solutions)}  # fmt: skip
+
+
+def list_nodes(ray: Any, known: list[str] | tuple[str, ...] = ()) -> list[NodeInfo]:
+    out = []
+    for n in ray.nodes():
+        res = n.get("Resources") or {}
+        out.append(
+            NodeInfo(
+                node_id=n.get("NodeID", ""),
+                name=n.get("NodeName") or n.get("NodeManagerAddress", "?"),
+                address=n.get("NodeManagerAddress", "?"),
+                alive=bool(n.get("Alive")),
+                gpus=int(res.get("GPU", 0)),
+                cpus=int(res.get("CPU", 0)),
+                solutions=tuple(solutions_in(res, known)),
+            )
+        )
+    return sorted(out, key=lambda n: (not n.alive, n.name, n.node_id))
