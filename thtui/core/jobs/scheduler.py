@@ -277,7 +277,8 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
 
     # One dispatcher that starts a thread per admitted job: for packing, and for jobs that hold several
     # GPUs together (they wait for N free ones; per-GPU workers could only ever give them one).
-    if spec.pack or any(gpu_width(j) > 1 for j in to_run):
+    # (A cluster run never: Ray itself gives a multi-GPU job its N GPUs on one node.)
+    if ctx.remote is None and (spec.pack or any(gpu_width(j) > 1 for j in to_run)):
         args = (queue, to_run, gpus, ctx.monitor.backend, ctx.sink, ctx.run_id, ctx.cancel, run)
         kwargs = {"pack": spec.pack}
         threads = [
