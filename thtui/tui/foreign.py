@@ -126,7 +126,7 @@ def _watch(app: ThtuiApp) -> None:
                 mark = _fingerprint(runs)
                 if mark != last:
                     last = mark
-                    app.call_from_thread(_apply, app, runs)
+                    app.call_from_thread(apply_polled, app, runs)
             app._monitor_stop.wait(POLL_S)
     except RuntimeError:  # the app is gone (call_from_thread after exit)
         pass
@@ -135,7 +135,8 @@ def _watch(app: ThtuiApp) -> None:
             store.close()
 
 
-def _apply(app: ThtuiApp, runs: list[ForeignRun]) -> None:
+def apply_polled(app: ThtuiApp, runs: list[ForeignRun]) -> None:
+    """On the UI thread: fold a poll into app.foreign, the GPU table's job roots, and tell the screens."""
     old = app.foreign.roots
     app.foreign.apply(runs)
     # job_roots is replaced, never mutated (the sampler thread reads it without a lock).
