@@ -105,6 +105,14 @@ CREATE TABLE IF NOT EXISTS scores (
     scored_at REAL,
     data_json TEXT NOT NULL             -- thtui.core.scores.VideoScores.to_json(), with series
 );
+-- Written by thtui.core.scores.paper_store (the evaluator env's LSE-C/D, CSIM, ...; one row per job).
+CREATE TABLE IF NOT EXISTS paper_scores (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    run_id TEXT NOT NULL,
+    status TEXT NOT NULL,               -- ok | missing (data_json says why)
+    scored_at REAL,
+    data_json TEXT NOT NULL             -- keys lse_c, lse_d, av_offset, csim, fid, fvd, lpips, psnr, ssim, lmd
+);
 """
 
 _UNITS = {

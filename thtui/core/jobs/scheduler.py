@@ -249,7 +249,9 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     for j in to_run:
         sink(JobQueued(j.info))
     if scoring_enabled(spec.score):  # its own thread: a video is scored while the GPU runs the next job
-        ctx.scorer = RunScorer(ctx.store, ctx.files, sink)
+        from thtui.core.scores.paper_pipeline import paper_queue  # the evaluator env, when installed
+
+        ctx.scorer = RunScorer(ctx.store, ctx.files, sink, paper=paper_queue(ctx.settings))
         earlier = [
             j.info for j in jobs if j.info.job_id in finished and finished[j.info.job_id].status == "ok"
         ]

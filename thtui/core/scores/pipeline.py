@@ -135,8 +135,10 @@ class RunScorer:
     """One thread that scores a run's finished videos in the order they land."""
 
     def __init__(self, store: Any, files: Any | None, sink: EventSink = discard,
-                 scorer: Callable[[ScoreTask], tuple[str, dict[str, Any], str | None]] = score_task) -> None:  # fmt: skip
+                 scorer: Callable[[ScoreTask], tuple[str, dict[str, Any], str | None]] = score_task,
+                 paper: Any | None = None) -> None:  # fmt: skip
         self.store, self.files, self.sink, self._score = store, files, sink, scorer
+        self.paper = paper  # a thtui.core.scores.paper_pipeline.PaperQueue: the evaluator after the jobs
         self._queue: queue.Queue[ScoreTask | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="thtui-scores", daemon=True)
@@ -152,6 +154,8 @@ class RunScorer:
         except Exception as exc:  # a full disk must not kill the thread and leave the run waiting
             status, reason = "missing", f"could not store the scores: {exc}"
         self.done[task.job_id] = status
+        if self.paper is not None and status == "ok":
+            self.paper.add(task, data)
         self.sink(JobScored(task.job_id, status, {k: data.get(k) for k in _names()}, reason))
 
     def _work(self) -> None:
@@ -173,6 +177,12 @@ class RunScorer:
             self.sink(RunStage(run_id, "scores", f"scoring {plural(pending, 'more video')} on the CPU"))
         self._queue.put(None)
         self._thread.join()
+        if self.paper is not None and not stopped and self.paper.items:  # the jobs are done: GPU is free
+            if run_id:
+                from thtui.core.jobs.events import RunStage
+
+                self.sink(RunStage(run_id, "scores", "paper scores (evaluator env: SyncNet, ArcFace)"))
+            self.paper.run(self.store, self.files, self.sink)
         return dict(self.done)
 
 
