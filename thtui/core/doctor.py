@@ -166,7 +166,8 @@ def gpu_findings(report: GpuReport) -> list[Finding]:
 
 def run_doctor(settings: Settings, catalog: Catalog | None, gpu: GpuReport | None = None) -> list[Finding]:
     out: list[Finding] = []
-    out += gpu_findings(gpu or probe_gpus())
+    gpu = gpu or probe_gpus()
+    out += gpu_findings(gpu)
 
     mgr = find_env_manager(settings)
     if mgr.found:
@@ -236,6 +237,10 @@ def run_doctor(settings: Settings, catalog: Catalog | None, gpu: GpuReport | Non
                 else "Point THTUI_HOME (or --data-root) at a bigger disk, or install fewer systems.",
             )
         )
+
+        from thtui.core.doctor_builds import cuda_extension_findings
+
+        out += cuda_extension_findings(settings, catalog, gpu)  # flash-attn & co: wheel or source build
 
     out += _speech_and_faces(settings)
 
