@@ -32,6 +32,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a ground-truth video: adds PSNR, SSIM and LMD against it",
     )
     p.add_argument("--json", action="store_true", help="one JSON object (scores at the top level)")
+    # Paper-standard scores from the evaluator env (thtui/cli/score_paper.py).
+    p.add_argument(
+        "--paper",
+        action="store_true",
+        help="paper scores instead (LSE-C/D, AV offset, CSIM; PSNR/SSIM with --reference) from the "
+        "evaluator env; installs it on first use",
+    )
+    p.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], default="auto", help="--paper: where the evaluator runs"
+    )
     p.set_defaults(func=cmd_score)
 
 
@@ -40,6 +50,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     from thtui.core.scores import score_video
     from thtui.core.scores.models import ScoreModelsMissing
 
+    if args.paper:
+        from thtui.cli.score_paper import cmd_score_paper
+
+        return cmd_score_paper(args)
     if args.run is not None:
         if args.video or args.image or args.audio or args.reference:
             raise CliError("give either RUN or --video/--image, not both")

@@ -50,12 +50,19 @@ from thtui.core.setup.preflight import gpu_required_note
 from thtui.core.setup.record import env_backend_of
 from thtui.core.wording import plural
 
+EVALUATOR = "evaluator"  # thtui.core.scores.paper_target.EVALUATOR (not imported here: start-up cost)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = subcommand(
         sub, "setup", "install solutions (clone, env, torch, requirements, weights, verify); resumable"
     )
-    p.add_argument("names", nargs="*", metavar="NAME", help=f"solution names, or {COQUI} for Coqui TTS")
+    p.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"solution names, {COQUI} for Coqui TTS, or {EVALUATOR} for paper scores",
+    )
     p.add_argument("--all", action="store_true", help="every solution in the catalog")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="install N solutions at once (default 1)")
     p.add_argument(
@@ -119,7 +126,7 @@ def _targets(settings: Settings, names: list[str], everything: bool) -> list[Set
     try:
         catalog = catalog_from(settings)
     except CliError:
-        if everything or any(n != COQUI for n in names):
+        if everything or any(n not in (COQUI, EVALUATOR) for n in names):
             raise
     if everything:
         names = [s.name for s in catalog or [] if s.solution.kind == "upstream"] + [
@@ -132,8 +139,11 @@ def _targets(settings: Settings, names: list[str], everything: bool) -> list[Set
         if name == COQUI:
             out.append(coqui_target())
             continue
+        if name == EVALUATOR:  # paper-standard scores' env (solutions/evaluator/evaluator.yaml)
+            out.append(_evaluator_target(settings))
+            continue
         if catalog is None or name not in catalog:
-            known = ", ".join([*(catalog.names() if catalog else []), COQUI])
+            known = ", ".join([*(catalog.names() if catalog else []), COQUI, EVALUATOR])
             raise CliError(f"unknown solution {name!r}; known: {known}")
         loaded = catalog.get(name)
         if loaded.solution.kind == "builtin":
@@ -147,6 +157,15 @@ def _targets(settings: Settings, names: list[str], everything: bool) -> list[Set
                 console().print(f"[yellow]note:[/] {escape(note)}")
         out.append(target_of(loaded))
     return out
+
+
+def _evaluator_target(settings: Settings) -> SetupTarget:
+    from thtui.core.scores.paper_target import EvaluatorManifestError, evaluator_target
+
+    try:
+        return evaluator_target(settings)
+    except EvaluatorManifestError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _preflight(settings: Settings, targets: list[SetupTarget]) -> None:
@@ -342,6 +361,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     st = target_status(settings, coqui_target())
     rows.append({"name": COQUI, "state": st.state, "detail": st.detail, "step": st.step, "log": st.log})
+    from thtui.core.scores.paper_target import evaluator_env, manifest_path
+
+    if manifest_path(settings).is_file():  # the paper-score env: `thtui setup evaluator`
+        ev = evaluator_env(settings).status
+        rows.append(
+            {"name": EVALUATOR, "state": ev.state, "detail": ev.detail, "step": ev.step, "log": ev.log}
+        )
     for r in rows:
         r["env_backend"] = None if r["detail"] == "built in" else env_backend_of(settings, r["name"])
     if args.json:
