@@ -140,18 +140,16 @@ def test_reference_run_scores_each_result_against_its_reference_and_reports_a_pa
     assert "jawflap: LSE-C, LSE-D, AV offset, CSIM, FID, FVD, LPIPS absent: not computed" in table
     assert "frame i against frame i from t = 0 over the shorter" in table
 
-    # ... and JSON; the evaluator's values are read when the store has them
-    from thtui.core.scores.stored import job_scores, save_scores
+    # ... and JSON; the evaluator's values (its own store table) are read when it has scored a video
+    from thtui.core.scores.paper_store import save_paper_scores
     from thtui.core.store import Store
 
     jaw0 = next(j for j in jobs if j["solution"] == "jawflap" and j["case_index"] == 0)
+    evaluated = {"lse_c": 7.5, "lse_d": 7.25, "av_offset": 0, "csim": None, "psnr": None,
+                 "missing": {"csim": "no face found in the portrait (S3FD)"}}  # fmt: skip
     store = Store(scoring.db_path)
     try:
-        data = job_scores(store, jaw0["job_id"], None)
-        data.pop("status")
-        save_scores(
-            store, jaw0["job_id"], run_id, "ok", {**data, "lse_c": 7.5, "lse_d": 7.25, "av_offset": 0}
-        )
+        save_paper_scores(store, jaw0["job_id"], run_id, "ok", evaluated)
     finally:
         store.close()
     assert main(["report", run_id, "--thumbs", "0", "--format", "json"]) == 0
@@ -159,7 +157,8 @@ def test_reference_run_scores_each_result_against_its_reference_and_reports_a_pa
     systems = {s["solution"]: s for s in paper["systems"]}
     jaw = systems["jawflap"]["values"]
     assert jaw["lse_c"] == {"mean": 7.5, "n": 1, "cases": 2, "why": None}
-    assert jaw["psnr"]["n"] == 2 and jaw["psnr"]["mean"] == pytest.approx(mean)
+    assert jaw["psnr"]["n"] == 2 and jaw["psnr"]["mean"] == pytest.approx(mean)  # the offline scorer's
+    assert jaw["csim"] == {"mean": None, "n": 0, "cases": 2, "why": "no face found in the portrait (S3FD)"}
     assert systems["static"]["values"]["lse_c"]["mean"] is None
     assert "evaluator" in systems["static"]["values"]["lse_c"]["why"]
     assert paper["published_real_video"]["lse_d"]["lo"] == 6.976

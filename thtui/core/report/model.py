@@ -20,6 +20,7 @@ from thtui.core.events import Event, EventSink, discard
 from thtui.core.ratings import CRITERIA, SolutionRatings, ratings_for_jobs, summarise
 from thtui.core.report.fingerprint import capture_fingerprint
 from thtui.core.report.metrics import METRICS, method_notes, normalise
+from thtui.core.report.paper_table import load_paper_scores, reference_run_of
 from thtui.core.report.scores_section import load_scores
 from thtui.core.report.source import JobView, RunView, load_run
 from thtui.core.report.thumbs import thumbnails
@@ -71,6 +72,7 @@ class Report:
     # solution (· case) -> metric key -> mean ± σ over successful repeats; only for repeated solutions
     repeat_stats: dict[str, dict[str, Stats]] = field(default_factory=dict)
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> automatic scores
+    paper_scores: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> the evaluator's scores
 
     @property
     def criteria(self):
@@ -173,6 +175,7 @@ def build_report(
         method_notes=method_notes([(r.job.label, r.job.metrics) for r in rows]),
         repeat_stats=repeat_stats,
         scores=load_scores(settings, run.jobs),
+        paper_scores=load_paper_scores(settings, run.jobs) if reference_run_of(run) else {},
     )
 
 

@@ -3,10 +3,10 @@
 published HDTF range of the same method (thtui/core/report/anchors.yaml, from anchors.md §2.1) with its
 sources and caveats.
 
-Values come from the scores store (thtui.core.scores.stored) under the keys below: LSE-C/D, AV offset, CSIM,
-FID, FVD and LPIPS from the paper-metric evaluator (its own env), PSNR/SSIM/LMD from the offline scorer (or
-the evaluator's, when it stored its own). The evaluator's values are read at the top level of a job's scores
-or under its "paper"/"evaluator" object. A metric no case has is shown absent, with the reason.
+Values come from the stores under the keys below: LSE-C/D, AV offset, CSIM, FID, FVD and LPIPS from the
+paper-metric evaluator (its own env; the `paper_scores` table, thtui.core.scores.paper_store), PSNR/SSIM/LMD
+from the evaluator when it computed them, else from the offline scorer (the `scores` table). A metric no
+case has is shown absent, with the reason.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 ANCHORS = Path(__file__).with_name("anchors.yaml")
-EVALUATOR_KEYS = ("paper", "evaluator")  # where a job's scores may nest the evaluator's values
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,8 @@ METRICS: tuple[PaperMetric, ...] = (
     PaperMetric("lmd", "LMD (px)", "↓", 2, "offline scorer (or the evaluator)"),
 )
 NOT_EVALUATED = (
-    "not computed: the paper-metric evaluator (SyncNet, ArcFace, FID/FVD/LPIPS in its own env) has not "
-    "scored these videos"
+    "not computed: the paper-metric evaluator (SyncNet, ArcFace, FID/FVD/LPIPS in its own env: thtui setup "
+    "evaluator) has not scored these videos"
 )
 ALIGNMENT = (
     "Against each reference: both videos resampled to 25 fps (the fps filter), frame i against frame i from "
@@ -113,52 +112,86 @@ def _ranges(rows: list[dict[str, Any]]) -> dict[str, Range]:
     }
 
 
-def value_of(data: dict[str, Any] | None, key: str) -> float | None:
-    """A paper metric from a job's scores: the evaluator's nested object first, else the top level."""
-    if not data:
-        return None
-    for nest in EVALUATOR_KEYS:
-        inner = data.get(nest)
-        if isinstance(inner, dict) and isinstance(inner.get(key), (int, float)):
-            return float(inner[key])
-    v = data.get(key)
+def load_paper_scores(settings: Any, jobs: list[Any]) -> dict[str, dict[str, Any]]:
+    """job id -> the evaluator's scores (store first, else <job dir>/paper_scores.json); unscored jobs left out."""
+    from thtui.core.store import Store
+
+    try:
+        from thtui.core.scores.paper_store import paper_job_scores
+    except ImportError:  # a thtui without the evaluator's store
+        return {}
+    store = None
+    try:
+        if Path(settings.db_path).is_file():
+            store = Store(settings.db_path)
+    except Exception:  # an unreadable database: the files still know
+        store = None
+    try:
+        out = {}
+        for j in jobs:
+            data = paper_job_scores(store, j.job_id, getattr(j, "job_dir", None))
+            if data is not None:
+                out[j.job_id] = data
+        return out
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _number(data: dict[str, Any] | None, key: str) -> float | None:
+    v = (data or {}).get(key)
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def _why(data: dict[str, Any] | None, key: str) -> str | None:
-    if not data:
-        return None
-    for part in (*(data.get(n) for n in EVALUATOR_KEYS), data):
-        if isinstance(part, dict) and isinstance(part.get("missing"), dict) and part["missing"].get(key):
-            return str(part["missing"][key])
+def value_of(paper: dict[str, Any] | None, offline: dict[str, Any] | None, key: str) -> float | None:
+    """A metric of one job: the evaluator's value, else (PSNR/SSIM/LMD) the offline scorer's."""
+    v = _number(paper, key)
+    if v is None and any(m.key == key and m.by != _EVAL for m in METRICS):
+        v = _number(offline, key)
+    return v
+
+
+def _why(*datas: dict[str, Any] | None, key: str) -> str | None:
+    for data in datas:
+        missing = (data or {}).get("missing")
+        if isinstance(missing, dict) and missing.get(key):
+            return str(missing[key])
     return None
 
 
-def reference_run(report: Any) -> list[str]:
+def reference_run_of(run: Any) -> list[str]:
     """The run's reference videos (empty: not a --reference run)."""
-    raw = getattr(report.run, "raw", None) or {}
+    raw = getattr(run, "raw", None) or {}
     return [str(r) for r in (raw.get("spec") or {}).get("references") or []]
 
 
-def _cell(metric: PaperMetric, jobs: list[Any], scores: dict[str, dict[str, Any]]) -> Cell:
+def reference_run(report: Any) -> list[str]:
+    return reference_run_of(report.run)
+
+
+def _cell(
+    metric: PaperMetric, jobs: list[Any], scores: dict[str, dict[str, Any]], paper: dict[str, dict[str, Any]]
+) -> Cell:
     values, reasons = [], []
     for j in jobs:
-        data = scores.get(j.job_id) if j.ok else None
-        v = value_of(data, metric.key)
+        if not j.ok:
+            continue
+        offline, evaluated = scores.get(j.job_id), paper.get(j.job_id)
+        v = value_of(evaluated, offline, metric.key)
         if v is not None:
             values.append(v)
-        elif data is not None and (why := _why(data, metric.key)):
+        elif why := _why(evaluated, None if metric.by == _EVAL else offline, key=metric.key):
             reasons.append(why)
     if values:
         return Cell(statistics.fmean(values), len(values), len(jobs))
     if not any(j.ok for j in jobs):
         why = "no successful video"
-    elif not any(j.job_id in scores for j in jobs if j.ok):
-        why = "the videos were not scored (thtui score RUN scores them)"
     elif reasons:
         why = reasons[0]
     elif metric.by == _EVAL:
         why = NOT_EVALUATED
+    elif not any(j.job_id in scores for j in jobs if j.ok):
+        why = "the videos were not scored (thtui score RUN scores them)"
     else:
         why = "not scored against the reference"
     return Cell(None, 0, len(jobs), why)
@@ -172,6 +205,7 @@ def build_paper_table(report: Any) -> PaperTable | None:
     anchors = load_anchors()
     published = [r for r in anchors.get("rows") or [] if isinstance(r, dict)]
     scores = getattr(report, "scores", None) or {}
+    paper = getattr(report, "paper_scores", None) or {}
     by_solution: dict[str, list[Any]] = {}
     for r in report.rows:
         by_solution.setdefault(r.job.solution, []).append(r.job)
@@ -180,7 +214,7 @@ def build_paper_table(report: Any) -> PaperTable | None:
         mine = [p for p in published if sol in (p.get("solutions") or [])]
         method = str(mine[0]["method"]) if mine else None
         shown.update(str(p["method"]) for p in mine)
-        cells = {m.key: _cell(m, jobs, scores) for m in METRICS}
+        cells = {m.key: _cell(m, jobs, scores, paper) for m in METRICS}
         rows.append(SystemRow(sol, cells, method, _ranges(mine)))
     real = [p for p in published if p.get("method") == "Real video"]
     others: dict[str, list[dict[str, Any]]] = {}
@@ -349,9 +383,10 @@ def csv_values(report: Any, job: Any) -> dict[str, Any]:
     from thtui.core.reference_inputs import reference_for
 
     raw = getattr(report.run, "raw", None) or {}
-    data = (getattr(report, "scores", None) or {}).get(job.job_id)
+    offline = (getattr(report, "scores", None) or {}).get(job.job_id)
+    evaluated = (getattr(report, "paper_scores", None) or {}).get(job.job_id)
     out: dict[str, Any] = {"reference": reference_for(raw, report.run.dir, job.image) or ""}
     for m in METRICS:
-        v = value_of(data, m.key) if job.ok else None
+        v = value_of(evaluated, offline, m.key) if job.ok else None
         out[f"paper_{m.key}"] = "" if v is None else round(v, 6)
     return out
