@@ -21,6 +21,7 @@ from textual.widgets import DataTable, SelectionList
 from tuilab import TuiLab, screen_text, wait_for
 
 from thtui.core.config import repo_root
+from thtui.core.jobs.foreign import request_cancel, wait_owner_gone
 from thtui.core.jobs.proctree import kill_marked
 from thtui.core.store import Store
 from thtui.tui.screens.confirm import ConfirmScreen
@@ -92,9 +93,21 @@ async def test_the_run_form_detaches_a_run_that_outlives_the_app(foreign: TuiLab
         run_id = re.search(r"run (\S+) runs in the background", status).group(1)
         assert f"thtui runs --follow {run_id}" in status
         assert app.runs.runs == {}  # not this app's run: nothing of it is in this session's tracker
+        # The Monitor shows it (another process owns it) and names its GPU process after its job.
+        await pilot.press("3")
+        await wait_for(pilot, lambda: f"{run_id}/standin" in job_rows(app), 30, "its job in the Monitor")
+        procs = app.screen.query_one("#procs", DataTable)
+        owners_shown = lambda: [str(procs.get_row_at(i)[3]) for i in range(procs.row_count)]  # noqa: E731
+        await wait_for(pilot, lambda: "standin" in owners_shown(), 30, f"its GPU process {owners_shown()}")
     owner, _ = owners(foreign)[run_id]
     assert owner != os.getpid() and os.getsid(owner) == owner  # a session of its own
     assert alive([owner]) == [owner]  # the app has exited; its detached run goes on
+    store = Store(foreign.settings.db_path)
+    try:
+        asked = request_cancel(store, run_id)  # what `thtui run --cancel` does, to end it here
+    finally:
+        store.close()
+    assert wait_owner_gone(asked, 60) and alive([owner, *owners(foreign)[run_id][1]]) == []
 
 
 async def test_a_run_of_another_process_is_live_in_the_monitor_and_cancelled_from_it(
