@@ -69,6 +69,22 @@ def refs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+def test_the_portrait_is_the_first_frame_with_a_face_at_the_videos_own_size(
+    refs: dict[str, Path], tmp_path: Path
+) -> None:
+    from thtui.core.reference_inputs import check_reference, derive_reference_inputs
+
+    late = tmp_path / "late_face.mov"  # 0.4 s of black first, at 30 fps, in another container
+    _ffmpeg("-i", str(refs["clip0"]), "-vf", "fps=30,drawbox=enable='lt(t,0.4)':color=black:t=fill",
+            "-c:a", "aac", str(late))  # fmt: skip
+    chk = check_reference(late)
+    assert chk.fps == 30 and 11 <= chk.frame_index <= 13 and chk.frame_time_s == pytest.approx(0.4, abs=0.05)
+    (record,) = derive_reference_inputs(tmp_path / "run", (late,))
+    frame = np.asarray(Image.open(record["portrait"]))
+    assert frame.shape == (SIZE, SIZE, 3) and frame.mean() > 40  # the face, not the black lead-in
+    assert record["frame_index"] == chk.frame_index and Path(record["audio"]).stat().st_size > 0
+
+
 @pytest.fixture
 def scoring(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.delenv("THTUI_NO_SCORE")  # tests/conftest.py turns scoring off for every other test

@@ -25,14 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thtui.core import input_formats
+from thtui.core.input_formats import VIDEO_SUFFIXES
 from thtui.core.media.errors import InputError
-
-# The video containers thtui takes (input_formats.VIDEO_SUFFIXES, shared with --video); the same list where an
-# older input_formats lacks it (video containers count as audio there, through their audio track).
-VIDEO_SUFFIXES: frozenset[str] = getattr(input_formats, "VIDEO_SUFFIXES", None) or frozenset(
-    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}
-)
 
 INPUTS_DIR = (
     "_inputs"  # under the run dir, beside _prepared/; never a solution name (those start with a letter)
