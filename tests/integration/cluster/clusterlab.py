@@ -29,6 +29,7 @@ VARIANTS = {
     "standin": {},
     "standin_slow": {"STANDIN_DELAY": "6"},
     "standin_kids": {"STANDIN_MODE": "children", "STANDIN_DELAY": "0.2"},
+    "standin_crash": {"STANDIN_MODE": "crash"},
     "ghost": {},
 }
 FAST = {

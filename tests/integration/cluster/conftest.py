@@ -1,4 +1,4 @@
-"""One local Ray cluster per test module (per xdist worker when the module is split: each has its own
+"""One local Ray cluster for this folder's tests (one per xdist worker when they are split: each has its own
 ports and temp dirs, so they never meet). Skipped where Ray is not installed."""
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ def _image(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterLab]:
     lab = start_lab(tmp_path_factory.mktemp("cluster"))
-    lab.add_node("node-a", ("standin", "standin_kids"))
-    lab.add_node("node-b", ("standin", "standin_kids"))
+    lab.add_node("node-a", ("standin", "standin_kids", "standin_crash"))
+    lab.add_node("node-b", ("standin", "standin_kids", "standin_crash"))
     lab.image = _image(lab.root / "in" / "face.png")  # type: ignore[attr-defined]
     lab.audio = make_tone(lab.root / "in" / "speech.wav", 1.0)  # type: ignore[attr-defined]
     try:

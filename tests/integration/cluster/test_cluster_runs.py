@@ -119,6 +119,45 @@ def test_cancel_ends_the_process_trees_on_every_node(cluster: ClusterLab) -> Non
     assert _attempt_processes() == []
 
 
+def test_a_job_that_fails_on_its_own_is_not_retried(cluster: ClusterLab) -> None:
+    result, _ = _run(cluster, _spec(cluster, "standin_crash"))
+    (job,) = result.jobs
+    assert job.status == "failed" and job.metrics.exit_code == 1
+    assert job.metrics.failure_class == "crash"  # the node's runner classified it, as on one box
+    assert job.metrics.extra["cluster_attempt"] == 1 and "cluster_lost_attempts" not in job.metrics.extra
+    assert "standin exploded" in (Path(job.job.job_dir) / "log.txt").read_text()
+
+
+def test_an_interrupted_cluster_run_resumes_on_the_cluster(cluster: ClusterLab) -> None:
+    from thtui.core.jobs import resume_run
+
+    # Stopped before its jobs were placed (mid-job stops are the cancel test's: their jobs come back
+    # "cancelled by the run", which resume runs again). The stand-in, like SadTalker, leaves a stale temp
+    # file in its clone when killed, so a mid-job stop here would fail the rerun for the stand-in's sake.
+    cancel = threading.Event()
+    cancel.set()
+    events = Collector()
+    monitor = Monitor(FakeGpuBackend(), rate_hz=4).start()
+    store = Store(cluster.head.db_path)
+    try:
+        spec = _spec(cluster, "standin", repeat=2)
+        first = start_run(cluster.head, cluster.catalog, spec, events, cancel, monitor=monitor, store=store,
+                          fingerprint=False)  # fmt: skip
+        assert first.status == "interrupted"
+        run_json = json.loads((Path(first.run_dir) / "run.json").read_text())
+        assert run_json["spec"]["cluster"] == cluster.address  # resume finds the cluster again
+        again = resume_run(cluster.head, cluster.catalog, first.run_id, events, monitor=monitor, store=store)
+        rows = store.list_jobs(first.run_id)
+    finally:
+        monitor.close()
+        store.close()
+    assert again.status == "done", [
+        (j.job.job_id, j.status, j.metrics and j.metrics.failure_message) for j in again.jobs
+    ]
+    assert sorted(r.status for r in rows) == ["ok", "ok"]  # one row per job, whatever ran before
+    assert {j.metrics.extra["cluster_node"] for j in again.jobs} <= {"node-a", "node-b"}
+
+
 def test_a_node_killed_mid_job_and_the_job_finished_on_another(cluster: ClusterLab) -> None:
     # Two nodes of their own (the others stay for the tests above): only they have standin_slow.
     cluster.add_node("node-k1", ("standin_slow",))

@@ -1,0 +1,113 @@
+"""The CLI of a cluster: `thtui cluster status|join`, `thtui run --cluster`, and the single-box path that
+never loads Ray."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from clusterlab import ClusterLab
+from stand_ins.installed import STANDIN, install_as_setup_leaves
+
+from thtui.cli import main
+from thtui.core.config import load_settings
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
+
+
+@pytest.fixture
+def head_env(cluster: ClusterLab, monkeypatch: pytest.MonkeyPatch) -> ClusterLab:
+    for key, value in (("THTUI_HOME", cluster.head.data_root), ("THTUI_OUTPUTS", cluster.head.outputs_dir),
+                       ("THTUI_SOLUTIONS", cluster.solutions_dir), ("THTUI_CONFIG", cluster.root / "none.yaml"),
+                       ("THTUI_GPU_BACKEND", "fake")):  # fmt: skip
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    return cluster
+
+
+def test_cluster_status_lists_nodes_gpus_and_ready_solutions(head_env: ClusterLab, capsys) -> None:
+    assert main(["cluster", "status", "--cluster", head_env.address, "--json"]) == 0
+    nodes = {n["name"]: n for n in json.loads(capsys.readouterr().out)["nodes"]}
+    assert nodes["node-a"]["alive"] and nodes["node-a"]["gpus"] == 1
+    assert {"standin", "standin_kids", "standin_crash"} <= set(nodes["node-a"]["solutions"])
+    assert "ghost" not in nodes["node-a"]["solutions"] and "ghost" not in nodes["node-b"]["solutions"]
+    assert main(["cluster", "status", "--cluster", head_env.address]) == 0
+    table = capsys.readouterr().out
+    assert "node-a" in table and "node-b" in table and "standin" in table
+
+
+def test_run_with_cluster_from_the_cli_stores_on_the_head(head_env: ClusterLab, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("RAY_ADDRESS", head_env.address)  # `--cluster` alone takes RAY_ADDRESS
+    argv = ["run", "standin", "--image", str(head_env.image), "--audio", str(head_env.audio), "--cluster",
+            "--json", "--no-score", "--repeat", "2"]  # fmt: skip
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "done"
+    assert {j["metrics"]["extra"]["cluster_node"] for j in data["jobs"]} <= {"node-a", "node-b"}
+    run_dir = Path(data["run_dir"])
+    assert (
+        run_dir.parent == head_env.head.outputs_dir and (run_dir / "standin" / "r1" / "result.mp4").is_file()
+    )
+    assert json.loads((run_dir / "run.json").read_text())["spec"]["cluster"] == head_env.address
+
+
+def test_run_nobody_can_serve_is_refused_in_one_line(head_env: ClusterLab, capsys) -> None:
+    argv = ["run", "ghost", "--image", str(head_env.image), "--audio", str(head_env.audio),
+            "--cluster", head_env.address, "--no-score"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no node of the cluster" in err and "ghost" in err and "Traceback" not in err
+    assert "--pack" in _refused(head_env, "--pack") and "--gpus" in _refused(head_env, "--gpus", "0")
+
+
+def _refused(lab: ClusterLab, *flags: str) -> str:
+    argv = ["run", "standin", "--image", str(lab.image), "--audio", str(lab.audio), "--cluster", lab.address,
+            *flags]  # fmt: skip
+    proc = subprocess.run([sys.executable, "-m", "thtui", *argv], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    return proc.stderr
+
+
+def test_join_advertises_the_solutions_ready_here(
+    tmp_path: Path, monkeypatch, capsys, cluster: ClusterLab
+) -> None:
+    env = {"THTUI_HOME": str(tmp_path / "home"), "THTUI_OUTPUTS": str(tmp_path / "out"),
+           "THTUI_SOLUTIONS": str(cluster.solutions_dir), "THTUI_CONFIG": str(tmp_path / "none.yaml")}  # fmt: skip
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    settings = load_settings(cwd=tmp_path)
+    install_as_setup_leaves(settings, cluster.catalog.get("standin"), STANDIN / "repo")
+    argv = ["cluster", "join", "10.1.2.3:6379", "--name", "gpu-box-2", "--num-gpus", "2", "--dry-run"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "this node offers: standin; GPUs: 2" in out
+    line = out.strip().splitlines()[-1]
+    assert " start --address 10.1.2.3:6379 --resources " in line
+    assert '{"thtui_sol_standin": 1.0}' in line and "--num-gpus 2 --node-name gpu-box-2" in line
+
+
+def test_the_single_box_path_never_imports_ray(tmp_path: Path) -> None:
+    """Every core module, the CLI's run command and a dry run of a single-box run: no `ray` in sys.modules."""
+    code = (
+        "import importlib, pkgutil, sys, thtui.core\n"
+        "for m in pkgutil.walk_packages(thtui.core.__path__, 'thtui.core.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "from thtui.cli import main\n"
+        "rc = main(['run', 'static', '--image', sys.argv[1], '--audio', sys.argv[2], '--dry-run'])\n"
+        "print(rc, sorted(n for n in sys.modules if n == 'ray' or n.startswith('ray.')))\n"
+    )
+    from media_factory import make_tone
+    from PIL import Image
+
+    image = tmp_path / "face.png"
+    Image.new("RGB", (64, 64), (192, 128, 64)).save(image)
+    audio = make_tone(tmp_path / "a.wav", 1.0)
+    env = {"THTUI_HOME": str(tmp_path / "home"), "THTUI_OUTPUTS": str(tmp_path / "out"), "PATH": "/usr/bin:/bin",
+           "THTUI_CONFIG": str(tmp_path / "none.yaml")}  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code, str(image), str(audio)], capture_output=True, text=True,
+                          timeout=120, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "0 []"
