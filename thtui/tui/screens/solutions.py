@@ -1,5 +1,10 @@
 """Solutions: every system with its install status, disk, VRAM estimate and licence; install, reinstall,
-uninstall, verify, cancel, and the live setup log with per-step progress. Several installs run at once."""
+uninstall, verify, cancel, and the live setup log with per-step progress. Several installs run at once.
+
+The table scrolls (the catalog has more systems than 80x24 shows) and filters with G (fits this GPU, by the
+largest board the monitor has seen), C (commercial use) and I (installed): the same core filters as
+`thtui list --fits-gpu/--commercial/--installed` (thtui.core.catalog.filters). The table's border says how
+many systems are shown and which filters are on."""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from thtui.core.catalog import LoadedSolution
+from thtui.core.catalog.filters import CatalogFilter, keep
 from thtui.core.install_status import InstallStatus
 from thtui.tui import format as fmt
 from thtui.tui.screens.base import ThtuiScreen, deliver
@@ -31,12 +38,12 @@ STATUS_STYLE = {
 COMMERCIAL = {"yes": "yes", "no": "NO", "unknown": "?"}
 # (label, key, width): widths fixed so a status like "installing 100%" never gets cut at 80 columns.
 COLUMNS = (
-    ("solution", "name", 10),
+    ("solution", "name", 15),  # soulx_flashhead
     ("status", "status", 15),
     ("disk", "disk", 6),
     ("VRAM", "vram", 6),
     ("comm.", "comm", 5),
-    ("licence (code/weights)", "licence", 12),
+    ("licence", "licence", 7),  # code/weights when they differ; the side panel has the full text
 )
 
 
@@ -55,11 +62,18 @@ class SolutionsScreen(ThtuiScreen):
         Binding("c", "cancel", "Cancel"),
         Binding("R", "reinstall", "Reinstall"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
+        # Filters: capitals, beside the lower-case actions; listed on the table's border (80 columns of
+        # footer are taken by the actions above) and in the help screen.
+        Binding("G", "toggle_filter('fits_gpu')", "Filter: fits this GPU", show=False),
+        Binding("C", "toggle_filter('commercial')", "Filter: commercial use", show=False),
+        Binding("I", "toggle_filter('installed')", "Filter: installed", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[str, SolutionRow] = {}
+        self.filters: dict[str, bool] = {"fits_gpu": False, "commercial": False, "installed": False}
+        self._gpu_bytes: int | None = None  # the largest GPU the monitor has reported (bytes)
 
     def compose_body(self) -> ComposeResult:
         table: DataTable = DataTable(id="solutions", cursor_type="row", zebra_stripes=True)
@@ -76,6 +90,8 @@ class SolutionsScreen(ThtuiScreen):
         self._build_table()
         self.tapp.installs_changed.subscribe(self, self._install_changed)
         self.tapp.logs_changed.subscribe(self, self._logs_changed)
+        self.tapp.sampled.subscribe(self, self._sampled)
+        self._gpu_bytes = self._largest_gpu()
         self.query_one("#solutions", DataTable).focus()
         self.refresh_rows()
         self._show_selected()
@@ -86,12 +102,59 @@ class SolutionsScreen(ThtuiScreen):
     def on_resize(self) -> None:
         self.call_after_refresh(self._build_table)
 
+    # ---- filters ----------------------------------------------------------------------------------
+    @property
+    def catalog_filter(self) -> CatalogFilter:
+        f = self.filters
+        return CatalogFilter(f["fits_gpu"], self._gpu_bytes, f["commercial"], f["installed"])
+
+    def _state(self, name: str) -> str:
+        row = self.rows.get(name)
+        return row.status.state if row is not None else "unknown"  # not read yet: not "ready"
+
+    def shown(self) -> list[LoadedSolution]:
+        """The catalog's systems that pass the active filters, in catalog order."""
+        f = self.catalog_filter
+        return [loaded for loaded in self.tapp.catalog if keep(loaded, self._state(loaded.name), f)]
+
+    def _largest_gpu(self) -> int | None:
+        snap = self.tapp.latest_snapshot
+        totals = [g.mem_total for g in (snap.gpus if snap is not None else ()) if g.mem_total]
+        return max(totals) if totals else None
+
+    def _sampled(self, _snapshot) -> None:
+        largest = self._largest_gpu()
+        if largest != self._gpu_bytes:
+            self._gpu_bytes = largest
+            if self.filters["fits_gpu"]:
+                self._build_table()
+            else:
+                self._describe_filters()
+
+    def action_toggle_filter(self, which: str) -> None:
+        self.filters[which] = not self.filters[which]
+        self._build_table()
+        self._show_selected()
+
+    def _describe_filters(self) -> None:
+        """Border title: how many systems are shown (and by which filters); subtitle: the filter keys, the
+        active ones highlighted."""
+        table = self.query_one("#solutions", DataTable)
+        total, shown = len(self.tapp.catalog), table.row_count
+        f = self.catalog_filter
+        table.border_title = f"{shown} of {total} systems: {f.describe()}" if f.active else f"{total} systems"
+        gpu = f"fits {self._gpu_bytes / 1000**3:.0f} GB" if self._gpu_bytes else "fits GPU"
+        keys = (("G", gpu, "fits_gpu"), ("C", "commercial", "commercial"), ("I", "installed", "installed"))
+        table.border_subtitle = " · ".join(
+            f"[reverse]{k} {label}[/]" if self.filters[which] else f"{k} {label}" for k, label, which in keys
+        )
+
     def _build_table(self) -> None:
         table = self.query_one("#solutions", DataTable)
         selected = self.selected
         set_columns(table, COLUMNS, flex="licence")
         width = table.columns[next(k for k in table.columns if k.value == "licence")].width
-        for loaded in self.tapp.catalog:
+        for loaded in self.shown():
             sol = loaded.solution
             vram = f"{sol.estimates.vram_gb:g}G" if sol.needs_gpu else "no GPU"
             code, weights = short_licence(sol.license.code), short_licence(sol.license.weights)
@@ -110,6 +173,7 @@ class SolutionsScreen(ThtuiScreen):
             )
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
+        self._describe_filters()
 
     # ---- data -----------------------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -131,6 +195,8 @@ class SolutionsScreen(ThtuiScreen):
 
     def _apply_rows(self, rows: list[SolutionRow]) -> None:
         self.rows = {r.name: r for r in rows}
+        if self.filters["installed"]:  # install states decide which rows there are
+            self._build_table()
         for name in self.rows:
             self._update_row(name)
         self._show_selected()
@@ -156,6 +222,8 @@ class SolutionsScreen(ThtuiScreen):
 
     def _update_row(self, name: str) -> None:
         table = self.query_one("#solutions", DataTable)
+        if name not in table.rows:  # filtered out
+            return
         table.update_cell(name, "status", self.status_text(name))
         table.update_cell(name, "disk", self.disk_text(name))
 
@@ -186,6 +254,14 @@ class SolutionsScreen(ThtuiScreen):
     def _show_selected(self) -> None:
         name = self.selected
         if name is None:
+            f = self.catalog_filter
+            if f.active:  # everything filtered out: say so where the details would be
+                self.query_one("#solution-info", Static).update(
+                    Text(f"No system matches: {f.describe()}.\nG, C and I switch the filters off again.")
+                )
+                self.query_one("#solution-about", Static).update("")
+                self.query_one(StepList).progress = None
+                self.query_one(StepList).refresh(layout=True)
             return
         loaded = self.tapp.catalog.get(name)
         sol = loaded.solution
