@@ -59,6 +59,8 @@ def refs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     bad.mkdir()
     out["no_audio"] = bad / "silent_film.mp4"
     _ffmpeg("-i", str(out["clip0"]), "-an", "-c:v", "copy", str(out["no_audio"]))
+    out["silent"] = bad / "muted.mp4"
+    _ffmpeg("-i", str(out["clip0"]), "-af", "volume=0", "-c:v", "copy", "-c:a", "aac", str(out["silent"]))
     out["no_face"] = make_video(bad / "test_pattern.mp4", 1.5)
     out["not_video"] = bad / "fake.mp4"
     out["not_video"].write_text("just text\n")
@@ -220,6 +222,7 @@ def test_an_interrupted_reference_run_resumes_with_the_same_inputs(
     ("name", "says"),
     [
         ("no_audio", "has no audio track"),
+        ("silent", "has unusable audio: audio is silent"),
         ("no_face", "no face found in its first 5 s"),
         ("not_video", "is not a video ffmpeg can read"),
         ("picture", "is a still image"),

@@ -128,6 +128,14 @@ def _check(path: str, size: int, mtime_ns: int) -> ReferenceCheck:
             code="too_short",
             path=p,
         )
+    from thtui.core.inputs import validate_audio
+
+    try:  # the same checks as any --audio (silent, too long, corrupt): it becomes every system's speech
+        validate_audio(p)
+    except InputError as exc:
+        raise InputError(
+            f"reference {p} has unusable audio: {exc}", kind="reference", code=exc.code, path=p
+        ) from None
     found = _first_face(p, info.video.fps if info.video else None)
     if found is None:
         raise InputError(
