@@ -24,6 +24,7 @@ from thtui.core.config import repo_root
 from thtui.core.jobs.foreign import request_cancel, wait_owner_gone
 from thtui.core.jobs.proctree import kill_marked
 from thtui.core.store import Store
+from thtui.tui.detached import still_running
 from thtui.tui.screens.confirm import ConfirmScreen
 from thtui.tui.screens.monitor import MonitorScreen
 from thtui.tui.screens.results import ResultsScreen
@@ -102,12 +103,19 @@ async def test_the_run_form_detaches_a_run_that_outlives_the_app(foreign: TuiLab
     owner, _ = owners(foreign)[run_id]
     assert owner != os.getpid() and os.getsid(owner) == owner  # a session of its own
     assert alive([owner]) == [owner]  # the app has exited; its detached run goes on
+    # ... and what the app prints as it exits says so (run_tui prints these lines).
+    assert app.detached_runs == [run_id]
+    assert still_running(foreign.settings, app.detached_runs) == [
+        f"run {run_id} goes on in the background: follow it with  thtui runs --follow {run_id}  "
+        f"(thtui run --cancel {run_id} ends it)"
+    ]
     store = Store(foreign.settings.db_path)
     try:
         asked = request_cancel(store, run_id)  # what `thtui run --cancel` does, to end it here
     finally:
         store.close()
     assert wait_owner_gone(asked, 60) and alive([owner, *owners(foreign)[run_id][1]]) == []
+    assert still_running(foreign.settings, app.detached_runs) == []
 
 
 async def test_a_run_of_another_process_is_live_in_the_monitor_and_cancelled_from_it(

@@ -168,4 +168,9 @@ def run_tui(app: ThtuiApp) -> int:
         return app.return_code or 0  # the terminal is gone; the runs say "interrupted" in `thtui runs`
     for run_id in app.interrupted_runs:
         print(f"run {run_id} interrupted: continue with  thtui run --resume {run_id}", flush=True)
+    if app.detached_runs:
+        from thtui.tui.detached import still_running
+
+        for line in still_running(app.settings, app.detached_runs):
+            print(line, flush=True)
     return app.return_code or 0

@@ -36,6 +36,7 @@ def start_detached_blocking(
         store = Store(app.settings.db_path)
         try:
             if store.get_run(run.run_id) is not None:
+                app.detached_runs.append(run.run_id)
                 tell(
                     f"run {run.run_id} runs in the background (pid {run.pid}) and keeps running after you "
                     f"quit — Monitor (3) shows it; follow: thtui runs --follow {run.run_id}",
@@ -61,3 +62,22 @@ def start_detached_blocking(
     last = run.log_path.read_text(errors="replace").strip().splitlines()[-1:] if run.log_path.exists() else []
     tell(f"background run not started: {last[0] if last else 'see ' + str(run.log_path)}", False)
     return None
+
+
+def still_running(settings: Any, run_ids: list[str]) -> list[str]:
+    """What to print as the app exits about the detached runs it started that are still running."""
+    from thtui.core.store import Store
+
+    if not settings.db_path.exists():
+        return []
+    store = Store(settings.db_path)
+    try:
+        runs = [store.get_run(run_id) for run_id in run_ids]
+    finally:
+        store.close()
+    return [
+        f"run {run.id} goes on in the background: follow it with  thtui runs --follow {run.id}  "
+        f"(thtui run --cancel {run.id} ends it)"
+        for run in runs
+        if run is not None and run.state == "running"
+    ]

@@ -10,6 +10,7 @@ sends its owner the same SIGTERM as `thtui run --cancel ID`, after a confirmatio
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ POLL_S = 1.0
 # run ends it stays pending (resume runs it), and a job the store still calls running was interrupted.
 LIVE_STATES = {"pending": "queued"}
 ENDED_STATES = {"running": "interrupted"}
+DONE = object()  # in the watcher's tails: a finished job whose log has been read to its end
 
 
 @dataclass
@@ -83,25 +85,29 @@ def _fingerprint(runs: list[ForeignRun]) -> tuple:
 
 
 def start_foreign_watch(app: ThtuiApp) -> None:
+    """Called on the UI thread (the app's on_mount)."""
+    loop = asyncio.get_running_loop()
     app.run_worker(
-        lambda: _watch(app), thread=True, exit_on_error=False, group="foreign-runs",
+        lambda: _watch(app, loop), thread=True, exit_on_error=False, group="foreign-runs",
         description="Watching runs of other thtui processes",
     )  # fmt: skip
 
 
-def _watch(app: ThtuiApp) -> None:
-    """The poll loop (a thread worker): never touches widgets, posts only changes."""
+def _watch(app: ThtuiApp, loop: asyncio.AbstractEventLoop) -> None:
+    """The poll loop (a thread worker): never touches widgets, posts only changes. It hands them over with
+    call_soon_threadsafe, which never blocks: call_from_thread would wait for good on a loop that stopped
+    (the app quitting), and this thread would then hold up the interpreter's exit."""
     from textual.worker import get_current_worker
 
-    from thtui.core.jobs.foreign import LogTail, foreign_runs
+    from thtui.core.jobs.foreign import foreign_runs
     from thtui.core.store import Store
-    from thtui.tui.workers import job_log_key
 
     worker = get_current_worker()
     store: Store | None = None
-    tails: dict[str, LogTail] = {}
+    tails: dict[str, object] = {}  # job id -> its LogTail, or DONE
     ending: set[str] = set()  # live at the last look: one more look gives their final job states
     last: tuple = ()
+    last_error = ""
     try:
         while not worker.is_cancelled and not app._monitor_stop.is_set():
             if store is None and app.settings.db_path.exists():  # never create the store just to watch it
@@ -109,30 +115,44 @@ def _watch(app: ThtuiApp) -> None:
             if store is not None:
                 try:
                     runs = foreign_runs(store, also=ending)
-                except Exception as exc:  # a locked or damaged store: say so once the UI asks, keep trying
-                    app.log.warning(f"foreign runs: {exc}")
+                except Exception as exc:  # a locked or damaged store: keep trying, log it once
+                    if str(exc) != last_error:
+                        last_error = str(exc)
+                        app.log.warning(f"runs of other thtui processes: {exc}")
                     runs = []
                 ending = {r.run_id for r in runs if r.live}
                 for run in runs:
                     for job in run.jobs:
-                        if job.started_at is None:
-                            continue
-                        tail = tails.setdefault(job.job_id, LogTail(job.log_path))
-                        lines = tail.read()
-                        if lines:
-                            app.logs.buffer(job_log_key(job.job_id)).extend(lines)
-                        if not run.live:
-                            tails.pop(job.job_id, None)
+                        _tail_job(app, tails, job, final=not run.live)
                 mark = _fingerprint(runs)
                 if mark != last:
                     last = mark
-                    app.call_from_thread(apply_polled, app, runs)
+                    loop.call_soon_threadsafe(apply_polled, app, runs)
             app._monitor_stop.wait(POLL_S)
-    except RuntimeError:  # the app is gone (call_from_thread after exit)
+    except RuntimeError:  # the app's loop is closed: it has exited
         pass
     finally:
         if store is not None:
             store.close()
+
+
+def _tail_job(app: ThtuiApp, tails: dict[str, object], job: Any, final: bool) -> None:
+    """New lines of a job's log into its buffer. A job that has ended is read once more, then left alone
+    (until it runs again, resumed: its log is then a new file)."""
+    from thtui.core.jobs.foreign import LogTail
+    from thtui.tui.workers import job_log_key
+
+    ended = final or job.status in ("ok", "failed", "cancelled")
+    if job.started_at is None or (ended and tails.get(job.job_id) is DONE):
+        return
+    tail = tails.get(job.job_id)
+    if not isinstance(tail, LogTail):
+        tail = tails[job.job_id] = LogTail(job.log_path)
+    lines = tail.read()
+    if lines:
+        app.logs.buffer(job_log_key(job.job_id)).extend(lines)
+    if ended:
+        tails[job.job_id] = DONE
 
 
 def apply_polled(app: ThtuiApp, runs: list[ForeignRun]) -> None:

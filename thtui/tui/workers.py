@@ -64,6 +64,7 @@ class CoreWorkers(Stopping):
         self._monitor_opened = threading.Event()  # set once self.monitor is usable (or failed to open)
         self.runs = RunTracker()
         self.foreign = ForeignRuns()  # runs of other thtui processes (thtui.tui.foreign)
+        self.detached_runs: list[str] = []  # started here with "detach": named again when the app exits
         self.history = MonitorHistory()
         self._run_counter = 0
         # root pid -> (job id, solution) of running jobs. Replaced, never mutated, so the sampler thread
