@@ -51,8 +51,11 @@ def catalog_from(settings: Settings) -> Catalog:
     # `runs` never need them.
     from thtui.core.catalog import Catalog, ManifestError
 
+    # The validated catalog is cached under the data root (thtui/core/catalog/cache.py), when one exists:
+    # a read-only view such as `thtui list` does not create the data root of a fresh machine.
+    cache_dir = settings.cache_dir if settings.data_root.is_dir() else None
     try:
-        return Catalog.load(settings.solutions_dir)
+        return Catalog.load(settings.solutions_dir, cache_dir=cache_dir)
     except ManifestError as exc:
         raise CliError(str(exc)) from None
 

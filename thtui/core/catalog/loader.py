@@ -93,13 +93,24 @@ class Catalog:
         self._by_name = {s.name: s for s in solutions}
 
     @classmethod
-    def load(cls, directory: Path) -> Catalog:
+    def load(cls, directory: Path, cache_dir: Path | None = None) -> Catalog:
+        """Every manifest in `directory`, validated. With `cache_dir`, a catalog validated before from
+        the very same manifests is read from there instead (thtui/core/catalog/cache.py)."""
         directory = Path(directory)
         if not directory.is_dir():
             raise ManifestError(directory, [("", "solutions directory does not exist")])
+        manifests = sorted(directory.glob(f"*/{MANIFEST}"))
+        cached_at, key = None, None
+        if cache_dir is not None:
+            from thtui.core.catalog import cache
+
+            cached_at, key = cache.cache_file(cache_dir, directory), cache.catalog_key(directory, manifests)
+            hit = cache.read(cached_at, key) if key is not None else None
+            if hit is not None:
+                return cls(hit)
         errors: list[ManifestError] = []
         loaded: list[LoadedSolution] = []
-        for manifest in sorted(directory.glob(f"*/{MANIFEST}")):
+        for manifest in manifests:
             try:
                 loaded.append(load_manifest(manifest))
             except ManifestError as exc:
@@ -111,6 +122,8 @@ class Catalog:
                 if len(errors) == 1
                 else CatalogError(errors)
             )
+        if cached_at is not None and key is not None:
+            cache.write(cached_at, key, loaded)
         return cls(loaded)
 
     def names(self) -> list[str]:

@@ -45,7 +45,10 @@ def template_fields(text: str) -> set[str]:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build (inherited by every model here): a model's validator is built on its first validation,
+    # not at import. A catalog read from its cache (catalog/cache.py) is not validated again, so start-up
+    # (`thtui list`, the TUI) skips building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Upstream(Strict):
