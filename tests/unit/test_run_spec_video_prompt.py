@@ -68,3 +68,22 @@ def test_video_cases_name_the_video_and_put_its_frame_in_the_run(tmp_path: Path)
     )
     with pytest.raises(ValueError, match="need the run dir"):
         cases((), (tmp_path / "a.wav",), videos)
+
+
+def test_run_form_values_build_the_same_spec(tmp_path: Path) -> None:
+    from thtui.tui.run_form import FormValues, build_spec, check_form
+
+    video, audio = tmp_path / "v.mp4", tmp_path / "a.wav"
+    form = FormValues(videos=[video], audios=[audio], solutions=["static"], prompt="calm")
+    assert check_form(form, {"static"}, 0) == {}
+    spec = build_spec(form, 0)
+    assert (spec.videos, spec.images, spec.prompt) == ((video,), (), "calm")
+    assert build_spec(FormValues(videos=[video], audios=[audio], solutions=["static"]), 0).prompt is None
+    both = FormValues(images=[tmp_path / "i.png"], videos=[video], audios=[audio], solutions=["static"])
+    assert check_form(both, {"static"}, 0) == {"videos": "a run takes images or videos, not both: clear one"}
+    blank = FormValues(videos=[video], audios=[audio], solutions=["static"], prompt="  ")
+    assert check_form(blank, {"static"}, 0) == {
+        "prompt": "prompt: the prompt is empty (leave it empty for the default)"
+    }
+    none = FormValues(audios=[audio], solutions=["static"])
+    assert check_form(none, {"static"}, 0) == {"images": "choose at least one image (or a video below)"}

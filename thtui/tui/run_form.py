@@ -30,6 +30,8 @@ class FormValues:
     pack: bool = False
     score: bool = True  # score each video on the CPU as it lands (thtui.core.scores.pipeline)
     detach: bool = False  # run in a background `thtui run` that outlives the TUI (thtui.tui.detached)
+    videos: list[Path] = field(default_factory=list)  # your own videos instead of images (RunSpec.videos)
+    prompt: str = ""  # overrides infer.prompt of the chosen systems that take one; "" keeps their defaults
 
 
 def parse_gpus(text: str, gpu_count: int | None) -> tuple[int, ...] | None:
@@ -51,8 +53,17 @@ def parse_gpus(text: str, gpu_count: int | None) -> tuple[int, ...] | None:
 def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> dict[str, str]:
     """field -> problem, for everything that can be checked without reading files."""
     errors: dict[str, str] = {}
-    if not values.images:
-        errors["images"] = "choose at least one image"
+    if values.images and values.videos:  # the screen clears one when the other is picked; a caller may not
+        errors["videos"] = "a run takes images or videos, not both: clear one"
+    elif not values.images and not values.videos:
+        errors["images"] = "choose at least one image (or a video below)"
+    if values.prompt:  # "" keeps each system's default; blank or overlong text is refused like --prompt
+        from thtui.core.catalog.schema import check_prompt
+
+        try:
+            check_prompt(values.prompt)
+        except ValueError as exc:
+            errors["prompt"] = f"prompt: {exc} (leave it empty for the default)"
     if values.mode == "audio" and not values.audios:
         errors["audios"] = "choose at least one audio file (or switch to text)"
     if values.mode == "text":
@@ -83,8 +94,9 @@ def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> di
 
 
 # The widget that fixes each field's problem (the Run screen focuses the first one after a failed Start).
-FIELD_WIDGETS = {"images": "#pick-images", "audios": "#pick-audio", "text": "#text", "tts": "#tts",
-                 "solutions": "#solutions", "repeat": "#repeat", "gpus": "#gpus", "timeout": "#timeout"}  # fmt: skip
+FIELD_WIDGETS = {"images": "#pick-images", "videos": "#pick-videos", "audios": "#pick-audio", "text": "#text",
+                 "tts": "#tts", "prompt": "#prompt", "solutions": "#solutions", "repeat": "#repeat", "gpus": "#gpus",
+                 "timeout": "#timeout"}  # fmt: skip
 
 
 def form_problems(
@@ -95,15 +107,17 @@ def form_problems(
     errors = check_form(values, ready, gpu_count)
     if values.mode == "text":
         errors.pop("audios", None)
-    for key in ("images", "audios"):
+    for key in ("images", "videos", "audios"):
         if key in file_errors and not (key == "audios" and values.mode == "text"):
             errors.setdefault(key, file_errors[key])
     return errors
 
 
 def check_files(values: FormValues) -> dict[str, str]:
-    """Read and validate every chosen image and audio (thtui.core.inputs); field -> first problem."""
+    """Read and validate every chosen image, video and audio (thtui.core.inputs, the video check of
+    `thtui check-inputs --video`); field -> first problem."""
     from thtui.core.inputs import InputError, validate_audio, validate_image
+    from thtui.core.inputs_video import check_video
 
     errors: dict[str, str] = {}
     for path in values.images:
@@ -111,6 +125,11 @@ def check_files(values: FormValues) -> dict[str, str]:
             validate_image(Path(path))
         except InputError as exc:
             errors.setdefault("images", str(exc))
+    for path in values.videos:
+        try:
+            check_video(Path(path))
+        except InputError as exc:
+            errors.setdefault("videos", str(exc))
     if values.mode == "audio":
         for path in values.audios:
             try:
@@ -137,7 +156,18 @@ def build_spec(values: FormValues, gpu_count: int | None):
         score=values.score,
         gpus=parse_gpus(values.gpus, gpu_count),
         timeout=float(values.timeout) if values.timeout.strip() else None,
+        videos=tuple(values.videos),
+        prompt=values.prompt or None,  # empty: each system's own default prompt
     )
+
+
+def prompt_takers(catalog, names: list[str]) -> list[tuple[str, str]]:
+    """(name, default prompt) of the chosen systems that take a text prompt: the Run form shows its prompt
+    field only when this is not empty."""
+    from thtui.core.catalog.schema import uses_prompt
+
+    chosen = [catalog.get(n).solution for n in names if n in catalog]
+    return [(s.name, s.infer.prompt or "") for s in chosen if uses_prompt(s)]
 
 
 def sample_inputs(assets: Path | None = None) -> tuple[Path | None, Path | None]:

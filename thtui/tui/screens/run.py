@@ -25,14 +25,15 @@ from thtui.tui.run_form import (
     sample_inputs,
 )
 from thtui.tui.screens.base import ThtuiScreen, deliver
+from thtui.tui.screens.run_source import SourceFields, prompt_rows, video_rows
 from thtui.tui.services import solution_rows, tts_options
 from thtui.tui.widgets.file_picker import AUDIO_SUFFIXES, IMAGE_SUFFIXES
 from thtui.tui.widgets.toggles import PlainCheckbox, PlainRadioButton, PlainSelectionList
 
-FIELDS = ("images", "audios", "text", "tts", "solutions", "repeat", "gpus", "timeout")
+FIELDS = ("images", "videos", "audios", "text", "tts", "solutions", "prompt", "repeat", "gpus", "timeout")
 
 
-class RunScreen(ThtuiScreen):
+class RunScreen(SourceFields, ThtuiScreen):
     MODE = "run"
     BINDINGS = [
         Binding("ctrl+r", "start", "Start run"),
@@ -69,6 +70,7 @@ class RunScreen(ThtuiScreen):
                 yield Static("", id="images-value", classes="field-value")
                 yield Button("Pick…", id="pick-images", compact=True)
             yield Static("", id="images-error", classes="error")
+            yield from video_rows()  # your own video instead of the images (thtui.tui.screens.run_source)
             with Horizontal(classes="row audio-only"):
                 yield Label("audio", classes="field-label")
                 yield Static("", id="audios-value", classes="field-value")
@@ -87,6 +89,7 @@ class RunScreen(ThtuiScreen):
             yield Label("Solutions (only ready ones run)", classes="section")
             yield PlainSelectionList(id="solutions")
             yield Static("", id="solutions-error", classes="error")
+            yield from prompt_rows()  # shown while a chosen system takes a text prompt
             yield Label("Options", classes="section")
             with Horizontal(classes="row"):
                 yield Label("repeat", classes="field-label")
@@ -123,6 +126,7 @@ class RunScreen(ThtuiScreen):
         for widget in self.query(".error"):
             widget.add_class("-empty")
         self._set_mode("audio")
+        self.show_prompt_field()
         self._load_choices()
         self.tapp.installs_changed.subscribe(self, lambda _name: self._load_choices())
         self.tapp.jobs_changed.subscribe(self, lambda _key: self._show_run_state())
@@ -187,12 +191,13 @@ class RunScreen(ThtuiScreen):
             if voices:
                 tts.value = "piper" if "piper" in voices else next(iter(voices))
                 self._fill_voices(str(tts.value))
-        if not self.values.images and image is not None:
+        if not self.values.images and not self.values.videos and image is not None:
             self.values.images = [image]
         if not self.values.audios and audio is not None:
             self.values.audios = [audio]
         self._show_files()
         self._check_files()
+        self.show_prompt_field()
 
     # ---- form state --------------------------------------------------------------------------------
     def _set_mode(self, mode: str) -> None:
@@ -217,8 +222,10 @@ class RunScreen(ThtuiScreen):
 
     def _show_files(self) -> None:
         bases = [self.tapp.settings.outputs_dir]
-        for field_name, paths in (("images", self.values.images), ("audios", self.values.audios)):
-            text = ", ".join(fmt.short_path(p, bases) for p in paths) or "(none chosen)"
+        for field_name, paths in (("images", self.values.images), ("audios", self.values.audios),
+                                  ("videos", self.values.videos)):  # fmt: skip
+            none = "(none: the image is used)" if field_name == "videos" else "(none chosen)"
+            text = ", ".join(fmt.short_path(p, bases) for p in paths) or none
             self.query_one(f"#{field_name}-value", Static).update(text)
 
     def collect(self) -> FormValues:
@@ -237,6 +244,7 @@ class RunScreen(ThtuiScreen):
         v.pack = self.query_one("#pack", PlainCheckbox).value
         v.score = self.query_one("#score", PlainCheckbox).value
         v.detach = self.query_one("#detach", PlainCheckbox).value
+        v.prompt = self.prompt_value()
         return v
 
     def gpu_count(self) -> int | None:
@@ -250,7 +258,7 @@ class RunScreen(ThtuiScreen):
 
     def show_errors(self, errors: dict[str, str]) -> None:
         options = [errors[k] for k in ("repeat", "gpus", "timeout") if k in errors]
-        for field_name in ("images", "audios", "text", "tts", "solutions"):
+        for field_name in ("images", "videos", "audios", "text", "tts", "solutions", "prompt"):
             self._set_error(
                 f"#{field_name}-error",
                 Text(f"✗ {errors[field_name]}", style="bold red") if field_name in errors else "",
@@ -279,6 +287,8 @@ class RunScreen(ThtuiScreen):
                     self.query_one("#mode-audio", PlainRadioButton).value = True
                     self.notify("switched to audio files: the picked audio is what will be spoken")
                 setattr(self.values, field_name, paths)
+                if field_name == "images":
+                    self.values.videos = []  # a run takes images or videos: the last pick wins
                 self._show_files()
                 self._check_files()
 
@@ -292,6 +302,14 @@ class RunScreen(ThtuiScreen):
     def _pick_audio_pressed(self) -> None:
         self.action_pick_audio()
 
+    @on(Button.Pressed, "#pick-videos")
+    def _pick_videos_pressed(self) -> None:
+        self.action_pick_videos()  # thtui.tui.screens.run_source
+
+    @on(SelectionList.SelectedChanged, "#solutions")
+    def _solutions_changed(self) -> None:
+        self.show_prompt_field()
+
     @work(
         thread=True,
         exclusive=True,
@@ -300,13 +318,14 @@ class RunScreen(ThtuiScreen):
         description="Checking input files",
     )
     def _check_files(self) -> None:
-        values = FormValues(mode="audio", images=list(self.values.images), audios=list(self.values.audios))
+        values = FormValues(mode="audio", images=list(self.values.images), audios=list(self.values.audios),
+                            videos=list(self.values.videos))  # fmt: skip
         errors = check_files(values)
         deliver(self, self._files_checked, errors)
 
     def _files_checked(self, errors: dict[str, str]) -> None:
         self.file_errors = errors
-        for field_name in ("images", "audios"):
+        for field_name in ("images", "videos", "audios"):
             self._set_error(
                 f"#{field_name}-error",
                 Text(f"✗ {errors[field_name]}", style="bold red") if field_name in errors else "",
