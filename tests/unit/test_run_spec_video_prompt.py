@@ -87,3 +87,19 @@ def test_run_form_values_build_the_same_spec(tmp_path: Path) -> None:
     }
     none = FormValues(audios=[audio], solutions=["static"])
     assert check_form(none, {"static"}, 0) == {"images": "choose at least one image (or a video below)"}
+
+
+def test_retry_of_a_video_job_takes_its_video(tmp_path: Path) -> None:
+    """Results' retry runs one job again: from the user's video it came from (run.json), not its first frame."""
+    import json
+
+    from thtui.core.jobs.run_inputs import retry_sources
+
+    (tmp_path / "run.json").write_text(
+        json.dumps({"jobs": [{"job_id": "r/musetalk", "video": "/v/take.mp4"}]})
+    )
+    assert retry_sources(tmp_path, "r/musetalk", "/r/_prepared/_sources/0-take.png") == {
+        "videos": (Path("/v/take.mp4"),)
+    }
+    assert retry_sources(tmp_path, "r/static", "/i/face.png") == {"images": (Path("/i/face.png"),)}
+    assert retry_sources(tmp_path / "gone", "r/musetalk", "/i/face.png") == {"images": (Path("/i/face.png"),)}

@@ -68,3 +68,15 @@ def prepare_sources(spec: RunSpec, catalog: Catalog, run_dir: Path, run_id: str,
             thumbnail(Path(video).resolve(), dest, at_s=0.0)
         except MediaError as exc:  # preflight read it; it changed since, or ffmpeg cannot decode its frames
             raise RunError(f"video {video}: cannot take its first frame ({exc})") from exc
+
+
+def retry_sources(run_dir: Path | str, job_id: str, image: str) -> dict[str, tuple[Path, ...]]:
+    """RunSpec source arguments for running one job of `run_dir` again (the Results screen's retry): the user's
+    video the job came from (run.json's job entry), else its image. Without run.json: the image."""
+    from thtui.core.jobs.records import read_run_json
+
+    entry = next(
+        (e for e in (read_run_json(Path(run_dir)) or {}).get("jobs", []) if e.get("job_id") == job_id), {}
+    )
+    video = entry.get("video")
+    return {"videos": (Path(video),)} if video else {"images": (Path(image),)}

@@ -396,9 +396,12 @@ class ResultsScreen(ThtuiScreen):
         if job is None or run is None:
             self.notify("select a job to retry", severity="warning")
             return
+        from thtui.core.jobs.run_inputs import retry_sources
+
         spec = RunSpec(
             solutions=(job.solution,),
-            images=(job.image,),
+            **retry_sources(run.run_dir, job.id, job.image),  # the video it came from, if one
+            prompt=run.spec.get("prompt"),
             audios=(job.audio,),
             timeout=run.spec.get("timeout"),
             gpus=tuple(run.spec["gpus"]) if run.spec.get("gpus") is not None else None,
