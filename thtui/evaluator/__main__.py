@@ -132,7 +132,7 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
         else:
             net = syncnet.load_model(_weight(args, SYNCNET), device)
             _log(f"SyncNet on {device}: {len(crops)} crops, {len(samples) / 16000:.1f} s of audio")
-            v, a = syncnet.embed(net, crops, mfcc.mfcc(samples), device)
+            v, a = syncnet.embed(net, crops, mfcc.mfcc(samples), len(samples), device)
             sync = syncnet.sync_scores(v, a)
             out.update(lse_c=sync["lse_c"], lse_d=sync["lse_d"], av_offset=sync["av_offset"])
             info["sync_curve"], info["windows"] = sync["curve"], sync["windows"]

@@ -93,7 +93,12 @@ def load_model(path: str | None, device: str) -> Any:
         torch.manual_seed(1)
         return build_model().to(device)
     model = build_model()
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
+    try:
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), strict=True)
+    except RuntimeError as exc:  # one line naming the keys, not torch's multi-line dump
+        raise ValueError(
+            f"{path}: not the S3FD layout: {' '.join(str(exc).split(':', 1)[-1].split())[:400]}"
+        ) from None
     return model.to(device)
 
 

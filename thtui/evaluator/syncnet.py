@@ -19,6 +19,7 @@ from typing import Any
 
 VSHIFT = 15  # +-15 frames (+-0.6 s at 25 fps)
 STATE_DICT_KEYS = 102
+NAME = "SyncNet"
 
 # (kind, args) in order; "conv"/"bn"/"relu"/"pool". Kernel sizes as (H, W) or (T, H, W).
 AUDIO_CNN = [
@@ -99,17 +100,24 @@ def load_model(path: str | None, device: str) -> Any:
         return build_model().to(device)
     model = build_model()
     state = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state, strict=True)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:  # one line naming the keys, not torch's multi-line dump
+        raise ValueError(
+            f"{path}: not the {NAME} layout: {' '.join(str(exc).split(':', 1)[-1].split())[:400]}"
+        ) from None
     return model.to(device)
 
 
-def embed(model: Any, crops: Any, cepstra: Any, device: str, batch: int = 20) -> tuple[Any, Any]:
-    """crops (T, 224, 224, 3) uint8 BGR; cepstra (frames, 13) MFCC at 100/s -> (N, 1024) video and audio
-    embeddings for the N = min(T, audio frames // 4) - 5 windows."""
+def embed(
+    model: Any, crops: Any, cepstra: Any, samples: int, device: str, batch: int = 20
+) -> tuple[Any, Any]:
+    """crops (T, 224, 224, 3) uint8 BGR; cepstra (frames, 13) MFCC at 100/s of `samples` 16 kHz samples
+    -> (N, 1024) video and audio embeddings for N = min(T, samples // 640) - 5 windows."""
     import numpy as np
     import torch
 
-    n = min(len(crops), len(cepstra) // 4) - 5
+    n = min(len(crops), samples // 640) - 5
     if n < 1:
         raise ValueError("too short for one 5-frame window")
     video = torch.from_numpy(np.ascontiguousarray(crops.transpose(3, 0, 1, 2))).float()  # 3,T,H,W
