@@ -14,7 +14,6 @@ from thtui.cli import main
 from thtui.core.catalog import Catalog
 from thtui.core.catalog.loader import ManifestError, load_manifest
 from thtui.core.config import Settings
-from thtui.core.doctor import run_doctor
 from thtui.core.doctor_builds import Toolchain, cuda_extension_findings, probe_toolchain
 from thtui.core.gpu_info import GpuInfo, GpuReport
 
@@ -137,11 +136,14 @@ def test_doctor_json_carries_the_line(settings: Settings, tmp_path: Path, monkey
     assert rows["flash_attn (heavy)"]["detail"].startswith("flash-attn==2.7.4.post1: ")
 
 
-def test_catalog_without_extensions_adds_no_lines(settings: Settings, catalog: Catalog) -> None:
-    if any(s.solution.env and s.solution.env.cuda_extensions for s in catalog):
-        pytest.skip("the real catalog lists CUDA extensions now")
-    checks = [f.check for f in run_doctor(settings, catalog, gpu=NO_GPU)]
-    assert not any("(" in c and c.split(" (")[0] in ("flash_attn", "xformers") for c in checks)
+def test_real_catalog_heavy_systems(settings: Settings, catalog: Catalog, tmp_path: Path) -> None:
+    """InfiniteTalk needs flash-attn (its wheel fits both CUDA 12 profiles); FlashHead can use it (optional)."""
+    bare = Toolchain(None, None, None, None, 0, tmp_path, None)
+    lines = {f.check: f for f in cuda_extension_findings(settings, catalog, H100, bare)}
+    assert lines["flash_attn (infinitetalk)"].level == "ok"
+    assert "prebuilt wheel for torch 2.4.1" in lines["flash_attn (infinitetalk)"].detail
+    fh = lines["flash_attn (soulx_flashhead)"]
+    assert fh.level == "info" and "optional" in fh.detail and "nvcc 12.x" in fh.detail and fh.fix
 
 
 @pytest.mark.parametrize(

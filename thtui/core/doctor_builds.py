@@ -142,7 +142,12 @@ def build_gaps(build: SourceBuild, profile: TorchProfile, tc: Toolchain) -> tupl
     if build.ram_gb is not None:
         needs.append(f"{build.ram_gb:g} GB RAM (here: {(tc.ram_bytes or 0) / 1000**3:.0f} GB)")
         if tc.ram_bytes is not None and tc.ram_bytes < build.ram_gb * 1000**3:
-            gaps.append("set MAX_JOBS=2 (fewer parallel compiler processes, less RAM)")
+            jobs = build.env.get("MAX_JOBS")
+            gaps.append(
+                f"below {build.ram_gb:g} GB RAM keep MAX_JOBS={jobs} (as listed) or lower"
+                if jobs
+                else "set MAX_JOBS=4 (fewer parallel compiler processes, less RAM)"
+            )
     if build.minutes is not None:
         needs.append(f"about {build.minutes:g} min ({build.source})")
     if build.env:
