@@ -27,7 +27,7 @@ from thtui.core.config import Settings, load_settings
 
 VARIANTS = {
     "standin": {},
-    "standin_slow": {"STANDIN_DELAY": "6"},
+    "standin_slow": {"STANDIN_DELAY": "3"},
     "standin_kids": {"STANDIN_MODE": "children", "STANDIN_DELAY": "0.2"},
     "standin_crash": {"STANDIN_MODE": "crash"},
     "ghost": {},
@@ -82,23 +82,28 @@ class ClusterLab:
     def add_node(self, name: str, solutions: tuple[str, ...], gpus: int = 1) -> LabNode:
         """Install `solutions` in the node's own home (as setup leaves them), then start it advertising
         exactly what `thtui cluster join` would advertise there."""
-        env = self.env_of(name)
-        settings = load_settings(environ={**os.environ, **env}, cwd=self.root)
-        for s in solutions:
-            install_as_setup_leaves(settings, self.catalog.get(s), STANDIN / "repo")
-        resources = node_resources(settings, self.catalog)
+        env, resources = self.prepare_node(name, solutions)
         handle = self.cluster.add_node(num_cpus=1, num_gpus=gpus, resources=resources, env_vars=env,
                                        object_store_memory=STORE, node_name=name)  # fmt: skip
         node = LabNode(name, Path(env["THTUI_HOME"]), tuple(solutions), handle)
         self.nodes[name] = node
         return node
 
+    def prepare_node(self, name: str, solutions: tuple[str, ...]) -> tuple[dict[str, str], dict[str, float]]:
+        env = self.env_of(name)
+        settings = load_settings(environ={**os.environ, **env}, cwd=self.root)
+        for s in solutions:
+            install_as_setup_leaves(settings, self.catalog.get(s), STANDIN / "repo")
+        return env, node_resources(settings, self.catalog)
+
     def kill_node(self, name: str) -> None:
         """The node dies as a machine would: Ray's processes SIGKILLed, no goodbye."""
         self.cluster.remove_node(self.nodes.pop(name).handle, allow_graceful=False)
 
 
-def start_lab(root: Path) -> ClusterLab:
+def start_lab(root: Path, head_node: str, head_solutions: tuple[str, ...]) -> ClusterLab:
+    """A cluster whose Ray head is also the first node (`head_node`, with `head_solutions` installed):
+    one raylet fewer to start on a loaded CI machine. The test process is the run's head (a driver)."""
     import ray
     from ray.cluster_utils import Cluster
 
@@ -106,10 +111,16 @@ def start_lab(root: Path) -> ClusterLab:
     env = {"THTUI_HOME": str(root / "head"), "THTUI_OUTPUTS": str(root / "outputs"),
            "THTUI_SOLUTIONS": str(solutions), "THTUI_CONFIG": str(root / "none.yaml")}  # fmt: skip
     head = load_settings(environ={**os.environ, **env}, cwd=root)
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0, "include_dashboard": False,
-                      "object_store_memory": STORE, "_system_config": FAST})  # fmt: skip
-    ray.init(address=cluster.address, namespace="thtui", logging_level="ERROR", log_to_driver=False)
-    return ClusterLab(root, cluster, solutions, head, Catalog.load(solutions), root / "children.pids")
+    lab = ClusterLab(root, None, solutions, head, Catalog.load(solutions), root / "children.pids")
+    node_env, resources = lab.prepare_node(head_node, head_solutions)
+    lab.cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 1, "resources": resources,
+                          "env_vars": node_env, "node_name": head_node, "include_dashboard": False,
+                          "object_store_memory": STORE, "_system_config": FAST})  # fmt: skip
+    lab.nodes[head_node] = LabNode(
+        head_node, Path(node_env["THTUI_HOME"]), head_solutions, lab.cluster.head_node
+    )
+    ray.init(address=lab.cluster.address, namespace="thtui", logging_level="ERROR", log_to_driver=False)
+    return lab
 
 
 def stop_lab(lab: ClusterLab) -> None:

@@ -232,7 +232,7 @@ def _wait_placed(timeout: float = 90) -> dict:
                 env = psutil.Process(pid).environ()
             except psutil.Error:
                 continue
-            if env.get("STANDIN_DELAY") == "6":
+            if env.get("STANDIN_DELAY") == "3":
                 return {"node": env.get("THTUI_NODE_NAME"), "pid": pid}
         time.sleep(0.2)
     raise AssertionError("the job never started on a node")
