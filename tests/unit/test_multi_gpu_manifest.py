@@ -61,3 +61,11 @@ def test_several_gpus_without_ranks_in_the_argv_is_refused(tmp_path: Path) -> No
     path = _variant(tmp_path, argv=["{python}", "{repo}/run.py", "--out", "{output}"])
     with pytest.raises(ManifestError, match=r"infer\.gpus is 2 but no template uses \{gpus\}"):
         load_manifest(path)
+
+
+def test_preview_of_a_two_rank_plan_names_two_gpus(settings: Settings, tmp_path: Path) -> None:
+    """`thtui plan` and --dry-run build plans with gpu=0: a 2-GPU job shows the two GPUs an idle machine gives."""
+    loaded = load_manifest(MANIFESTS / "good_multi_gpu" / "solution.yaml")
+    image, audio = _inputs(tmp_path)
+    plan = build_plan(loaded, settings, image, audio, run_id=RUN_ID)
+    assert plan.env["CUDA_VISIBLE_DEVICES"] == "0,1" and "--nproc_per_node=2" in plan.argv

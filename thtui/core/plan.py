@@ -222,6 +222,9 @@ def build_plan(
     if not builtin:
         env["CONDA_PREFIX"] = str(env_prefix(settings, sol.name))
     if gpu is not None and sol.needs_gpu:  # a multi-GPU job (infer.gpus > 1) gets all its indices
+        # A preview (thtui plan, --dry-run) passes one index: show the N GPUs an idle machine would give.
+        if isinstance(gpu, int) and sol.infer.gpus > 1:
+            gpu = tuple(range(gpu, gpu + sol.infer.gpus))
         env["CUDA_VISIBLE_DEVICES"] = str(gpu) if isinstance(gpu, int) else ",".join(map(str, gpu))
     env.update({k: v.format_map(values) for k, v in infer.env.items()})
 
