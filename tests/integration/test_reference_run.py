@@ -6,6 +6,8 @@ one line before any run folder exists."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import wave
@@ -181,6 +183,17 @@ def test_reference_run_scores_each_result_against_its_reference_and_reports_a_pa
     assert "evaluator" in systems["static"]["values"]["lse_c"]["why"]
     assert paper["published_real_video"]["lse_d"]["lo"] == 6.976
     assert any("TTS bias" in c for c in paper["caveats"])
+
+    # html and csv carry it too: the table, and per job its reference and the values the means are over
+    assert main(["report", run_id, "--thumbs", "0", "-f", "html", "-o", str(run_dir / "r.html")]) == 0
+    page = (run_dir / "r.html").read_text(encoding="utf-8")
+    assert 'id="paper-table"' in page and "<b>jawflap (ours)</b>" in page and "LSE-C ↑" in page
+    capsys.readouterr()  # "wrote ..."
+    assert main(["report", run_id, "--thumbs", "0", "-f", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    row = next(r for r in rows if r["job_id"] == jaw0["job_id"])
+    assert row["reference"] == clips[0] and float(row["paper_lse_c"]) == 7.5 and row["paper_csim"] == ""
+    assert float(row["paper_psnr"]) == pytest.approx(psnr[("jawflap", 0)], abs=1e-4)
 
 
 def test_an_interrupted_reference_run_resumes_with_the_same_inputs(
