@@ -196,6 +196,14 @@ def test_reference_run_scores_each_result_against_its_reference_and_reports_a_pa
     assert float(row["paper_psnr"]) == pytest.approx(psnr[("jawflap", 0)], abs=1e-4)
 
 
+def test_the_run_output_points_at_the_paper_table(
+    settings: Settings, refs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "static", "--reference", str(refs["clip1"])]) == 0
+    out = capsys.readouterr().out
+    assert "paper-style table (each result against its reference video): thtui report " in out
+
+
 def test_an_interrupted_reference_run_resumes_with_the_same_inputs(
     scoring: Settings, refs: dict[str, Path], catalog
 ) -> None:

@@ -434,12 +434,21 @@ def _print_result(out, result: RunResult) -> None:
             out.print(f"    log: {Path(j.job.job_dir) / 'log.txt'}", markup=False)
     out.print(f"files: {result.run_dir}  (result.mp4, log.txt, metrics.json, samples.csv per job; results.jsonl)",
               markup=False)  # fmt: skip
+    if result.status != "interrupted" and _is_reference_run(result):
+        out.print(f"paper-style table (each result against its reference video): thtui report {result.run_id}",
+                  markup=False)  # fmt: skip
     if result.status == "interrupted":
         out.print(f"interrupted: continue with  thtui run --resume {result.run_id}", markup=False)
     if result.tts:
         tts = result.tts
         out.print(f"tts: {tts.get('backend')} ({tts.get('voice')}), {tts.get('duration_s', 0):.2f} s, "
                   f"RTF {tts.get('rtf', 0):.3f}{' (cached)' if tts.get('cached') else ''}", markup=False)  # fmt: skip
+
+
+def _is_reference_run(result: RunResult) -> bool:
+    from thtui.core.jobs.records import read_run_json
+
+    return bool(((read_run_json(Path(result.run_dir)) or {}).get("spec") or {}).get("references"))
 
 
 def _result_json(result: RunResult) -> dict:
