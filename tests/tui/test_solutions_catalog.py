@@ -146,3 +146,17 @@ async def test_filter_keys_are_listed_in_help(settings: Settings, catalog: Catal
             and "Filter: commercial use" in text
             and "Filter: installed" in text
         )
+
+
+async def test_multi_gpu_system_shows_its_gpus(settings: Settings, catalog: Catalog) -> None:
+    from thtui.core.catalog.loader import load_manifest
+
+    wide = load_manifest(
+        repo_root() / "tests" / "fixtures" / "manifests" / "good_multi_gpu" / "solution.yaml"
+    )
+    app = _app(settings, Catalog([wide, catalog.get("static")]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot, app)
+        assert str(_table(app).get_cell("good_multi_gpu", "vram")) == "2×60G"
+        about = str(app.screen.query_one("#solution-about", Static).render())
+        assert "needs ~60 GB VRAM on each of 2 GPUs (one job holds them together)" in about

@@ -156,7 +156,8 @@ class SolutionsScreen(ThtuiScreen):
         width = table.columns[next(k for k in table.columns if k.value == "licence")].width
         for loaded in self.shown():
             sol = loaded.solution
-            vram = f"{sol.estimates.vram_gb:g}G" if sol.needs_gpu else "no GPU"
+            n = sol.infer.gpus  # a multi-GPU job: its estimate on each of its GPUs
+            vram = (f"{n}×" if n > 1 else "") + f"{sol.estimates.vram_gb:g}G" if sol.needs_gpu else "no GPU"
             code, weights = short_licence(sol.license.code), short_licence(sol.license.weights)
             licence = fmt.ellipsize(code if code == weights else f"{code}/{weights}", width)
             comm = Text(
@@ -289,8 +290,9 @@ class SolutionsScreen(ThtuiScreen):
         self.query_one("#solution-info", Static).update(info)
         est = sol.estimates
         about = Text(f"{sol.summary}\n")
+        per = f" on each of {sol.infer.gpus} GPUs (one job holds them together)" if sol.infer.gpus > 1 else ""
         about.append(
-            f"needs ~{est.vram_gb:g} GB VRAM, ~{est.disk_gb:g} GB disk; {est.sec_per_sec:g} s per s of audio\n"
+            f"needs ~{est.vram_gb:g} GB VRAM{per}, ~{est.disk_gb:g} GB disk; {est.sec_per_sec:g} s per s of audio\n"
         )
         about.append(
             f"licence: code {sol.license.code}; weights {sol.license.weights}; commercial use: {sol.license.commercial}"
