@@ -67,6 +67,7 @@ class ClusterLab:
     catalog: Catalog
     pidfile: Path
     nodes: dict[str, LabNode] = field(default_factory=dict)
+    delay: str = "0.3"  # the stand-in's "inference" seconds on every node
 
     @property
     def address(self) -> str:
@@ -77,7 +78,7 @@ class ClusterLab:
         return {"THTUI_HOME": str(home / "home"), "THTUI_OUTPUTS": str(home / "outputs"),
                 "THTUI_SOLUTIONS": str(self.solutions_dir), "THTUI_CONFIG": str(self.root / "none.yaml"),
                 "THTUI_GPU_BACKEND": "fake", NODE_NAME_ENV: name, "STANDIN_PIDFILE": str(self.pidfile),
-                "STANDIN_DELAY": "0.3", "THTUI_NO_SCORE": "1"}  # fmt: skip
+                "STANDIN_DELAY": self.delay, "THTUI_NO_SCORE": "1"}  # fmt: skip
 
     def add_node(self, name: str, solutions: tuple[str, ...], gpus: int = 1) -> LabNode:
         """Install `solutions` in the node's own home (as setup leaves them), then start it advertising
@@ -101,7 +102,7 @@ class ClusterLab:
         self.cluster.remove_node(self.nodes.pop(name).handle, allow_graceful=False)
 
 
-def start_lab(root: Path, head_node: str, head_solutions: tuple[str, ...]) -> ClusterLab:
+def start_lab(root: Path, head_node: str, head_solutions: tuple[str, ...], delay: str = "0.3") -> ClusterLab:
     """A cluster whose Ray head is also the first node (`head_node`, with `head_solutions` installed):
     one raylet fewer to start on a loaded CI machine. The test process is the run's head (a driver)."""
     import ray
@@ -111,7 +112,9 @@ def start_lab(root: Path, head_node: str, head_solutions: tuple[str, ...]) -> Cl
     env = {"THTUI_HOME": str(root / "head"), "THTUI_OUTPUTS": str(root / "outputs"),
            "THTUI_SOLUTIONS": str(solutions), "THTUI_CONFIG": str(root / "none.yaml")}  # fmt: skip
     head = load_settings(environ={**os.environ, **env}, cwd=root)
-    lab = ClusterLab(root, None, solutions, head, Catalog.load(solutions), root / "children.pids")
+    lab = ClusterLab(
+        root, None, solutions, head, Catalog.load(solutions), root / "children.pids", delay=delay
+    )
     node_env, resources = lab.prepare_node(head_node, head_solutions)
     lab.cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 1, "resources": resources,
                           "env_vars": node_env, "node_name": head_node, "include_dashboard": False,
