@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import os
 import signal
 import time
@@ -20,6 +21,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.signal import Signal
 
 from thtui.core.catalog import Catalog
@@ -30,13 +32,34 @@ from thtui.tui.foreign import start_foreign_watch
 from thtui.tui.loghub import LogHub
 from thtui.tui.messages import LogsPending
 from thtui.tui.results_data import ResultsReader
-from thtui.tui.screens.monitor import MonitorScreen
-from thtui.tui.screens.results import ResultsScreen
-from thtui.tui.screens.run import RunScreen
 from thtui.tui.screens.solutions import SolutionsScreen
 from thtui.tui.workers import CoreWorkers
 
 Clock = Callable[[], float]
+
+
+class LazyScreen:
+    """A MODES entry whose screen module is imported when the mode is first shown (or its bindings are
+    first listed, by the command palette), not at start-up: the first screen appears sooner (issue 10)."""
+
+    def __init__(self, module: str, name: str):
+        self._where = (module, name)
+        self._cls: type[Screen] | None = None
+
+    @property
+    def screen_class(self) -> type[Screen]:
+        if self._cls is None:
+            module, name = self._where
+            self._cls = getattr(importlib.import_module(module), name)
+        return self._cls
+
+    def __call__(self) -> Screen:
+        return self.screen_class()
+
+    def __getattr__(self, attr: str) -> Any:  # BINDINGS, for the command palette
+        return getattr(self.screen_class, attr)
+
+
 SWITCH_HOLD_S = 0.005
 WORKER_THREADS = 64
 
@@ -47,10 +70,10 @@ class ThtuiApp(CoreWorkers, App[int]):
     CSS_PATH = "thtui.tcss"
     COMMANDS = App.COMMANDS | {ThtuiCommands}
     MODES = {
-        "solutions": SolutionsScreen,
-        "run": RunScreen,
-        "monitor": MonitorScreen,
-        "results": ResultsScreen,
+        "solutions": SolutionsScreen,  # the first screen: imported with the app
+        "run": LazyScreen("thtui.tui.screens.run", "RunScreen"),
+        "monitor": LazyScreen("thtui.tui.screens.monitor", "MonitorScreen"),
+        "results": LazyScreen("thtui.tui.screens.results", "ResultsScreen"),
     }
     DEFAULT_MODE = "solutions"
     BINDINGS = [
@@ -112,14 +135,19 @@ class ThtuiApp(CoreWorkers, App[int]):
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="thtui-worker")
         )
         if self.live_monitor:
-            self.start_monitor()
-            start_foreign_watch(self)  # runs of other thtui processes, live in Monitor and Results
+            # After the first screen is painted: these threads import psutil, NVML and the store, and
+            # under the GIL that work would hold up the first frame (start-up budget, issue 10).
+            self.call_after_refresh(self._start_watching)
         if self.tune_gc:
             self.call_after_refresh(freeze_gc)
         if not self.is_headless:  # a real terminal: its signals stop the jobs first (tests: pytest's own)
             loop = asyncio.get_running_loop()
             for sig in STOP_SIGNALS:
                 loop.add_signal_handler(sig, self.stop_on_signal, sig)
+
+    def _start_watching(self) -> None:
+        self.start_monitor()
+        start_foreign_watch(self)  # runs of other thtui processes, live in Monitor and Results
 
     def delay_update(self, delay: float = 0.05) -> None:
         # Textual holds the screen for 50 ms after a mode switch to mask the transition. Our screens
