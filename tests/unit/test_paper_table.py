@@ -50,6 +50,7 @@ def test_means_over_cases_published_ranges_and_absent_reasons() -> None:
     assert sad.cells["lse_c"] == pt.Cell(6.5, 2, 3)  # the failed case counts in `cases`, not in n
     assert sad.cells["psnr"].mean == pytest.approx(25.5)  # the evaluator's 31 over the offline 30, then 20
     assert sad.cells["lmd"] == pt.Cell(2.0, 1, 3)
+
     assert sad.cells["fid"].why == "needs many videos"
     assert sad.cells["csim"].why == pt.NOT_EVALUATED
     assert w2l.cells["psnr"].why == "no successful video"
@@ -68,3 +69,10 @@ def test_other_runs_get_no_paper_table() -> None:
     assert pt.build_paper_table(report) is None
     assert pt.markdown(report) == [] and pt.html_section(report) == "" and pt.json_section(report) is None
     assert pt.csv_columns(report) == []
+
+
+def test_repeats_of_a_case_are_averaged_before_the_cases() -> None:
+    jobs = [_job("r/s/0/r1", "static", 0), _job("r/s/0/r2", "static", 0), _job("r/s/1/r1", "static", 1)]
+    scores = {"r/s/0/r1": {"psnr": 30.0}, "r/s/0/r2": {"psnr": 32.0}, "r/s/1/r1": {"psnr": 20.0}}
+    (row,) = pt.build_paper_table(_report(["/a.mp4", "/b.mp4"], jobs, scores, {})).rows
+    assert row.cells["psnr"] == pt.Cell(25.5, 2, 2)  # (31 + 20) / 2 over 2 cases, not (30 + 32 + 20) / 3

@@ -57,7 +57,7 @@ ALIGNMENT = (
 @dataclass(frozen=True)
 class Cell:
     mean: float | None
-    n: int  # cases with a value
+    n: int  # cases with a value (a case's repeats are averaged first)
     cases: int  # cases of this system (successful or not)
     why: str | None = None  # why absent (mean is None)
 
@@ -172,18 +172,20 @@ def reference_run(report: Any) -> list[str]:
 def _cell(
     metric: PaperMetric, jobs: list[Any], scores: dict[str, dict[str, Any]], paper: dict[str, dict[str, Any]]
 ) -> Cell:
-    values, reasons = [], []
+    per_case: dict[int, list[float]] = {}  # repeats of a case are averaged first: n counts cases
+    reasons = []
     for j in jobs:
         if not j.ok:
             continue
         offline, evaluated = scores.get(j.job_id), paper.get(j.job_id)
         v = value_of(evaluated, offline, metric.key)
         if v is not None:
-            values.append(v)
+            per_case.setdefault(j.case_index, []).append(v)
         elif why := _why(evaluated, None if metric.by == _EVAL else offline, key=metric.key):
             reasons.append(why)
-    if values:
-        return Cell(statistics.fmean(values), len(values), len(jobs))
+    cases = len({j.case_index for j in jobs})
+    if per_case:
+        return Cell(statistics.fmean(statistics.fmean(vs) for vs in per_case.values()), len(per_case), cases)
     if not any(j.ok for j in jobs):
         why = "no successful video"
     elif reasons:
@@ -194,7 +196,7 @@ def _cell(
         why = "the videos were not scored (thtui score RUN scores them)"
     else:
         why = "not scored against the reference"
-    return Cell(None, 0, len(jobs), why)
+    return Cell(None, 0, cases, why)
 
 
 def build_paper_table(report: Any) -> PaperTable | None:
