@@ -155,7 +155,7 @@ async def test_a_run_of_another_process_is_live_in_the_monitor_and_cancelled_fro
         await pilot.press("c")  # the job's own cancel: another process runs it, so its run is asked to end
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5, "the confirmation")
         await wait_for(pilot, lambda: f"Cancel run {run_id}?" in screen_text(app), 5, "the question")
-        assert f"another thtui process (pid {owner})" in app.screen.detail and "--cancel" in app.screen.detail
+        assert f"Another thtui (pid {owner}) runs it" in app.screen.detail and "--cancel" in app.screen.detail
         await pilot.press("y")
         pids = [owner, *roots, *foreign.child_pids()]
         assert len(pids) >= 4

@@ -177,9 +177,10 @@ def confirm_cancel(screen: Any, run_id: str, owner_pid: int | None) -> None:
                 group="foreign-cancel", description=f"Cancelling run {run_id}",
             )  # fmt: skip
 
+    # Two short lines: the dialog's label does not wrap (a long line is cut at the dialog's edge).
     detail = (
-        f"It is run by another thtui process (pid {owner_pid}): it ends the run's jobs and records the run "
-        f"as interrupted (resumable), as `thtui run --cancel {run_id}` does."
+        f"Another thtui (pid {owner_pid}) runs it. Its jobs end and the run\n"
+        "is kept as interrupted (resumable), as `thtui run --cancel` does."
     )
     screen.app.push_screen(
         ConfirmScreen(f"Cancel run {run_id}?", detail, yes="Cancel run", no="Keep"), answered
