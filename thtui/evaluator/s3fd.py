@@ -150,14 +150,22 @@ def detect(model: Any, rgb: Any, device: str, scale: float = 0.25, threshold: fl
     with torch.no_grad():
         loc, conf, shapes = model(x)
     score = torch.softmax(conf[0], -1)[:, 1].cpu().numpy()
-    keep = score > threshold
-    if not keep.any():
+    # Two stages, as the pipeline runs them (one NMS at 0.1 is not the same: a box suppressed at 0.3 by a
+    # box that the 0.1 pass later drops would survive): candidates > 0.05, the best 5000, NMS at IoU 0.3,
+    # at most 750 kept; then those above `threshold`, NMS at IoU 0.1.
+    cand = np.flatnonzero(score > 0.05)
+    cand = cand[np.argsort(-score[cand], kind="stable")][:5000]
+    if cand.size == 0:
         return np.zeros((0, 5), np.float32)
-    pri = priors(shapes, small.shape[0], small.shape[1])[keep]
-    d = loc[0].cpu().numpy()[keep]
+    pri = priors(shapes, small.shape[0], small.shape[1])[cand]
+    d = loc[0].cpu().numpy()[cand]
     centre = pri[:, :2] + d[:, :2] * 0.1 * pri[:, 2:]
     size = pri[:, 2:] * np.exp(d[:, 2:] * 0.2)
-    boxes = np.concatenate([centre - size / 2, centre + size / 2], 1) * np.array([w, h, w, h], np.float32)
-    s = score[keep]
+    boxes = np.concatenate([centre - size / 2, centre + size / 2], 1)
+    s = score[cand]
+    first = nms(boxes, s, 0.3)[:750]
+    boxes, s = boxes[first] * np.array([w, h, w, h], np.float32), s[first]
+    above = s > threshold
+    boxes, s = boxes[above], s[above]
     idx = nms(boxes, s, 0.1)
     return np.concatenate([boxes[idx], s[idx, None]], 1).astype(np.float32)
