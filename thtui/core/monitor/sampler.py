@@ -54,6 +54,7 @@ class Monitor:
         self.subscriber_errors = 0
         self._procs_read: tuple[float, tuple, list[GpuProcessReading]] | None = None
         self._read_devices_per_sample = _without_energy(self.backend)
+        self._visible_for: tuple[list[GpuProcessReading], bool] | None = None
 
     # ---- lifecycle --------------------------------------------------------------------------------
     def start(self) -> Monitor:
@@ -153,7 +154,7 @@ class Monitor:
             procs = self._processes(t, gpus)
         except Exception as exc:  # a GPU that fell off the bus must not kill host monitoring
             gpus, procs, gpu_error = [], [], f"GPU read failed: {exc}"
-        pids_visible = _pids_visible(procs)
+        pids_visible = self._pids_visible(procs)
         host = self._host.read(t)
         with self._lock:
             watches = list(self._watches.values())
@@ -192,6 +193,15 @@ class Monitor:
         procs = self.backend.read_processes()
         self._procs_read = (t, key, procs)
         return procs
+
+    def _pids_visible(self, procs: list[GpuProcessReading]) -> bool:
+        """_pids_visible(procs), asked again only when NVML's list was read again (see _processes)."""
+        last = self._visible_for
+        if last is not None and last[0] is procs:
+            return last[1]
+        visible = _pids_visible(procs)
+        self._visible_for = (procs, visible)
+        return visible
 
     def _account(
         self,
