@@ -22,12 +22,23 @@ from thtui.core.catalog import Catalog
 from thtui.core.config import Settings
 from thtui.core.plan import InferencePlan, build_plan, is_safe_dir
 
-NEW = ["echomimic_v3", "soulx_flashhead", "infinitetalk"]
+NEW = ["echomimic_v3", "soulx_flashhead", "infinitetalk", "liveavatar"]
+
+
+def _script_args(plan: InferencePlan, spec: dict) -> list[str]:
+    """The flags after the script, for `python <script>`, `python -m <module>` or
+    `python -m torch.distributed.run [torchrun flags] <script>` (LiveAvatar)."""
+    argv = plan.argv
+    if argv[1:3] == ["-m", "torch.distributed.run"]:
+        at = argv.index(f"{plan.values['repo']}/{spec['script']}")
+        assert all(a.startswith("--") for a in argv[3:at]), "only torchrun's own flags before the script"
+        return argv[at + 1 :]
+    return _module_args(plan, spec)
 
 
 def _args(plan: InferencePlan, name: str) -> tuple[list[str], object]:
     parser, spec = upstream_parser(name)
-    args = _module_args(plan, spec)
+    args = _script_args(plan, spec)
     return args, _parse(parser, args)
 
 
@@ -64,6 +75,7 @@ def test_argv_parses_with_the_upstream_argparse(
     assert spec["commit"] == sol.upstream.commit  # type: ignore[union-attr]
     assert sol.upstream.entry == spec["script"]  # type: ignore[union-attr]
     args, _ = _args(plan, name)
+    assert _script_args(plan, spec) == args
     for arg in spec["arguments"]:
         if arg.get("required"):
             assert any(flag in args for flag in arg["flags"]), f"required {arg['flags']} missing"
@@ -236,3 +248,50 @@ def test_infinitetalk_prompt_with_quotes_stays_valid_json(
     data = json.loads(plan2.files[0].content)
     assert data["prompt"] == text and data["cond_video"] == plan2.values["image"]
     assert plan2.argv == plan.argv  # the prompt travels in the file, not on the command line
+
+
+# --- LiveAvatar ------------------------------------------------------------------------------------------------
+
+
+def test_liveavatar_torchrun_paths_and_traps(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    plan = _plan(catalog, settings, tmp_path, "liveavatar")
+    parser, spec = upstream_parser("liveavatar")
+    args, ns = _args(plan, "liveavatar")
+    repo = plan.values["repo"]
+    sol = catalog.get("liveavatar").solution
+    # dist.init_process_group(env://) always: launched by torchrun, one rank per GPU of the job, on a free port.
+    launcher = plan.argv[: plan.argv.index(f"{repo}/{spec['script']}")]
+    assert launcher[:3] == [plan.values["python"], "-m", "torch.distributed.run"]
+    assert "--standalone" in launcher and f"--nproc_per_node={sol.infer.gpus}" in launcher
+    assert sol.infer.gpus == 1 < spec["min_multi_gpu_world_size"]  # upstream's multi-GPU mode needs exactly 5
+    assert ns.single_gpu and ns.num_gpus_dit == 1 and not ns.enable_vae_parallel
+    assert ns.task == spec["only_task"] != parser.get_default("task")
+    # Defaults that would silently use the repo's examples (the white-cat prompt) are all given.
+    for flag in spec["defaults_from_examples"]:
+        assert getattr(ns, flag.lstrip("-")) is not None
+    assert (ns.image, ns.audio, ns.prompt) == (plan.values["image"], plan.values["audio"], sol.infer.prompt)
+    assert spec["multi_person_separator"] not in ns.audio  # '+' would switch to multi-person mode
+    # The LoRA is a local absolute file placed by setup, never a hub id fetched at run time.
+    assert os.path.isabs(ns.lora_path_dmd) and ns.load_lora
+    placed = _include(catalog, "liveavatar")
+    assert os.path.relpath(ns.lora_path_dmd, repo) in placed
+    assert ns.training_config.removeprefix(repo + "/") in spec["repo_files"]
+    # Output: --save_file exactly (the ./output/... default also splits lora_path_dmd).
+    assert ns.save_file == plan.output_path and ns.save_file.startswith(plan.values["outdir"] + os.sep)
+    assert ns.offload_model.lower() in spec["str2bool"]["falsy"]
+    assert ns.fp8 is False  # FP8 matmuls need sm_89+; the profile also serves A100 (sm_80)
+    assert plan.env[spec["compile_env"]] == "false"
+    assert ns.ckpt_dir.startswith(repo + "/") and any(
+        p.startswith(os.path.relpath(ns.ckpt_dir, repo) + "/wav2vec2-large-xlsr-53-english/") for p in placed
+    )
+
+
+def test_liveavatar_prompt_override_is_one_argv_item(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
+    plan = _plan(catalog, settings, tmp_path, "liveavatar")
+    image, audio = (Path(p.source) for p in plan.inputs[:2])
+    text = "A dwarf laughs; --fp8 stays text"
+    plan2 = build_plan(catalog.get("liveavatar"), settings, image, audio, run_id=RUN_ID, gpu=0, prompt=text)
+    _, ns2 = _args(plan2, "liveavatar")
+    assert ns2.prompt == text and ns2.fp8 is False and plan2.argv.count(text) == 1
