@@ -19,7 +19,8 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "manifests"
 UPSTREAM = ["audio2head", "echomimic", "sadtalker", "v_express", "wav2lip"]
 # The 2025-26 systems: their upstream facts are checked in tests/unit/test_plans_2025.py.
 NEW_2025 = ["ditto", "float", "latentsync", "musetalk", "sonic"]
-NEW_2025 += ["echomimic_v3", "infinitetalk", "liveavatar", "soulx_flashhead"]  # tests/unit/test_plans_2025b.py
+# Second batch, checked in tests/unit/test_plans_2025b.py.
+NEW_2025 += ["echomimic_v3", "infinitetalk", "liveavatar", "soulx_flashhead"]
 
 # Pinned commits named in shared/upstream/*.md (short form) and the licence verdicts there.
 COMMIT_PREFIX = {
