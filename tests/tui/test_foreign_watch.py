@@ -95,3 +95,27 @@ async def test_a_refused_cancel_says_why(lab: TuiLab, owner_process, monkeypatch
         told = lambda: " ".join(str(n.message) for n in app._notifications)  # noqa: E731
         await wait_for(pilot, lambda: "nothing to cancel" in told(), 5, "the refusal")
         assert f"run {RUN_ID} is not running (interrupted)" in told()
+
+
+async def test_resume_and_delete_leave_a_run_another_thtui_runs_alone(
+    lab: TuiLab, owner_process, monkeypatch
+) -> None:
+    log = record_foreign_run(lab, owner_process, monkeypatch)
+    app = lab.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await wait_for(pilot, lambda: RUN_ID in screen_text(app), 10, "the run in Results")
+        told = lambda: " ".join(str(n.message) for n in app._notifications)  # noqa: E731
+        await pilot.press("R")
+        await wait_for(pilot, lambda: "running in another thtui" in told(), 5, "resume refused")
+        assert f"pid {owner_process.pid}" in told()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: "cancel it (c) before deleting it" in told(), 5, "delete refused")
+        assert not isinstance(app.screen, ConfirmScreen) and app.runs.runs == {}
+        # And a resume that gets past the screen (the run worker's own check) is refused in one line.
+        from thtui.tui.workers import ResumeRequest
+
+        key = app.start_run(ResumeRequest(RUN_ID))
+        await wait_for(pilot, lambda: not app.runs.runs[key].active, 10, "the refusal")
+        assert "is running in another thtui" in (app.runs.runs[key].error or "")
+    assert owner_process.poll() is None and log.parent.is_dir()

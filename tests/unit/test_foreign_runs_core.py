@@ -14,7 +14,14 @@ import psutil
 import pytest
 
 from thtui.core.jobs import foreign
-from thtui.core.jobs.foreign import LogTail, NotCancellable, foreign_runs, request_cancel, wait_owner_gone
+from thtui.core.jobs.foreign import (
+    LogTail,
+    NotCancellable,
+    foreign_runs,
+    request_cancel,
+    running_elsewhere,
+    wait_owner_gone,
+)
 from thtui.core.run_state import Owner, current_owner, this_host
 from thtui.core.store import JobRow, Store
 
@@ -115,3 +122,32 @@ def test_cancel_asks_the_owner_and_refuses_what_it_cannot(tmp_path: Path, sleepe
         request_cancel(store, "20260101-000000-aaaa")
     assert time.monotonic() - start < 1
     store.close()
+
+
+def test_running_elsewhere_names_only_a_live_other_owner(tmp_path: Path, sleeper, monkeypatch) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    add_run(store, "20260101-000000-aaaa", as_owner(sleeper), tmp_path, monkeypatch)
+    add_run(store, "20260101-000001-bbbb", current_owner(), tmp_path, monkeypatch)
+    add_run(store, "20260101-000002-cccc", Owner(sleeper.pid, None, "another-host"), tmp_path, monkeypatch)
+    assert running_elsewhere(store, "20260101-000000-aaaa") == as_owner(sleeper)
+    assert running_elsewhere(store, "20260101-000001-bbbb") is None  # this process's own
+    assert running_elsewhere(store, "20260101-000002-cccc").host == "another-host"  # cannot tell: refuse
+    assert running_elsewhere(store, "nope") is None
+    sleeper.kill()
+    sleeper.wait()
+    assert running_elsewhere(store, "20260101-000000-aaaa") is None  # its owner is gone: resumable
+    store.close()
+
+
+def test_cli_resume_refuses_a_run_another_thtui_runs(settings, sleeper, monkeypatch, capsys) -> None:
+    from thtui.cli import main
+
+    store = Store(settings.db_path)
+    (job, _) = add_run(store, "20260101-000000-aaaa", as_owner(sleeper), settings.outputs_dir, monkeypatch)
+    store.job_started(job, pid=sleeper.pid, pid_create_time=as_owner(sleeper).started, gpu=0)
+    store.close()
+    assert main(["run", "--resume", "20260101-000000-aaaa"]) == 2
+    err = capsys.readouterr().err
+    assert f"run 20260101-000000-aaaa is running in another thtui (pid {sleeper.pid})" in err
+    assert "thtui run --cancel 20260101-000000-aaaa" in err and "Traceback" not in err
+    assert sleeper.poll() is None  # its job was left alone

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from thtui.core.run_state import RUNNING, Owner, owner_alive, run_state
+from thtui.core.run_state import RUNNING, Owner, owner_alive, run_state, this_host
 from thtui.core.store import JobRecord, RunRecord, Store
 
 CANCEL_WAIT_S = 90.0  # the owner ends each job's tree: SIGTERM, SIGKILL after the grace period
@@ -165,6 +165,27 @@ def request_cancel(store: Store, run_id: str) -> Owner:
     except PermissionError:
         raise NotCancellable(f"run {run_id} belongs to another user (pid {owner.pid})") from None
     return owner
+
+
+def running_elsewhere(store: Store, run_id: str) -> Owner | None:
+    """The owner of `run_id` when another thtui process is running it now (on this host, alive; or on
+    another host, which cannot be checked from here), else None. Resuming or deleting such a run would pull
+    its jobs out from under it: callers refuse, naming this owner."""
+    run = store.get_run(run_id)
+    if run is None or run.status != RUNNING:
+        return None
+    owner = _owner(run)
+    if owner.pid == os.getpid() and owner.host in (None, this_host()):
+        return None
+    return owner if owner_alive(owner) is not False else None
+
+
+def running_elsewhere_message(run_id: str, owner: Owner) -> str:
+    where = f"pid {owner.pid}" if owner.host in (None, this_host()) else f"host {owner.host}"
+    return (
+        f"run {run_id} is running in another thtui ({where}): follow it with  thtui runs --follow {run_id}, "
+        f"or end it first with  thtui run --cancel {run_id}"
+    )
 
 
 def wait_owner_gone(owner: Owner, timeout: float = CANCEL_WAIT_S, poll: float = 0.2) -> bool:

@@ -419,6 +419,12 @@ class ResultsScreen(ThtuiScreen):
         if any(r.run_id == run.id and r.active for r in self.tapp.runs.runs.values()):
             self.notify("that run is still running", severity="warning")
             return
+        if run.status == "running":  # the decided state: another live thtui runs it (c cancels it)
+            self.notify(
+                f"run {run.id} is running in another thtui (pid {run.owner_pid}): c cancels it",
+                severity="warning",
+            )
+            return
         self.tapp.start_run(ResumeRequest(run.id, retry_failed=True))
         self.notify(f"resuming {run.id}: pending jobs run, failed ones are retried")
 
@@ -441,6 +447,11 @@ class ResultsScreen(ThtuiScreen):
             r.run_id == run_id and r.active for r in self.tapp.runs.runs.values()
         ):
             self.notify("cancel the run before deleting it", severity="warning")
+            return
+        if any(r.id == run_id and r.status == "running" for r in self.runs):  # another live thtui's run
+            self.notify(
+                "that run is running in another thtui: cancel it (c) before deleting it", severity="warning"
+            )
             return
         self.app.push_screen(
             ConfirmScreen(
