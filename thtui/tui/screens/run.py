@@ -225,6 +225,8 @@ class RunScreen(SourceFields, ThtuiScreen):
         for field_name, paths in (("images", self.values.images), ("audios", self.values.audios),
                                   ("videos", self.values.videos)):  # fmt: skip
             none = "(none: the image is used)" if field_name == "videos" else "(none chosen)"
+            if field_name == "images" and self.values.videos:
+                none = "(none: your video is used)"
             text = ", ".join(fmt.short_path(p, bases) for p in paths) or none
             self.query_one(f"#{field_name}-value", Static).update(text)
 

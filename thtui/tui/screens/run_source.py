@@ -70,8 +70,7 @@ class SourceFields:
         names = list(self.query_one("#solutions", SelectionList).selected)
         takers = prompt_takers(self.tapp.catalog, names)
         row = self.query_one("#prompt-row")
-        row.display = bool(takers)
-        self.query_one("#prompt-error").display = bool(takers)
+        row.display = bool(takers)  # its error line stays empty (hidden) then: a disabled field sends ""
         prompt = self.query_one("#prompt", Input)
         prompt.disabled = not takers
         if takers:
