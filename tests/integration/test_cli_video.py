@@ -60,3 +60,15 @@ def test_check_inputs_video_checks_the_middle_frame_and_prepares(
     card = make_video(tmp_path / "testcard.mp4", 1.0)  # no face in it
     rc = main(["check-inputs", "--video", str(card), "--audio", str(audio), "--solution", "latentsync"])
     assert rc != 0 and "no face detected" in capsys.readouterr().err
+
+
+def test_plan_prompt_is_checked_and_an_ignored_one_is_said(settings, tmp_path: Path, capsys) -> None:
+    image, audio = make_portrait(tmp_path / "p.png", size=256), make_speech_wav(tmp_path / "s.wav")
+    args = ["plan", "--image", str(image), "--audio", str(audio)]
+    assert main([args[0], "echomimic_v3", *args[1:], "--prompt", " "]) == 2
+    assert "--prompt: the prompt is empty" in capsys.readouterr().err
+    assert main([args[0], "echomimic_v3", *args[1:], "--prompt", "-a calm anchor", "--json"]) == 0
+    argv = json.loads(capsys.readouterr().out)["argv"]
+    assert argv[argv.index("--prompt") + 1] == "-a calm anchor"
+    assert main([args[0], "wav2lip", *args[1:], "--prompt", "x"]) == 0
+    assert "warning: --prompt is ignored: wav2lip takes no text prompt" in capsys.readouterr().err

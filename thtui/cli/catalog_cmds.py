@@ -167,7 +167,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     try:
         plan = build_plan(catalog.get(args.solution), settings, image, audio, video=video, prompt=args.prompt)
     except ValueError as exc:  # an empty or overlong --prompt
-        raise CliError(str(exc)) from exc
+        raise CliError(f"--prompt: {exc}") from exc
+    if args.prompt is not None and "prompt" not in plan.values:  # as `thtui run` warns
+        console(stderr=True).print(
+            f"warning: --prompt is ignored: {plan.solution} takes no text prompt", markup=False
+        )
     if args.json:
         data = plan.to_dict()
         data["tts"] = tts
