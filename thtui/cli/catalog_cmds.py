@@ -72,6 +72,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "sec_per_sec": sol.estimates.sec_per_sec,
                 "disk_gb": sol.estimates.disk_gb,
                 "needs_gpu": sol.needs_gpu,
+                "gpus": sol.infer.gpus,  # GPUs one job holds together (vram_gb is then per GPU)
                 "upstream": f"{sol.upstream.repo}@{sol.upstream.commit[:8]}" if sol.upstream else None,
             }
         )
@@ -79,26 +80,31 @@ def cmd_list(args: argparse.Namespace) -> int:
         print_json(rows)
         return 0
     title = plural(len(rows), "solution") + (f" ({flt.describe()})" if flt.active else "")
-    t = Table(title=title, title_justify="left")
-    for col in ("name", "status", "licence (code / weights)", "commercial", "VRAM", "s per s audio", "disk"):
-        # The licence cell stays one line (cut with an ellipsis): wrapped, it made each row 5-15 lines tall
-        # at 80 columns; `thtui list --json` and each solution.yaml have the full text.
-        wide: dict = (
-            {"no_wrap": True, "overflow": "ellipsis", "max_width": 18} if col.startswith("licence") else {}
-        )
-        wide = {"no_wrap": True} if col == "name" else wide  # names are what the user types next: never cut
-        t.add_column(col, justify="right" if col in ("VRAM", "s per s audio", "disk") else "left", **wide)
+    # One line per system at 80 columns (16 systems and counting): no vertical rules, short headers, sizes as
+    # "80G" like the TUI, the licence cut with an ellipsis (wrapped, each row took 2-15 lines); `thtui list
+    # --json` and each solution.yaml have the full text. Names are what the user types next: never cut.
+    out = console()
+    name_w = max((len(r["name"]) for r in rows), default=4)
+    rest = name_w + 13 + 7 + 6 + 4 + 5 + 2 * 6  # the other columns, and the padding between columns
+    t = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold underline")
+    t.add_column("name", no_wrap=True, min_width=name_w)
+    t.add_column("status", no_wrap=True, min_width=13)
+    t.add_column(
+        "licence (code / weights)", no_wrap=True, overflow="ellipsis", max_width=max(12, out.width - rest)
+    )
+    for col, width in (("comm.", 7), ("VRAM", 6), ("s/s", 4), ("disk", 5)):
+        t.add_column(col, no_wrap=True, min_width=width, justify="left" if col == "comm." else "right")
     for r in rows:
+        gpus = r["gpus"]
         t.add_row(
             r["name"],
             r["status"],
             f"{r['license_code']} / {r['license_weights']}",
             r["commercial"],
-            f"{r['vram_gb']:g} GB" if r["needs_gpu"] else "no GPU",
+            ((f"{gpus}×" if gpus > 1 else "") + f"{r['vram_gb']:g}G") if r["needs_gpu"] else "no GPU",
             f"{r['sec_per_sec']:g}",
-            f"{r['disk_gb']:g} GB",
+            f"{r['disk_gb']:g}G",
         )
-    out = console()
     out.print(t)
     out.print(
         "Estimates are from upstream issues and reports (see each solution.yaml); `thtui run` measures."
