@@ -136,9 +136,9 @@ def print_line(out, e) -> None:
             f"{'warning' if e.level == 'warning' else e.stage}: {e.detail}", markup=False, soft_wrap=True
         )
     elif isinstance(e, JobStarted):
-        out.print(
-            f"started  {e.job_id} (pid {e.pid}, GPU {e.gpu if e.gpu is not None else '-'})", markup=False
-        )
+        from thtui.core.jobs.gpu_sets import describe_gpus  # 'GPU 0', or 'GPUs 0,1' for a multi-GPU job
+
+        out.print(f"started  {e.job_id} (pid {e.pid}, {describe_gpus(e.gpus or e.gpu)})", markup=False)
     elif isinstance(e, JobFinished):
         m = e.metrics
         why = f" {m.failure_class}: {m.failure_message}" if m.failure_class else ""

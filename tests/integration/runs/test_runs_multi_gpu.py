@@ -4,6 +4,7 @@ fake backend's GPU that CUDA_VISIBLE_DEVICES names, so the job's VRAM must be th
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -155,3 +156,16 @@ def test_packed_multi_gpu_job_takes_two_gpus_beside_small_jobs(
     assert _overlap(windows[big.job.job_id], windows[small.job.job_id]), "1 GB fits beside 30 GB on 40 GB"
     assert big.metrics.extra["packed"] is True and big.metrics.extra["shared_gpu"] is True
     assert any(s.stage == "packing" for s in stages)
+
+
+def test_cli_says_which_gpus_a_job_holds(lab: Lab, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`thtui run --gpus 0,1` with no GPU visible (the indices are used as given): the 2-GPU job holds both."""
+    from thtui.cli import main
+
+    monkeypatch.setenv("STANDIN_MODE", "ranks")
+    monkeypatch.setenv("THTUI_GPU_BACKEND", "none")
+    _add_ranked(lab, "two_a", 2)
+    rc = main(["run", "two_a", "--image", str(lab.image), "--audio", str(lab.audio), "--gpus", "0,1"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert re.search(r"started  \S+/two_a \(pid \d+, GPUs 0,1\)", out), out
