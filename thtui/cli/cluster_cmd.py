@@ -8,9 +8,11 @@ that use it, never by `thtui --help` or a single-box run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     j = subcommand(cs, "join", "start Ray on this machine as a node of the cluster at ADDRESS, advertising "
                    "the solutions ready here")  # fmt: skip
     j.add_argument("address", nargs="?", help="the head's HOST:PORT (default: $RAY_ADDRESS)")
+    j.add_argument("--head", action="store_true", help="start the cluster here instead (its head; this "
+                   "machine's ready solutions and GPUs run jobs too); dashboard on 127.0.0.1 only")  # fmt: skip
+    j.add_argument("--port", type=int, default=6379, help="with --head: the port nodes join (default 6379)")
     j.add_argument("--name", help="this node's name in thtui and Ray (default: the host name)")
     j.add_argument("--num-gpus", type=int, help="GPUs to offer (default: every GPU NVML sees here)")
     j.add_argument("--node-ip", help="the address other nodes reach this one at (a private interface)")
@@ -98,10 +103,16 @@ def cmd_join(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     catalog = catalog_from(settings)
-    try:
-        address = resolve_address(args.address)
-    except ClusterError as exc:
-        raise CliError(str(exc)) from None
+    address = None
+    if args.head and args.address:
+        raise CliError(
+            "--head starts a cluster here: give no ADDRESS (nodes join this machine's --node-ip:--port)"
+        )
+    if not args.head:
+        try:
+            address = resolve_address(args.address)
+        except ClusterError as exc:
+            raise CliError(str(exc)) from None
     resources = node_resources(settings, catalog)
     gpus = args.num_gpus
     if gpus is None:
@@ -111,7 +122,7 @@ def cmd_join(args: argparse.Namespace) -> int:
         gpus = backend.device_count() or None  # none seen: Ray's own detection decides
         backend.close()
     argv = join_argv(_ray_exe(), address, resources, num_gpus=gpus, node_name=args.name,
-                     node_ip=args.node_ip, block=args.block)  # fmt: skip
+                     node_ip=args.node_ip, block=args.block, head_port=args.port if args.head else None)  # fmt: skip
     out = console()
     ready = sorted(k.removeprefix("thtui_sol_") for k in resources)
     out.print(f"this node offers: {', '.join(ready) or 'no ready solution'}; GPUs: "
@@ -126,12 +137,34 @@ def cmd_join(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     if args.name:
         env[NODE_NAME_ENV] = args.name  # the node's jobs name it in their events and metrics
-    done = subprocess.run(argv, env=env, check=False)
-    if done.returncode != 0:
-        raise CliError(f"`ray start` failed (exit {done.returncode}); see its output above", code=1)
+    code, stopped = _ray_start(argv, env)
+    if args.block and stopped:  # we were asked to stop, and Ray's processes here ended with us
+        out.print("left the cluster (Ray stopped on this node)", markup=False)
+        return 0
+    if code != 0:
+        raise CliError(f"`ray start` failed (exit {code}); see its output above", code=1)
     out.print("joined. After installing or removing a solution here: ray stop, then join again "
               "(a node's solutions are fixed while Ray runs)", markup=False, soft_wrap=True)  # fmt: skip
     return 0
+
+
+def _ray_start(argv: list[str], env: dict[str, str]) -> tuple[int, bool]:
+    """Run `ray start`; a stop signal to us (Ctrl-C, SIGTERM, SIGHUP) is passed on to it, so that with
+    --block Ray's processes on this node end with us instead of staying behind."""
+    proc = subprocess.Popen(argv, env=env)
+    stopped: list[int] = []
+
+    def forward(signum, _frame) -> None:
+        stopped.append(signum)
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return proc.wait(), bool(stopped)
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ VARIANTS = {
     "standin_slow": {"STANDIN_DELAY": "3"},
     "standin_kids": {"STANDIN_MODE": "children", "STANDIN_DELAY": "0.2"},
     "standin_crash": {"STANDIN_MODE": "crash"},
+    "standin_joined": {},  # only on the node that `thtui cluster join` starts for real
     "ghost": {},
 }
 FAST = {

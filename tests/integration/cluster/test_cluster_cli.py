@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from clusterlab import ClusterLab
+from processes import alive
 from stand_ins.installed import STANDIN, install_as_setup_leaves
 
 from thtui.cli import main
@@ -111,3 +112,58 @@ def test_the_single_box_path_never_imports_ray(tmp_path: Path) -> None:
                           timeout=120, env=env)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_cluster_join_starts_a_node_that_runs_its_solutions(cluster: ClusterLab, tmp_path: Path) -> None:
+    """`thtui cluster join ADDRESS --block` for real (a `ray start` of its own): the node shows up with
+    what is ready in its home, gets that solution's jobs, and leaves with all its processes on SIGTERM."""
+    import os
+    import time
+
+    import psutil
+    import ray
+
+    from thtui.core.jobs import RunSpec, start_run
+    from thtui.core.store import Store
+
+    env = {**os.environ, **cluster.env_of("joined-1")}
+    install_as_setup_leaves(load_settings(environ=env, cwd=tmp_path), cluster.catalog.get("standin_joined"),
+                            STANDIN / "repo")  # fmt: skip
+    argv = [sys.executable, "-m", "thtui", "cluster", "join", cluster.address, "--name", "joined-1",
+            "--num-gpus", "1", "--block"]  # fmt: skip
+    join = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any(
+            n.get("NodeName") == "joined-1" and n["Alive"] for n in ray.nodes()
+        ):
+            time.sleep(0.5)
+        spawned = [p.pid for p in psutil.Process(join.pid).children(recursive=True)]
+        spec = RunSpec(solutions=("standin_joined",), images=(cluster.image,), audios=(cluster.audio,),
+                       cluster=cluster.address, score=False)  # fmt: skip
+        store = Store(cluster.head.db_path)
+        try:
+            result = start_run(cluster.head, cluster.catalog, spec, store=store, fingerprint=False)
+        finally:
+            store.close()
+        (job,) = result.jobs
+        assert job.status == "ok" and job.metrics.extra["cluster_node"] == "joined-1"
+    finally:
+        join.terminate()  # as Ctrl-C or a service manager stops it
+        join.wait(timeout=60)
+    gone_by = time.monotonic() + 30
+    while time.monotonic() < gone_by and alive(spawned):
+        time.sleep(0.5)
+    assert join.returncode == 0 and alive(spawned) == []  # raylet and workers of the node: gone
+
+
+def test_cluster_setup_runs_the_setup_engine_on_each_node_with_progress(head_env: ClusterLab, capsys) -> None:
+    """ghost's clone URL does not exist: each named node runs the real engine, says so step by step, and
+    the command fails naming the step, per node."""
+    assert main(["cluster", "setup", "ghost", "--cluster", head_env.address, "--nodes", "node-a,node-b"]) == 1
+    out = capsys.readouterr().out
+    for node in ("node-a", "node-b"):
+        assert f"[{node}] ghost: [1/" in out and f"[{node}] ghost: clone FAILED" in out
+        assert f"[{node}] FAILED: ghost:" in out
+    assert main(["cluster", "setup", "ghost", "--cluster", head_env.address, "--nodes", "nope"]) == 2
+    assert "no live node named nope" in capsys.readouterr().err

@@ -69,23 +69,23 @@ def solutions_in(resources: Mapping[str, float], known: list[str] | tuple[str, .
 
 def join_argv(
     ray_exe: str,
-    address: str,
+    address: str | None,
     resources: Mapping[str, float],
     *,
     num_gpus: int | None = None,
     node_name: str | None = None,
     node_ip: str | None = None,
     block: bool = False,
+    head_port: int | None = None,
 ) -> list[str]:
-    """`ray start` for a worker node (an argv list: no shell ever sees the JSON)."""
-    argv = [
-        ray_exe,
-        "start",
-        "--address",
-        address,
-        "--resources",
-        json.dumps(dict(resources), sort_keys=True),
-    ]
+    """`ray start` for this machine (an argv list: no shell ever sees the JSON). `head_port`: start the
+    cluster's head here (its dashboard bound to 127.0.0.1 only) instead of joining `address`."""
+    argv = [ray_exe, "start"]
+    if head_port is not None:
+        argv += ["--head", "--port", str(head_port), "--dashboard-host", "127.0.0.1"]
+    else:
+        argv += ["--address", str(address)]
+    argv += ["--resources", json.dumps(dict(resources), sort_keys=True)]
     if num_gpus is not None:
         argv += ["--num-gpus", str(num_gpus)]
     if node_name:
