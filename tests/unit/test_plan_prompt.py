@@ -143,3 +143,27 @@ def test_exactly_max_chars_is_accepted(settings: Settings, tmp_path: Path) -> No
     longest = "z" * PROMPT_MAX_CHARS
     plan = build_plan(_prompted(), settings, image, audio, prompt=longest)
     assert plan.values["prompt"] == longest
+
+
+@pytest.mark.parametrize("where", ["text", "path"])
+def test_prompt_only_goes_into_yaml_or_json_files(tmp_path: Path, where: str) -> None:
+    path = _broken(tmp_path, DEFAULT)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["infer"]["files"] = [
+        {"path": "p.txt", "text": "prompt={prompt}\n"}
+        if where == "text"
+        else {"path": "{prompt}.yaml", "yaml": {}}
+    ]
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ManifestError, match=r"files\[0\]: \{prompt\} only goes into a yaml or json file"):
+        load_manifest(path)
+
+
+def test_prompt_in_a_json_file_is_quoted(settings: Settings, tmp_path: Path) -> None:
+    path = _broken(tmp_path, DEFAULT)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["infer"]["files"] = [{"path": "case.json", "json": {"prompt": "{prompt}", "image": "{image}"}}]
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    image, audio = _inputs(tmp_path)
+    plan = build_plan(load_manifest(path), settings, image, audio, prompt=NASTY)
+    assert json.loads(plan.files[0].content)["prompt"] == NASTY

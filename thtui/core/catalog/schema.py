@@ -377,6 +377,13 @@ class Infer(Strict):
             )
         if not prompt_at and self.prompt is not None:
             raise ValueError("infer.prompt is set but no template uses {prompt}")
+        for i, f in enumerate(self.files):  # user text lands in these files: only as quoted data
+            as_typed = template_fields(f.path) | template_fields(f.text or "")
+            if "prompt" in as_typed:
+                raise ValueError(
+                    f"files[{i}]: {{prompt}} only goes into a yaml or json file (they quote it); a text file or a "
+                    "path would take the user's quotes and newlines as they are"
+                )
         # Several GPUs held by one process would idle all but one: the ranks' count must reach the argv.
         if self.gpus > 1 and not self.uses("gpus"):
             raise ValueError(
