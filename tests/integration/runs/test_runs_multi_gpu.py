@@ -155,7 +155,8 @@ def test_packed_multi_gpu_job_takes_two_gpus_beside_small_jobs(
     assert sorted(held[big.job.job_id]) == [0, 1]
     assert _overlap(windows[big.job.job_id], windows[small.job.job_id]), "1 GB fits beside 30 GB on 40 GB"
     assert big.metrics.extra["packed"] is True and big.metrics.extra["shared_gpu"] is True
-    assert any(s.stage == "packing" for s in stages)
+    (packing,) = [s for s in stages if s.stage == "packing"]
+    assert "two_a 2×30 GiB" in packing.detail and "standin 1 GiB" in packing.detail
 
 
 def test_cli_says_which_gpus_a_job_holds(lab: Lab, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

@@ -63,9 +63,12 @@ def packer_for(backend: GpuBackend, gpus: list[int | None]) -> GpuPacker:
 
 def describe_packing(packer: GpuPacker, jobs: list[PlannedJob]) -> str:
     """e.g. 'packing by VRAM estimate: GPU0 80 GiB (headroom 8 GiB, 72 GiB usable); at most 4 jobs per
-    GPU; estimates sadtalker 6 GiB, static 0 GiB'."""
-    estimates = {j.solution: gib(pack_request(j).vram_bytes) for j in jobs}
-    listed = ", ".join(f"{name} {gb} GiB" for name, gb in estimates.items())
+    GPU; estimates sadtalker 6 GiB, static 0 GiB, infinitetalk 2×80 GiB' (a multi-GPU job: per GPU)."""
+    estimates = {j.solution: pack_request(j) for j in jobs}
+    listed = ", ".join(
+        f"{name} {f'{r.width}×' if r.width > 1 else ''}{gib(r.vram_bytes)} GiB"
+        for name, r in estimates.items()
+    )
     return f"packing by VRAM estimate: {packer.describe()}" + (f"; estimates {listed}" if listed else "")
 
 
