@@ -167,3 +167,14 @@ def test_prompt_in_a_json_file_is_quoted(settings: Settings, tmp_path: Path) -> 
     image, audio = _inputs(tmp_path)
     plan = build_plan(load_manifest(path), settings, image, audio, prompt=NASTY)
     assert json.loads(plan.files[0].content)["prompt"] == NASTY
+
+
+def test_prompt_is_never_part_of_a_path(tmp_path: Path) -> None:
+    path = _broken(tmp_path, DEFAULT)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["infer"]["mkdirs"] = ["{job}/{prompt}"]
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(
+        ManifestError, match=r"mkdirs\[0\]: \{prompt\} is text for the model, not part of a path"
+    ):
+        load_manifest(path)

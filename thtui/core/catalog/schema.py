@@ -377,6 +377,9 @@ class Infer(Strict):
             )
         if not prompt_at and self.prompt is not None:
             raise ValueError("infer.prompt is set but no template uses {prompt}")
+        as_path = [w for w in prompt_at if w in ("cwd", "output") or w.startswith("mkdirs")]
+        if as_path:
+            raise ValueError(f"{as_path[0]}: {{prompt}} is text for the model, not part of a path")
         for i, f in enumerate(self.files):  # user text lands in these files: only as quoted data
             as_typed = template_fields(f.path) | template_fields(f.text or "")
             if "prompt" in as_typed:
