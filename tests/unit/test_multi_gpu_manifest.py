@@ -69,3 +69,15 @@ def test_preview_of_a_two_rank_plan_names_two_gpus(settings: Settings, tmp_path:
     image, audio = _inputs(tmp_path)
     plan = build_plan(loaded, settings, image, audio, run_id=RUN_ID)
     assert plan.env["CUDA_VISIBLE_DEVICES"] == "0,1" and "--nproc_per_node=2" in plan.argv
+
+
+def test_fits_this_gpu_counts_the_gpus_a_job_holds() -> None:
+    """The catalog filter behind `thtui list --fits-gpu` and the Solutions screen's G: 60 GB on each of 2."""
+    from thtui.core.catalog.filters import CatalogFilter, fits_gpu, keep
+
+    wide = load_manifest(MANIFESTS / "good_multi_gpu" / "solution.yaml")
+    h100 = 80 * 1000**3
+    assert fits_gpu(wide, h100, gpu_count=2) and not fits_gpu(wide, h100, gpu_count=1)
+    assert fits_gpu(wide, h100), "count unknown: judged by size alone"
+    assert not fits_gpu(wide, 48 * 1000**3, gpu_count=8), "60 GB per GPU"
+    assert not keep(wide, "ready", CatalogFilter(fits_gpu=True, gpu_bytes=h100, gpu_count=1))

@@ -118,7 +118,9 @@ def list_filter(args: argparse.Namespace) -> CatalogFilter:
     if args.fits_gpu:
         from thtui.core.gpu_info import probe_gpus
 
-        gpu_bytes = largest_gpu_bytes([g.memory_total_mb for g in probe_gpus().gpus])
+        boards = probe_gpus().gpus
+        gpu_bytes = largest_gpu_bytes([g.memory_total_mb for g in boards])
+        return CatalogFilter(args.fits_gpu, gpu_bytes, args.commercial, args.installed, len(boards))
     return CatalogFilter(args.fits_gpu, gpu_bytes, args.commercial, args.installed)
 
 

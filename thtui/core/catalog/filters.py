@@ -23,6 +23,7 @@ class CatalogFilter:
     gpu_bytes: int | None = None
     commercial: bool = False
     installed: bool = False
+    gpu_count: int | None = None  # GPUs here; a system whose jobs hold more at once (infer.gpus) does not fit
 
     @property
     def active(self) -> bool:
@@ -40,19 +41,20 @@ class CatalogFilter:
         return ", ".join(parts)
 
 
-def fits_gpu(loaded: LoadedSolution, gpu_bytes: int | None) -> bool:
-    """True when the solution needs no GPU, or its VRAM estimate fits within `gpu_bytes` total memory."""
+def fits_gpu(loaded: LoadedSolution, gpu_bytes: int | None, gpu_count: int | None = None) -> bool:
+    """True when the solution needs no GPU, or its VRAM estimate fits within `gpu_bytes` total memory (per GPU,
+    for a system whose jobs hold several) and, when `gpu_count` is known, there are enough GPUs for one job."""
     sol = loaded.solution
     if not sol.needs_gpu:
         return True
-    if gpu_bytes is None:
+    if gpu_bytes is None or (gpu_count is not None and sol.infer.gpus > gpu_count):
         return False
     return sol.estimates.vram_gb * GB <= gpu_bytes
 
 
 def keep(loaded: LoadedSolution, install_state: str, f: CatalogFilter) -> bool:
     """Whether one solution passes every active filter."""
-    if f.fits_gpu and not fits_gpu(loaded, f.gpu_bytes):
+    if f.fits_gpu and not fits_gpu(loaded, f.gpu_bytes, f.gpu_count):
         return False
     if f.commercial and loaded.solution.license.commercial != "yes":
         return False

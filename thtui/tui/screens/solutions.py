@@ -106,7 +106,9 @@ class SolutionsScreen(ThtuiScreen):
     @property
     def catalog_filter(self) -> CatalogFilter:
         f = self.filters
-        return CatalogFilter(f["fits_gpu"], self._gpu_bytes, f["commercial"], f["installed"])
+        snap = self.tapp.latest_snapshot
+        count = len(snap.gpus) if snap is not None and snap.gpus else None
+        return CatalogFilter(f["fits_gpu"], self._gpu_bytes, f["commercial"], f["installed"], count)
 
     def _state(self, name: str) -> str:
         row = self.rows.get(name)
