@@ -119,3 +119,27 @@ async def test_resume_and_delete_leave_a_run_another_thtui_runs_alone(
         await wait_for(pilot, lambda: not app.runs.runs[key].active, 10, "the refusal")
         assert "is running in another thtui" in (app.runs.runs[key].error or "")
     assert owner_process.poll() is None and log.parent.is_dir()
+
+
+async def test_cancelling_a_run_of_another_tui_says_that_it_quits_that_tui(
+    lab: TuiLab, tmp_path: Path, monkeypatch
+) -> None:
+    script = tmp_path / "thtui"  # a TUI's command line: `thtui` and no command
+    script.write_text("import time\ntime.sleep(120)\n")
+    tui = subprocess.Popen([sys.executable, str(script), "--data-root", str(lab.settings.data_root)])
+    try:
+        record_foreign_run(lab, tui, monkeypatch)
+        app = lab.app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("3")
+            await wait_for(pilot, lambda: f"{RUN_ID}/static" in app.foreign.jobs, 10, "its job")
+            await wait_for(pilot, lambda: app.foreign.runs[RUN_ID].owner_command == "", 5, "its owner kind")
+            await pilot.press("C")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5, "the question")
+            assert "quits that TUI" in app.screen.detail and "runs and installs" in app.screen.detail
+            await pilot.press("n")
+            await pilot.pause(0.3)
+        assert tui.poll() is None  # kept: nothing was sent
+    finally:
+        tui.kill()
+        tui.wait()

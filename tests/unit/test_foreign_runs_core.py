@@ -151,3 +151,27 @@ def test_cli_resume_refuses_a_run_another_thtui_runs(settings, sleeper, monkeypa
     assert f"run 20260101-000000-aaaa is running in another thtui (pid {sleeper.pid})" in err
     assert "thtui run --cancel 20260101-000000-aaaa" in err and "Traceback" not in err
     assert sleeper.poll() is None  # its job was left alone
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["--data-root", "/d", "run", "standin", "--run-id", "x"], "run"),
+        (["--outputs=/o", "runs", "--follow", "latest"], "runs"),
+        (["--data-root", "/d"], ""),  # the TUI
+        ([], ""),
+    ],
+)
+def test_owner_command_tells_a_run_from_a_tui(tmp_path: Path, args: list[str], command: str) -> None:
+    script = tmp_path / "thtui"  # what the console script's command line looks like
+    script.write_text("import time\ntime.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, str(script), *args])
+    try:
+        deadline = time.monotonic() + 5
+        while str(script) not in psutil.Process(proc.pid).cmdline() and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the child has exec'd
+        assert foreign.owner_command(proc.pid) == command
+    finally:
+        proc.kill()
+        proc.wait()
+    assert foreign.owner_command(proc.pid) is None

@@ -35,6 +35,7 @@ class ForeignRunView:
     owner_pid: int | None
     state: str
     job_ids: list[str] = field(default_factory=list)
+    owner_command: str | None = None  # "run", "" for a TUI (see thtui.core.jobs.foreign.owner_command)
 
     @property
     def active(self) -> bool:
@@ -58,6 +59,8 @@ class ForeignRuns:
         for run in runs:
             view = self.runs.setdefault(run.run_id, ForeignRunView(run.run_id, run.owner.pid, run.state))
             view.state = run.state
+            if run.owner_command is not None:
+                view.owner_command = run.owner_command
             states = LIVE_STATES if run.live else ENDED_STATES
             for job in run.jobs:
                 jv = self.jobs.get(job.job_id)
@@ -184,7 +187,8 @@ def refuse_resume_of_a_live_run(settings: Any, run_id: str) -> None:
 
 # ---- cancel ------------------------------------------------------------------------------------------
 def confirm_cancel(screen: Any, run_id: str, owner_pid: int | None) -> None:
-    """Ask, then end another process's run the way `thtui run --cancel` does."""
+    """Ask, then end another process's run the way `thtui run --cancel` does. When that process is a thtui
+    TUI, the question says that its SIGTERM quits that TUI with all its work."""
     from thtui.tui.screens.confirm import ConfirmScreen
 
     def answered(yes: bool | None) -> None:
@@ -195,11 +199,18 @@ def confirm_cancel(screen: Any, run_id: str, owner_pid: int | None) -> None:
                 group="foreign-cancel", description=f"Cancelling run {run_id}",
             )  # fmt: skip
 
-    # Two short lines: the dialog's label does not wrap (a long line is cut at the dialog's edge).
+    # Short lines: the dialog's label does not wrap (a long line is cut at the dialog's edge).
     detail = (
         f"Another thtui (pid {owner_pid}) runs it. Its jobs end and the run\n"
         "is kept as interrupted (resumable), as `thtui run --cancel` does."
     )
+    view = screen.app.foreign.runs.get(run_id)
+    if view is not None and view.owner_command == "":
+        detail = (
+            f"The thtui TUI with pid {owner_pid} runs it: this quits that TUI,\n"
+            "ending all its runs and installs (runs resumable). C on its own\n"
+            "Monitor ends only this run."
+        )
     screen.app.push_screen(
         ConfirmScreen(f"Cancel run {run_id}?", detail, yes="Cancel run", no="Keep"), answered
     )

@@ -54,6 +54,9 @@ class ForeignRun:
     owner: Owner
     created_at: float
     jobs: tuple[ForeignJob, ...]
+    # What the owner is: "run" (`thtui run`, detached or in another terminal), "" (a thtui TUI, which a
+    # cancel's SIGTERM quits with all its work), None (not known: ended, or not readable).
+    owner_command: str | None = None
 
     @property
     def live(self) -> bool:
@@ -99,13 +102,34 @@ def foreign_runs(store: Store, also: Iterable[str] = (), me: int | None = None) 
         run = store.get_run(run_id)
         if run is not None:
             picked[run_id] = run
-    out = [
-        ForeignRun(
-            run.id, run_state(run), _owner(run), run.created_at, tuple(map(_job, store.list_jobs(run.id)))
-        )
-        for run in picked.values()
-    ]
+    out = []
+    for run in picked.values():
+        state = run_state(run)
+        command = owner_command(run.owner_pid) if state == RUNNING and run.owner_pid else None
+        jobs = tuple(map(_job, store.list_jobs(run.id)))
+        out.append(ForeignRun(run.id, state, _owner(run), run.created_at, jobs, command))
     return sorted(out, key=lambda r: (r.created_at, r.run_id))
+
+
+def owner_command(pid: int) -> str | None:
+    """The thtui command a process runs ("run", "serve"…), "" for the TUI (no command), None when it
+    cannot be read or is not thtui. Global flags all take a value (thtui.cli.flags)."""
+    try:
+        argv = psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return None
+    starts = [
+        i + 1 for i, a in enumerate(argv) if a == "thtui" or a.endswith(("/thtui", "thtui/__main__.py"))
+    ]
+    if not starts:
+        return None
+    rest = argv[starts[0] :]
+    i = 0
+    while i < len(rest):
+        if not rest[i].startswith("-"):
+            return rest[i]
+        i += 1 if "=" in rest[i] or rest[i] in ("--version", "-h", "--help") else 2
+    return ""
 
 
 class LogTail:
