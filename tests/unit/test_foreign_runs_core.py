@@ -175,3 +175,27 @@ def test_owner_command_tells_a_run_from_a_tui(tmp_path: Path, args: list[str], c
         proc.kill()
         proc.wait()
     assert foreign.owner_command(proc.pid) is None
+
+
+def test_cli_cancel_of_a_tui_owned_run_says_the_tui_quits(
+    settings, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from thtui.cli import main
+
+    script = tmp_path / "thtui"  # a TUI's command line: `thtui` and no command
+    script.write_text("import time\ntime.sleep(60)\n")
+    tui = subprocess.Popen([sys.executable, str(script)])
+    try:
+        deadline = time.monotonic() + 5
+        while str(script) not in psutil.Process(tui.pid).cmdline() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        store = Store(settings.db_path)
+        add_run(store, "20260101-000000-aaaa", as_owner(tui), settings.outputs_dir, monkeypatch)
+        store.close()
+        assert main(["run", "--cancel", "20260101-000000-aaaa"]) == 0
+        out = capsys.readouterr().out
+        assert f"note: pid {tui.pid} is a thtui TUI: it quits, ending all its runs and installs" in out
+        assert "run 20260101-000000-aaaa is interrupted" in out and tui.wait(5) == -15
+    finally:
+        tui.kill()
+        tui.wait()

@@ -62,12 +62,14 @@ def _owner(settings: Settings, run_id: str):
 
 
 def cancel(settings: Settings, given: str) -> int:
-    from thtui.core.jobs.foreign import NotCancellable, request_cancel, wait_owner_gone
+    from thtui.core.jobs.foreign import NotCancellable, owner_command, request_cancel, wait_owner_gone
     from thtui.core.store import Store
 
     run_id = resolve_run_id(settings, given)
     store = Store(settings.db_path)
     try:
+        recorded = store.get_run(run_id)  # what the owner is, read before it is asked to end
+        kind = owner_command(recorded.owner_pid) if recorded is not None and recorded.owner_pid else None
         owner = request_cancel(store, run_id)  # SIGTERM to its owner (the TUI's cancel sends the same)
     except NotCancellable as exc:
         raise CliError(str(exc)) from None
@@ -75,6 +77,10 @@ def cancel(settings: Settings, given: str) -> int:
         store.close()
     out = console()
     out.print(f"cancelling run {run_id}: asked its thtui (pid {owner.pid}) to end its jobs…", markup=False)
+    if kind == "":  # SIGTERM quits a TUI, not just this run
+        out.print(
+            f"note: pid {owner.pid} is a thtui TUI: it quits, ending all its runs and installs", markup=False
+        )
     if not wait_owner_gone(owner, CANCEL_WAIT_S):
         raise CliError(f"run {run_id}: its thtui (pid {owner.pid}) has not ended after {CANCEL_WAIT_S:g} s")
     run = _owner(settings, run_id)
