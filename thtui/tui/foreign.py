@@ -59,6 +59,8 @@ class ForeignRuns:
         for run in runs:
             view = self.runs.setdefault(run.run_id, ForeignRunView(run.run_id, run.owner.pid, run.state))
             view.state = run.state
+            if run.live:  # a run resumed by another process has a new owner
+                view.owner_pid = run.owner.pid
             if run.owner_command is not None:
                 view.owner_command = run.owner_command
             states = LIVE_STATES if run.live else ENDED_STATES
