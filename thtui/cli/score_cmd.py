@@ -42,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--device", choices=["auto", "cpu", "cuda"], default="auto", help="--paper: where the evaluator runs"
     )
+    p.add_argument(
+        "--whole-frame",
+        action="store_true",
+        help="--paper: the video already is the face crop (syncnet_python's example.avi): no face detection",
+    )
     p.set_defaults(func=cmd_score)
 
 

@@ -92,7 +92,7 @@ def _crops_and_faces(
 def score(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
-    from . import media, mfcc, refscores, s3fd, syncnet, tracks
+    from . import media, mfcc, refscores, syncnet
 
     t0 = time.monotonic()
     device = _device(args.device)
@@ -101,6 +101,76 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     missing.update(refscores.NOT_CARRIED if args.reference else {})
     info: dict[str, Any] = {"evaluator_version": EVALUATOR_VERSION, "device": device,
                             "weights": "random (a plumbing check: the numbers mean nothing)" if args.random_weights else "released"}  # fmt: skip
+    if args.whole_frame:
+        crops, faces, first, detector, size = _whole_frames(args, info, missing)
+    else:
+        crops, faces, first, detector, size = _tracked_crops(args, device, info, missing)
+    if crops is not None:
+        samples = media.audio(args.ffmpeg, args.audio or args.video)
+        samples = samples[first * 640 : (first + len(crops)) * 640]
+        if len(samples) < 640 * 6:
+            for k in ("lse_c", "lse_d", "av_offset"):
+                missing[k] = "no audio (or under 6 frames of it) over the face track"
+        else:
+            net = syncnet.load_model(_weight(args, SYNCNET), device)
+            _log(f"SyncNet on {device}: {len(crops)} crops, {len(samples) / 16000:.1f} s of audio")
+            v, a = syncnet.embed(net, crops, mfcc.mfcc(samples), len(samples), device)
+            sync = syncnet.sync_scores(v, a)
+            out.update(lse_c=sync["lse_c"], lse_d=sync["lse_d"], av_offset=sync["av_offset"])
+            info["sync_curve"], info["windows"] = sync["curve"], sync["windows"]
+        if detector is not None:
+            out["csim"] = _csim(args, detector, device, faces, missing)
+    if args.reference:
+        ref = refscores.compare(
+            media.frames(args.ffmpeg, args.video, size), media.frames(args.ffmpeg, args.reference, size)
+        )
+        out.update(psnr=ref["psnr"], ssim=ref["ssim"])
+        info["reference_frames"] = ref["frames"]
+        if ref["frames"] == 0:
+            missing["psnr"] = missing["ssim"] = "the reference video gave no frames"
+    else:
+        for k in ("fid", "fvd", "lpips", "psnr", "ssim", "lmd"):
+            missing[k] = "needs a ground-truth video (--reference)"
+    info["seconds"] = round(time.monotonic() - t0, 2)
+    nan = [k for k, v in out.items() if isinstance(v, float) and not np.isfinite(v)]
+    for k in nan:
+        out[k], missing[k] = None, "not a finite number"
+    return {**out, "missing": {k: v for k, v in missing.items() if out.get(k) is None}, **info}
+
+
+def _whole_frames(args: argparse.Namespace, info: dict, missing: dict) -> tuple:
+    """demo_syncnet.py's form: the video already is the face crop (its example.avi is 224x224), so every
+    frame is used as it is (resized to 224 px only when it is not), from frame 0, without S3FD."""
+    import cv2
+    import numpy as np
+
+    from . import media
+
+    size = media.frame_size(args.ffmpeg, args.video)
+    crops = [
+        np.ascontiguousarray(f[:, :, ::-1])
+        if f.shape[:2] == (224, 224)
+        else cv2.resize(f[:, :, ::-1], (224, 224))
+        for f in media.frames(args.ffmpeg, args.video, size)
+    ]
+    if not crops:
+        raise Unusable(f"{args.video}: no frames decoded")
+    info.update(
+        frames=len(crops),
+        size=list(size),
+        track_source="--whole-frame: every frame is the face crop (no S3FD)",
+    )
+    missing["csim"] = "--whole-frame: no face boxes for ArcFace"
+    return np.stack(crops), [], 0, None, size
+
+
+def _tracked_crops(args: argparse.Namespace, device: str, info: dict, missing: dict) -> tuple:
+    """The standard pipeline: S3FD on every frame, the longest face track, its 224 px crops."""
+    import numpy as np
+
+    from . import s3fd, tracks
+
+    t0 = time.monotonic()
     detector = s3fd.load_model(_weight(args, S3FD), device)
     _log(f"S3FD on {device}: detecting faces at 25 fps")
     dets, size = _detect_all(detector, args.ffmpeg, args.video, device, bool(args.face_box))
@@ -121,39 +191,9 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
         why = f"no face track: needs > {min_track} frames with a face of > {tracks.MIN_FACE} px (S3FD, conf > 0.9)"
         for k in ("lse_c", "lse_d", "av_offset", "csim"):
             missing[k] = why
-    else:
-        track = found[0]
-        crops, faces = _crops_and_faces(args.ffmpeg, args.video, size, track, every=5)
-        samples = media.audio(args.ffmpeg, args.audio or args.video)
-        samples = samples[track.start * 640 : (track.start + len(track)) * 640]
-        if len(samples) < 640 * 6:
-            for k in ("lse_c", "lse_d", "av_offset"):
-                missing[k] = "no audio (or under 6 frames of it) over the face track"
-        else:
-            net = syncnet.load_model(_weight(args, SYNCNET), device)
-            _log(f"SyncNet on {device}: {len(crops)} crops, {len(samples) / 16000:.1f} s of audio")
-            v, a = syncnet.embed(net, crops, mfcc.mfcc(samples), len(samples), device)
-            sync = syncnet.sync_scores(v, a)
-            out.update(lse_c=sync["lse_c"], lse_d=sync["lse_d"], av_offset=sync["av_offset"])
-            info["sync_curve"], info["windows"] = sync["curve"], sync["windows"]
-        out_csim = _csim(args, detector, device, faces, missing)
-        out["csim"] = out_csim
-    if args.reference:
-        ref = refscores.compare(
-            media.frames(args.ffmpeg, args.video, size), media.frames(args.ffmpeg, args.reference, size)
-        )
-        out.update(psnr=ref["psnr"], ssim=ref["ssim"])
-        info["reference_frames"] = ref["frames"]
-        if ref["frames"] == 0:
-            missing["psnr"] = missing["ssim"] = "the reference video gave no frames"
-    else:
-        for k in ("fid", "fvd", "lpips", "psnr", "ssim", "lmd"):
-            missing[k] = "needs a ground-truth video (--reference)"
-    info["seconds"] = round(time.monotonic() - t0, 2)
-    nan = [k for k, v in out.items() if isinstance(v, float) and not np.isfinite(v)]
-    for k in nan:
-        out[k], missing[k] = None, "not a finite number"
-    return {**out, "missing": {k: v for k, v in missing.items() if out.get(k) is None}, **info}
+        return None, [], 0, None, size
+    crops, faces = _crops_and_faces(args.ffmpeg, args.video, size, found[0], every=5)
+    return crops, faces, found[0].start, detector, size
 
 
 def _box(text: str) -> Any:
@@ -212,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--portrait")
     s.add_argument("--audio")
     s.add_argument("--reference")
+    s.add_argument("--whole-frame", action="store_true", help="the video is already the face crop (no S3FD)")
     s.add_argument(
         "--face-box", metavar="X1,Y1,X2,Y2", help="a fixed face box instead of S3FD tracks (checks)"
     )

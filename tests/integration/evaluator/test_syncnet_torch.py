@@ -146,3 +146,17 @@ def test_unusable_inputs_exit_with_a_reason(torch_python: str, control: tuple, t
         paper_argv(torch_python, video, "/no/weights", device="cpu", ffmpeg=str(tools.ffmpeg().path))
     )
     assert weights.exit_code == 3 and "thtui setup evaluator" in (weights.error or "")
+
+
+def test_whole_frame_mode_reads_a_face_crop_video_as_it_is(torch_python: str, control: tuple) -> None:
+    """demo_syncnet.py's form (its example.avi is a 224 px face crop): no detection, every frame used."""
+    video, _, _ = control
+    crop = video.with_name("crop224.avi")
+    ffmpeg = str(tools.ffmpeg().path)
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(video), "-vf", "crop=300:300:110:130,scale=224:224",
+                    "-c:v", "mjpeg", "-q:v", "2", "-c:a", "pcm_s16le", str(crop)], check=True)  # fmt: skip
+    run = run_paper(paper_argv(torch_python, crop, "/x", device="cpu", ffmpeg=ffmpeg, random_weights=True,
+                               whole_frame=True), timeout=300)  # fmt: skip
+    assert run.ok, (run.error, run.log_tail)
+    assert run.data["size"] == [224, 224] and run.data["windows"] == 35
+    assert "S3FD" in run.data["track_source"] and "whole-frame" in run.data["missing"]["csim"]

@@ -86,9 +86,15 @@ def _describe(item: PaperInput) -> dict[str, Any]:
 
 
 def score_paper(
-    env: EvaluatorEnv, item: PaperInput, *, device: str | None = None, timeout: float = 1800
+    env: EvaluatorEnv,
+    item: PaperInput,
+    *,
+    device: str | None = None,
+    timeout: float = 1800,
+    whole_frame: bool = False,
 ) -> tuple[str, dict[str, Any], str | None]:
-    """(status, data, reason) for one video; never raises."""
+    """(status, data, reason) for one video; never raises. `whole_frame`: the video is already the face
+    crop (demo_syncnet.py's example.avi), no face detection."""
     from thtui.core import tools
 
     if device is None:
@@ -96,8 +102,9 @@ def score_paper(
     else:
         extra = {}
     ff = tools.ffmpeg()
+    ffmpeg = str(ff.path) if ff.found else "none"
     argv = paper_argv(env.python, item.video, env.weights, portrait=item.portrait, audio=item.audio,
-                      reference=item.reference, device=device, ffmpeg=str(ff.path) if ff.found else "none")  # fmt: skip
+                      reference=item.reference, device=device, ffmpeg=ffmpeg, whole_frame=whole_frame)  # fmt: skip
     run = run_paper(argv, timeout=timeout, env={**os.environ, **extra})
     if not run.ok:
         reason = f"evaluator: {run.error}"

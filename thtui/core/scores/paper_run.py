@@ -66,6 +66,7 @@ def paper_argv(
     ffmpeg: str = "ffmpeg",
     random_weights: bool = False,
     face_box: str | None = None,
+    whole_frame: bool = False,
 ) -> list[str]:
     argv = [
         str(python),
@@ -87,6 +88,7 @@ def paper_argv(
         if value is not None:
             argv += [flag, str(value)]
     argv += ["--device", device, "--ffmpeg", ffmpeg]
+    argv += ["--whole-frame"] if whole_frame else []
     return argv + (["--random-weights"] if random_weights else [])
 
 
