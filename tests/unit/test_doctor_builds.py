@@ -144,6 +144,9 @@ def test_real_catalog_heavy_systems(settings: Settings, catalog: Catalog, tmp_pa
     assert "prebuilt wheel for torch 2.4.1" in lines["flash_attn (infinitetalk)"].detail
     fh = lines["flash_attn (soulx_flashhead)"]
     assert fh.level == "info" and "optional" in fh.detail and "nvcc 12.x" in fh.detail and fh.fix
+    assert "prebuilt wheel for torch 2.8.0 CUDA 12.8" in lines["flash_attn (liveavatar)"].detail
+    fa3 = lines["flash_attn_interface (liveavatar)"]
+    assert "wheel index" in fa3.detail and "Hopper only" in fa3.detail and "optional" in fa3.detail
 
 
 @pytest.mark.parametrize(

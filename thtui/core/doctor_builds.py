@@ -162,10 +162,12 @@ def extension_finding(sol_name: str, env: Env, ext: CudaExtension, gpu: GpuRepor
         return Finding(check, "warn", f"{ext.package}: the manifest pins no torch", "Add env.torch profiles.")
     name, profile = picked
     combo = f"torch {profile.torch} CUDA {profile.cuda}, Python {env.python} (profile {name})"
+    optional = "" if ext.required else " (optional: upstream runs without it, slower)"
+    note = f" ({ext.note})" if ext.note else ""
     url = ext.wheels.get(name)
     if url:
         how = "pip install from the wheel index" if url.endswith("/") else "prebuilt wheel"
-        return Finding(check, "ok", f"{ext.package}: {how} for {combo}: {url}")
+        return Finding(check, "ok", f"{ext.package}{optional}: {how} for {combo}: {url}{note}")
     others = sorted(ext.wheels)
     elsewhere = f"; prebuilt wheels are listed for profile(s) {', '.join(others)}" if others else ""
     if ext.build is None:
@@ -177,10 +179,10 @@ def extension_finding(sol_name: str, env: Env, ext: CudaExtension, gpu: GpuRepor
         )
     needs, gaps = build_gaps(ext.build, profile, tc)
     level: Level = "ok" if not gaps else ("warn" if ext.required else "info")
-    optional = "" if ext.required else " (optional: upstream runs without it, slower)"
     detail = (
         f"{ext.package}{optional}: no prebuilt wheel for {combo}{elsewhere}; built from source: "
         + ", ".join(needs)
+        + note
     )
     return Finding(check, level, detail, "; ".join(gaps))
 
