@@ -131,3 +131,15 @@ def test_not_a_video_is_named(catalog: Catalog, settings: Settings, tmp_path: Pa
     )
     with pytest.raises(InputError, match="not found"):
         prepare_video_inputs(plan, loaded)
+
+
+def test_a_long_video_is_cut_to_the_audio(catalog: Catalog, settings: Settings, tmp_path: Path) -> None:
+    """The systems use the video's first frames for as long as the speech lasts: the rest is not re-encoded."""
+    loaded = catalog.get("musetalk")
+    video = _face_video(tmp_path, seconds=4.0)
+    plan = build_plan(
+        loaded, settings, video, make_speech_wav(tmp_path / "s.wav", 1.0), run_id=RUN_ID, video=video
+    )
+    out = prepare_video_inputs(plan, loaded)
+    assert probe(plan.values["still_video"]).duration_s == pytest.approx(1.5, abs=0.1)
+    assert "cut from 4.00 s to 1.50 s (the audio's length + 0.5 s)" in out[-1].steps

@@ -25,9 +25,13 @@ from thtui.core.plan import InferencePlan, PreparedInput, describe_image
 
 FRAME_NAME = "video_frame.png"  # the extracted middle frame, beside the prepared inputs
 MIN_SECONDS = 0.2  # shorter than a few frames: nothing to redraw
+# Wav2Lip, MuseTalk and LatentSync use the video's first frames for as long as the audio lasts (and loop a shorter
+# one), but read and preprocess all of it: a long video is cut to the audio's length plus this margin, so a job's
+# time and memory follow the speech, not the recording.
+CUT_MARGIN_S = 0.5
 
 
-VIDEO_NAME = "video.mp4"  # where the re-encoded video goes for a system whose {image} takes it (one dot: Wav2Lip)
+VIDEO_NAME = "video.mp4"  # the re-encoded video for a system whose {image} takes it (one dot: Wav2Lip)
 
 
 def takes_video(sol: Solution) -> bool:
@@ -54,9 +58,13 @@ def video_inputs(
         values["image"],
         ["take the frame in the middle of the video", "check it like a portrait"],
     )
-    steps = [f"re-encode to h264 yuv420p at {fps} fps, even size", "drop the video's own audio track"]
+    steps = [
+        f"re-encode to h264 yuv420p at {fps} fps, even size",
+        f"cut to the audio's length + {CUT_MARGIN_S:g} s (the system uses no more)",
+        "drop the video's own audio track",
+    ]
     dest = values["still_video"]
-    if sol.inputs.image_takes_video:  # {image} in argv now names the video; the frame stays for the face check
+    if sol.inputs.image_takes_video:  # {image} in argv names the video; the frame stays for the face check
         dest = values["image"] = str(Path(values["job"]) / "inputs" / VIDEO_NAME)
     return [image, audio, PreparedInput("video", src, dest, steps)]
 
@@ -83,8 +91,8 @@ def check_video(path: Path | str) -> float:
     return info.duration_s
 
 
-def reencode_video(src: Path | str, dest: Path | str, fps: int) -> Path:
-    """h264 yuv420p at `fps`, even size, no audio; written atomically."""
+def reencode_video(src: Path | str, dest: Path | str, fps: int, max_seconds: float | None = None) -> Path:
+    """h264 yuv420p at `fps`, even size, no audio, at most `max_seconds` long; written atomically."""
     import ffmpeg as ffmpeg_python
 
     from thtui.core.media import atomic_output, pick_encoder
@@ -98,6 +106,8 @@ def reencode_video(src: Path | str, dest: Path | str, fps: int) -> Path:
         .filter("format", "yuv420p")
     )
     with atomic_output(Path(dest)) as tmp:
+        if max_seconds is not None:
+            opts["t"] = f"{max_seconds:.3f}"
         out = ffmpeg_python.output(video, ff_path(tmp), vcodec=encoder, r=fps, format="mp4", an=None, **opts)
         run_stream(out, what=f"re-encoding {Path(src).name}")
     return Path(dest)
@@ -128,12 +138,21 @@ def prepare_video_inputs(
     out = prepare_inputs(still_plan, loaded, sink=sink, max_audio_seconds=max_audio_seconds)
     if video is None:
         return out
-    reencode_video(video.source, video.dest, loaded.solution.inputs.fps)
-    steps = [
-        f"re-encoded {duration:.2f} s to h264 yuv420p at {loaded.solution.inputs.fps} fps",
-        "dropped its audio track",
-    ]
-    out.append(PreparedFile("video", video.source, video.dest, steps, {"duration_s": duration}))
+    from thtui.core.media import probe
+    from thtui.core.wav_header import wav_seconds
+
+    prepared_audio = Path(by_kind["audio"].dest)
+    audio_s = wav_seconds(prepared_audio) or probe(prepared_audio).duration_s
+    keep = min(duration, audio_s + CUT_MARGIN_S) if audio_s else duration
+    reencode_video(video.source, video.dest, loaded.solution.inputs.fps, keep if keep < duration else None)
+    steps = [f"re-encoded to h264 yuv420p at {loaded.solution.inputs.fps} fps", "dropped its audio track"]
+    if keep < duration:
+        steps.insert(
+            1, f"cut from {duration:.2f} s to {keep:.2f} s (the audio's length + {CUT_MARGIN_S:g} s)"
+        )
+    out.append(
+        PreparedFile("video", video.source, video.dest, steps, {"duration_s": duration, "kept_s": keep})
+    )
     return out
 
 
