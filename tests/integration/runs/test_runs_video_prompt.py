@@ -168,7 +168,7 @@ def test_bad_video_and_prompt_are_refused_before_any_run_folder(vlab: Lab) -> No
     flv = make_video(vlab.tmp / "in" / "clip.mp4", 1.0).rename(vlab.tmp / "in" / "clip.flv")
     with pytest.raises(RunError, match="has extension .flv; thtui takes video files named"):
         _run(vlab, RunSpec(solutions=("standin",), videos=(flv,), audios=(vlab.audio,)))
-    assert not [p for p in vlab.settings.outputs_dir.iterdir() if p.is_dir()]  # no run folder (the db is there)
+    assert not [p for p in vlab.settings.outputs_dir.iterdir() if p.is_dir()]  # no run folder, the db only
     with pytest.raises(RunError, match=r"give --image \(portraits\) or --video"):
         RunSpec(solutions=("standin",), images=(vlab.image,), videos=(notes,), audios=(vlab.audio,))
     with pytest.raises(RunError, match="--prompt: the prompt is empty"):
