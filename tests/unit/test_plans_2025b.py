@@ -225,6 +225,11 @@ def test_infinitetalk_input_json_paths_and_output(
     assert ns.audio_save_dir.startswith(plan.scratch + os.sep)
     assert ns.audio_save_dir != parser.get_default("audio_save_dir")
     assert plan.cwd == plan.values["outdir"] and f"{plan.cwd}/tmp" in plan.mkdirs  # AV1 conversion -> ./tmp/
+    # One rank per GPU of the job; sequence parallelism over exactly those ranks (1: the single-process path).
+    gpus = sol.infer.gpus
+    assert f"--nproc_per_node={gpus}" in plan.argv and "--standalone" in plan.argv
+    assert ns.ulysses_size * ns.ring_size == gpus and spec["num_heads"] % ns.ulysses_size == 0
+    assert not (ns.dit_fsdp or ns.t5_fsdp) or gpus > 1
     # Weights: the 7 hard-coded shards, the InfiniteTalk FILE, a wav2vec with safetensors.
     placed = _include(catalog, "infinitetalk")
     ckpt = os.path.relpath(ns.ckpt_dir, repo)
