@@ -300,3 +300,21 @@ def test_liveavatar_prompt_override_is_one_argv_item(
     plan2 = build_plan(catalog.get("liveavatar"), settings, image, audio, run_id=RUN_ID, gpu=0, prompt=text)
     _, ns2 = _args(plan2, "liveavatar")
     assert ns2.prompt == text and ns2.fp8 is False and plan2.argv.count(text) == 1
+
+
+def test_infinitetalk_user_video_goes_to_cond_video(
+    catalog: Catalog, settings: Settings, tmp_path: Path
+) -> None:
+    """cond_video takes a video too (video-to-video dubbing): with --video the per-job JSON names the re-encoded
+    video, whose name has one dot and a video extension (upstream's is_video() decides by the extension)."""
+    plan = _plan(catalog, settings, tmp_path, "infinitetalk")
+    image, audio = (Path(p.source) for p in plan.inputs[:2])
+    video = tmp_path / "my clip.v2.MOV"
+    video.write_bytes(b"not really a video")
+    plan2 = build_plan(catalog.get("infinitetalk"), settings, image, audio, run_id=RUN_ID, gpu=0, video=video)
+    by_kind = {p.kind: p for p in plan2.inputs}
+    data = json.loads(plan2.files[0].content)
+    assert data["cond_video"] == by_kind["video"].dest == plan2.values["image"] != plan.values["image"]
+    assert by_kind["video"].source == str(video.resolve())
+    name = os.path.basename(data["cond_video"])
+    assert name.count(".") == 1 and name.endswith(".mp4")
