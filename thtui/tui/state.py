@@ -141,6 +141,7 @@ class JobView:
     solution: str
     state: str = "queued"  # queued / running / ok / failed / cancelled
     gpu: int | None = None
+    gpus: tuple[int, ...] = ()  # every GPU a multi-GPU job holds (`gpu` is the first)
     pid: int | None = None
     started_at: float | None = None  # wall clock of the JobStarted event
     finished_at: float | None = None
@@ -223,6 +224,7 @@ class RunTracker:
                 event.log_path,
             )
             job.finished_at = None
+            job.gpus = event.gpus
         elif isinstance(event, JobProgress):
             job.progress, job.detail = event.fraction, event.text
         elif isinstance(event, JobFinished):

@@ -226,7 +226,7 @@ class MonitorScreen(ThtuiScreen):
             cells = (
                 queue_label(job.job_id, several_runs, self._foreign_mark(job.job_id)),
                 Text(state, style=STATE_STYLE.get(job.state, "")),
-                "—" if job.gpu is None else str(job.gpu),
+                "—" if job.gpu is None else ",".join(map(str, job.gpus or (job.gpu,))),  # multi-GPU: all
                 fmt.duration(job.elapsed(now)),
             )
             if job.job_id in table.rows:

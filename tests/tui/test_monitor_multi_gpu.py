@@ -1,0 +1,35 @@
+"""Monitor: a job that holds several GPUs (infer.gpus) shows all of them in the queue's GPU column."""
+
+from __future__ import annotations
+
+from snapdata import RUN_ID, T0
+from textual.widgets import DataTable
+from tuilab import wait_for
+
+from thtui.core.jobs.events import JobInfo, JobQueued, JobStarted, RunStarted
+from thtui.tui.app import ThtuiApp
+from thtui.tui.messages import RunEvent
+
+
+async def test_queue_names_every_gpu_of_a_job(settings, catalog) -> None:
+    app = ThtuiApp(settings, catalog, live_monitor=False, ascii_only=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        key = "run-1"
+        app.runs.new_run(key)
+        jobs = [JobInfo(f"{RUN_ID}/{s}", s, 0, "p.jpg", "s.wav", 1, False, f"/out/{RUN_ID}/{s}")
+                for s in ("liveavatar", "sadtalker")]  # fmt: skip
+        events = [
+            RunStarted(RUN_ID, f"/out/{RUN_ID}", tuple(jobs), at=T0),
+            *(JobQueued(j, at=T0) for j in jobs),
+        ]
+        events += [
+            JobStarted(jobs[0].job_id, 40001, 1, ("torchrun",), "/", "/log", (1, 2), at=T0),
+            JobStarted(jobs[1].job_id, 40002, 0, ("python",), "/", "/log", at=T0),
+        ]
+        for e in events:
+            app.post_message(RunEvent(key, e))
+        table = app.screen.query_one("#queue", DataTable)
+        await wait_for(pilot, lambda: jobs[1].job_id in table.rows, 5, "queue rows")
+        await wait_for(pilot, lambda: str(table.get_cell(jobs[0].job_id, "gpu")) == "1,2", 5, "both GPUs")
+        assert str(table.get_cell(jobs[1].job_id, "gpu")) == "0"
