@@ -105,6 +105,8 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
         crops, faces, first, detector, size = _whole_frames(args, info, missing)
     else:
         crops, faces, first, detector, size = _tracked_crops(args, device, info, missing)
+    if crops is not None and not args.no_roundtrip:
+        crops = _roundtrip(args, crops, info)
     if crops is not None:
         samples = media.audio(args.ffmpeg, args.audio or args.video)
         samples = samples[first * 640 : (first + len(crops)) * 640]
@@ -136,6 +138,31 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     for k in nan:
         out[k], missing[k] = None, "not a finite number"
     return {**out, "missing": {k: v for k, v in missing.items() if out.get(k) is None}, **info}
+
+
+def _roundtrip(args: argparse.Namespace, crops: Any, info: dict) -> Any:
+    """Crops through the lossy steps of syncnet_python: XVID AVI (the face track's file; not for
+    --whole-frame, whose input already is that file), then ffmpeg JPEG extraction."""
+    import tempfile
+
+    from . import media
+
+    if args.ffmpeg == "none":
+        info["roundtrip"] = "none: no ffmpeg (crops used as decoded)"
+        return crops
+    with tempfile.TemporaryDirectory(prefix="thtui-eval-") as tmp:
+        source = args.video
+        if not args.whole_frame:
+            source = f"{tmp}/track.avi"
+            if not media.xvid(crops, source):
+                info["roundtrip"] = "none: this OpenCV cannot write XVID (crops used as decoded)"
+                return crops
+        back = media.jpeg_roundtrip(args.ffmpeg, source, tmp)
+    if len(back) == 0:
+        info["roundtrip"] = "none: the JPEG extraction gave no frames (crops used as decoded)"
+        return crops
+    info["roundtrip"] = "JPEG" if args.whole_frame else "XVID AVI, then JPEG"
+    return back[: len(crops)] if args.whole_frame else back
 
 
 def _whole_frames(args: argparse.Namespace, info: dict, missing: dict) -> tuple:
@@ -253,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--audio")
     s.add_argument("--reference")
     s.add_argument("--whole-frame", action="store_true", help="the video is already the face crop (no S3FD)")
+    s.add_argument("--no-roundtrip", action="store_true", help="skip the XVID/JPEG steps of the reference")
     s.add_argument(
         "--face-box", metavar="X1,Y1,X2,Y2", help="a fixed face box instead of S3FD tracks (checks)"
     )

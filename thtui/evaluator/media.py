@@ -129,3 +129,37 @@ def _wav(path: str) -> Any:
             return np.frombuffer(w.readframes(w.getnframes()), np.int16)
     except (wave.Error, EOFError) as exc:
         raise MediaError(f"{path}: without ffmpeg the audio must be a WAV file ({exc})") from None
+
+
+def jpeg_roundtrip(ffmpeg: str, video: str, folder: str) -> Any:
+    """The frames as syncnet_python's evaluation reads them: extracted by ffmpeg to JPEG files at its
+    default quality (`-f image2 %06d.jpg`) and read back with OpenCV (BGR). The lossy step moves the
+    distances by about 1 %, so the published numbers are matched only through it."""
+    import glob
+    import os
+
+    import cv2
+    import numpy as np
+
+    argv = [ffmpeg, "-v", "error", "-nostdin", "-y", "-i", video, "-vf", f"fps={FPS}", "-threads", "1",
+            "-f", "image2", os.path.join(folder, "%06d.jpg")]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        raise MediaError(f"{video}: ffmpeg could not extract frames: {out.stderr.strip()[-200:]}")
+    files = sorted(glob.glob(os.path.join(folder, "*.jpg")))
+    return np.stack([cv2.imread(f) for f in files]) if files else np.zeros((0, 224, 224, 3), np.uint8)
+
+
+def xvid(crops: Any, path: str) -> bool:
+    """Write BGR crops to an XVID AVI at 25 fps, as the pipeline stores its face tracks; False when this
+    OpenCV build cannot encode it."""
+    import cv2
+
+    h, w = crops.shape[1:3]
+    out = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"XVID"), FPS, (w, h))
+    if not out.isOpened():
+        return False
+    for c in crops:
+        out.write(c)
+    out.release()
+    return True

@@ -8,7 +8,9 @@ Missed frames are filled by linear interpolation of the box corners.
 Crops: half-side s = max(w, h) / 2 per frame; centre and s median-filtered (kernel 13, zero-padded ends
 as scipy.signal.medfilt does); the frame padded by s(1 + 2*0.4) with grey 110; rows cy-s .. cy+1.8s,
 columns cx-1.4s .. cx+1.4s (the whole face and chin); resized to 224x224, BGR, no normalisation. No shot
-detection: a talking-head result is one shot.
+detection: a talking-head result is one shot. Frames are cropped from the raw decode (the reference
+crops JPEGs written at -qscale:v 2); the crops then take the reference's lossy path (XVID AVI, JPEG):
+see media.xvid / media.jpeg_roundtrip.
 """
 
 from __future__ import annotations

@@ -125,6 +125,7 @@ def test_evaluator_runs_on_a_control_video_with_random_weights(torch_python: str
     assert d["frames"] == 40 and d["windows"] == 35  # min(frames, audio frames) - 5 windows of 5 frames
     assert d["lse_d"] > 0 and d["lse_c"] >= 0 and -15 <= d["av_offset"] <= 15
     assert len(d["sync_curve"]) == 31  # shifts -15..+15
+    assert d["roundtrip"] == "XVID AVI, then JPEG"  # the lossy steps of syncnet_python's pipeline
     assert d["csim"] is None and "random" in d["missing"]["csim"]
     assert "--reference" in d["missing"]["psnr"]
 
@@ -160,3 +161,4 @@ def test_whole_frame_mode_reads_a_face_crop_video_as_it_is(torch_python: str, co
     assert run.ok, (run.error, run.log_tail)
     assert run.data["size"] == [224, 224] and run.data["windows"] == 35
     assert "S3FD" in run.data["track_source"] and "whole-frame" in run.data["missing"]["csim"]
+    assert run.data["roundtrip"] == "JPEG"
