@@ -129,6 +129,12 @@ def _main(argv: list[str]) -> int:
                 # Textual would write escape codes into a file and wait for keys that never come.
                 print(f"thtui: {NO_TERMINAL}", file=sys.stderr)
                 return 2
+            import gc
+
+            # Start-up: the TUI's imports and first frame allocate long-lived objects by the hundred
+            # thousand; collecting meanwhile (~10 % of that time) frees nothing. The collector is back
+            # on after the first frame (thtui.tui.app.freeze_gc) or when the app ends (run_tui).
+            gc.disable()
             from thtui.tui.app import run_app  # imported late: headless commands never load Textual
 
             return run_app(args)

@@ -171,8 +171,11 @@ def freeze_gc() -> None:
     A full collection walks every tracked object; with a whole widget tree alive that took up to 250 ms
     under a flooding log (benchmarks/tui_latency.py), a visible freeze. Frozen objects are never freed,
     which is right for things that live as long as the app; it is done again as screens are first built.
+    The collector is turned on here too: `thtui` keeps it off from its first import to the first frame
+    (thtui/cli/__init__.py).
     """
     gc.freeze()
+    gc.enable()
 
 
 def run_app(args: argparse.Namespace | None) -> int:
@@ -189,6 +192,7 @@ def run_tui(app: ThtuiApp) -> int:
     try:
         app.run()
     finally:
+        gc.enable()  # off since start-up (thtui/cli/__init__.py) if the app never painted a frame
         if app.exit_watchdog is not None:
             app.exit_watchdog.disarm()
         end_all_trees()  # normally already done by the runner: the net for an app that died mid-way
