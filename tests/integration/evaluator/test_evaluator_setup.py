@@ -85,6 +85,11 @@ def test_cli_setup_installs_it_and_it_is_no_runnable_solution(lab: SetupLab) -> 
     assert "tiny" in names and EVALUATOR not in names
     again = install(lab.settings, evaluator_target(lab.settings), gpu=NO_GPU)  # shared, not re-downloaded
     assert again.ok and "weights" in again.skipped
+    checked = lab.thtui("verify", EVALUATOR)
+    assert checked.returncode == 0 and "3 weights verified" in checked.stdout, checked.stdout
+    gone = lab.thtui("uninstall", EVALUATOR)
+    assert gone.returncode == 0 and "evaluator: uninstalled" in gone.stdout, gone.stdout + gone.stderr
+    assert not evaluator_env(lab.settings).ready and not env.python.exists()
 
 
 def test_checksum_mismatch_is_refused(lab: SetupLab) -> None:
