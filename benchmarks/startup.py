@@ -21,8 +21,11 @@ of each per round) so a busy machine slows them all alike. Settings point at tem
   sees, the terminal output included.
 
 Targets (issue 10): --help and --version at most 6x python; tui within 0.5 s; list and runs within
-0.3 s. Exit status 1 when one is missed. Noisy on a shared box: the medians and the ratio to the
-baseline measured alongside them are what to compare.
+0.3 s. Exit status 1 when one is missed. The absolute targets were set on the issue's machine, where
+`python -c pass` took 24 ms (its --help: 1.0 s = 41x). On a busy or slower box every wall time grows,
+so each absolute target is also checked as the same multiple of python measured alongside it (0.3 s =
+12.5x, 0.5 s = 20.8x of 24 ms): the "by ratio" column. Both verdicts are printed; the exit status
+follows the absolute one.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 TARGET_RATIO = 6.0
+
+
+ISSUE_PYTHON_S = 0.024  # `python -c pass` on the machine where issue 10 set the absolute targets
 
 
 def entry_point() -> list[str]:
@@ -165,17 +171,18 @@ def main() -> int:
     rows = []
     for name in argvs:
         m, ratio = med[name], med[name] / base
+        by_ratio = None
         if name in ("--version", "--help"):
             target, ok = f"<= {TARGET_RATIO:g}x python", ratio <= TARGET_RATIO
-        elif name == "tui":
-            target, ok = "<= 0.5 s", m <= 0.5
-        elif name in ("list", "list-cold", "runs"):
-            target, ok = "<= 0.3 s", m <= 0.3
+        elif name in ("tui", "list", "list-cold", "runs"):
+            limit = 0.5 if name == "tui" else 0.3
+            target, ok = f"<= {limit:g} s ({limit / ISSUE_PYTHON_S:.1f}x python)", m <= limit
+            by_ratio = ratio <= limit / ISSUE_PYTHON_S
         else:
             target, ok = "baseline", None
         rows.append({"case": name, "median_s": round(m, 4), "ratio": round(ratio, 2), "min_s": round(min(times[name]), 4),
                      "cpu_s": round(statistics.median(cpu[name]), 4),
-                     "target": target, "pass": ok})  # fmt: skip
+                     "target": target, "pass": ok, "pass_by_ratio": by_ratio})  # fmt: skip
     if args.json:
         print(json.dumps({"runs": args.runs, "cpus": os.cpu_count(), "rows": rows}, indent=2))
     else:
@@ -183,11 +190,11 @@ def main() -> int:
             f"{args.runs} runs each, interleaved; wall from spawn to exit (tui: to the Solutions table on a pty); {os.cpu_count()} CPUs"
         )
         print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)\n")
-        print("| case | median wall | min wall | median CPU | x python (wall) | target | result |")
-        print("|---|---|---|---|---|---|---|")
+        print("| case | median wall | min wall | median CPU | x python (wall) | target | result | by ratio |")
+        print("|---|---|---|---|---|---|---|---|")
+        verdict = {None: "", True: "PASS", False: "FAIL"}
         for r in rows:
-            result = "" if r["pass"] is None else ("PASS" if r["pass"] else "FAIL")
-            print(f"| {r['case']} | {r['median_s'] * 1000:.0f} ms | {r['min_s'] * 1000:.0f} ms | {r['cpu_s'] * 1000:.0f} ms | {r['ratio']:.1f}x | {r['target']} | {result} |")  # fmt: skip
+            print(f"| {r['case']} | {r['median_s'] * 1000:.0f} ms | {r['min_s'] * 1000:.0f} ms | {r['cpu_s'] * 1000:.0f} ms | {r['ratio']:.1f}x | {r['target']} | {verdict[r['pass']]} | {verdict[r['pass_by_ratio']]} |")  # fmt: skip
     return 1 if any(r["pass"] is False for r in rows) else 0
 
 
