@@ -126,7 +126,8 @@ class JobDetailScreen(Screen):
                 table.add_row(label, f"{fmt.number(value, 4)} {unit}")
         if m is not None:
             table.add_row("VRAM measured", ATTRIBUTION_WORDS.get(m.vram_attribution, m.vram_attribution))
-            table.add_row("gpu", "—" if m.gpu_index is None else str(m.gpu_index))
+            gpus = m.extra.get("gpu_indices") or ([] if m.gpu_index is None else [m.gpu_index])  # all of them
+            table.add_row("gpu", ",".join(map(str, gpus)) or "—")
         self.query_one("#detail-metrics", Static).update(table)
         vram = [s.vram_job_mb for s in detail.samples]
         peak = max((v for v in vram if v is not None), default=0.0)
