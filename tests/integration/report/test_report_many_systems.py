@@ -37,3 +37,13 @@ def test_report_over_every_system(settings: Settings, catalog: Catalog) -> None:
     first_table = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert first_table.count("<tr>") == len(names)
     assert all(f"<b>{n}</b>" in first_table for n in names)
+
+    # Environment: patch ids in the table, the reasons below it (md) or one click away (html), and the table
+    # scrolls inside the page instead of widening it.
+    patch = catalog.get("sadtalker").solution.patches[0]
+    env_row = next(line for line in md.splitlines() if line.startswith("| **sadtalker** |") and "`" in line)
+    assert f"`{patch.id}`" in env_row and patch.reason[:20] not in env_row
+    assert f"- **sadtalker** `{patch.id}`: {patch.reason[:20]}" in md
+    n = len(catalog.get("sadtalker").solution.patches)
+    assert f"<details><summary>{n} patches</summary>" in html
+    assert "<div class=wide><table><thead><tr><th>Solution</th><th>Python</th>" in html

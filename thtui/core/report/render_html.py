@@ -196,7 +196,13 @@ def _environment(report: Report) -> str:
     envs = solution_rows(fp)
     rows = []
     for s in envs:
-        patches = "<br>".join(_e(p) for p in s.patches) or '<span class="muted">none</span>'
+        # Reasons one click away: with a dozen systems, the reasons made each row screens tall.
+        patches = (
+            f"<details><summary>{plural(len(s.patches), 'patch')}</summary>"
+            f"{'<br>'.join(_e(p) for p in s.patches)}</details>"
+            if s.patches
+            else '<span class="muted">none</span>'
+        )
         err = f"<div class=err>{_e(s.error)}</div>" if s.error else ""
         rows.append(
             f"<tr><td><b>{_e(s.solution)}</b></td><td>{_e(s.python)}</td><td>{_e(s.torch)}</td>"
@@ -215,9 +221,10 @@ def _environment(report: Report) -> str:
                 f"<details><summary>{_e(s.solution)}: {plural(len(s.packages), 'package')} (pip freeze)</summary>"
                 f"<pre>{_e(freeze)}</pre></details>"
             )
-    table = (
-        "<table><thead><tr><th>Solution</th><th>Python</th><th>torch</th><th>CUDA build</th><th>Upstream commit</th>"
-        f"<th>Patches</th><th>Manifest</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    table = (  # in a scroller: long paths must not widen the whole page
+        "<div class=wide><table><thead><tr><th>Solution</th><th>Python</th><th>torch</th><th>CUDA build</th>"
+        "<th>Upstream commit</th><th>Patches</th><th>Manifest</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
     return (
         f'<h2 id="environment">Environment</h2><p class="sub">Fingerprint {_e(report.fingerprint_origin)}.</p>'

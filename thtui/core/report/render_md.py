@@ -123,7 +123,8 @@ def render_md(
         out.append("| --- | --- | --- | --- | --- | --- | --- |")
         envs = solution_rows(fp)
         for s in envs:
-            patches = "<br>".join(_cell(p) for p in s.patches) or "none"
+            # Ids only: with a dozen systems, the reasons made this table unreadable (they follow it, below).
+            patches = ", ".join(f"`{p.split(':', 1)[0]}`" for p in s.patches) or "none"
             commit = _cell(s.upstream) + (f"<br>*{_cell(s.commit_note)}*" if s.commit_note else "")
             out.append(
                 _row(
@@ -139,6 +140,11 @@ def render_md(
                 )
             )
         out.append("")
+        why = [(s.solution, *p.split(": ", 1)) for s in envs for p in s.patches]
+        if why:
+            out += ["**Patches** (thtui's edits of an upstream clone or env, and why):", ""]
+            out += [f"- **{n}** `{i}`: {_cell(r[0]) if r else ''}" for n, i, *r in why]
+            out.append("")
         host = host_env(fp)
         for s in [*envs, *([host] if host and any(not e.packages for e in envs) else [])]:
             if s.packages:
