@@ -109,3 +109,27 @@ def test_module_tops_import_only_the_standard_library() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not {n.split(".")[0] for n in names} & heavy, f"{path.name}: {ast.unparse(node)}"
+
+
+def test_scrfd_decodes_one_face_and_aligns_it_onto_the_template() -> None:
+    from thtui.evaluator import scrfd
+
+    outs = []
+    for stride in scrfd.STRIDES:
+        n = (640 // stride) ** 2 * 2
+        outs.append(np.zeros((n, 1), np.float32))
+    hit = (10 * 80 + 20) * 2  # stride 8, row 10, column 20, first anchor: centre (160, 80)
+    outs[0][hit, 0] = 0.9
+    for stride in scrfd.STRIDES:
+        outs.append(np.full(((640 // stride) ** 2 * 2, 4), 2.0, np.float32))  # 2 strides to each side
+    for stride in scrfd.STRIDES:
+        outs.append(np.zeros(((640 // stride) ** 2 * 2, 10), np.float32))
+    outs[6][hit] = [-1, -1, 1, -1, 0, 0, -1, 1, 1, 1]
+    boxes, points = scrfd.decode(outs, scale=0.5)  # the picture was scaled by 0.5 into the canvas
+    assert boxes.shape == (1, 5) and boxes[0, 4] == pytest.approx(0.9)
+    assert boxes[0, :4].tolist() == pytest.approx([288, 128, 352, 192])  # (160 -+ 16, 80 -+ 16) / 0.5
+    assert points[0, 0].tolist() == pytest.approx([304, 144])  # (160 - 8, 80 - 8) / 0.5
+    rgb = np.zeros((120, 120, 3), np.uint8)
+    rgb[50:54, 36:40] = 255  # a bright patch at the template's left eye
+    face = scrfd.align(rgb, np.array(scrfd.TEMPLATE))  # points already on the template: no warp
+    assert face.shape == (112, 112, 3) and face[51, 37].tolist() == [255, 255, 255]

@@ -17,7 +17,7 @@ from typing import Any
 from . import EVALUATOR_VERSION
 from .media import MediaError
 
-SYNCNET, S3FD, ARCFACE = "syncnet_v2.model", "sfd_face.pth", "w600k_r50.onnx"
+SYNCNET, S3FD, ARCFACE, SCRFD = "syncnet_v2.model", "sfd_face.pth", "w600k_r50.onnx", "det_10g.onnx"
 SCORES = ("lse_c", "lse_d", "av_offset", "csim", "fid", "fvd", "lpips", "psnr", "ssim", "lmd")
 
 
@@ -44,6 +44,12 @@ def _weight(args: argparse.Namespace, name: str) -> str | None:
     return path
 
 
+def _optional(args: argparse.Namespace, name: str) -> str | None:
+    """An optional weight (ArcFace, SCRFD: non-commercial licence) from --weights, random-weights or not."""
+    path = os.path.join(args.weights, name)
+    return path if os.path.isfile(path) else None
+
+
 def _log(text: str) -> None:
     print(f"[evaluator] {text}", file=sys.stderr, flush=True)
 
@@ -67,12 +73,12 @@ def _detect_all(
 
 
 def _crops_and_faces(
-    ffmpeg: str, video: str, size: tuple[int, int], track: Any, every: int
+    ffmpeg: str, video: str, size: tuple[int, int], track: Any, every: int, cutter: Any | None
 ) -> tuple[Any, list[Any]]:
-    """SyncNet crops of the track's frames, and 112 px ArcFace squares of every `every`-th of them."""
+    """SyncNet crops of the track's frames, and 112 px ArcFace faces of every `every`-th of them."""
     import numpy as np
 
-    from . import identity, media, tracks
+    from . import media, tracks
 
     plan = tracks.crop_plan(track)
     end = track.start + len(track)
@@ -84,8 +90,8 @@ def _crops_and_faces(
             break
         s, cx, cy = plan[f - track.start]
         crops.append(tracks.crop(rgb, s, cx, cy))
-        if (f - track.start) % every == 0:
-            faces.append(identity.face_square(rgb, track.boxes[f - track.start]))
+        if cutter is not None and (f - track.start) % every == 0:
+            faces.append(cutter(rgb, track.boxes[f - track.start]))
     return np.stack(crops), faces
 
 
@@ -101,10 +107,11 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     missing.update(refscores.NOT_CARRIED if args.reference else {})
     info: dict[str, Any] = {"evaluator_version": EVALUATOR_VERSION, "device": device,
                             "weights": "random (a plumbing check: the numbers mean nothing)" if args.random_weights else "released"}  # fmt: skip
+    cutter = _cutter(args, device, missing)
     if args.whole_frame:
         crops, faces, first, detector, size = _whole_frames(args, info, missing)
     else:
-        crops, faces, first, detector, size = _tracked_crops(args, device, info, missing)
+        crops, faces, first, detector, size = _tracked_crops(args, device, info, missing, cutter)
     if crops is not None and not args.no_roundtrip:
         crops = _roundtrip(args, crops, info)
     if crops is not None:
@@ -120,8 +127,9 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
             sync = syncnet.sync_scores(v, a)
             out.update(lse_c=sync["lse_c"], lse_d=sync["lse_d"], av_offset=sync["av_offset"])
             info["sync_curve"], info["windows"] = sync["curve"], sync["windows"]
-        if detector is not None:
-            out["csim"] = _csim(args, detector, device, faces, missing)
+        if detector is not None and cutter is not None:
+            out["csim"] = _csim(args, detector, device, faces, cutter, missing)
+            info["csim_faces"] = cutter.how()
     if args.reference:
         ref = refscores.compare(
             media.frames(args.ffmpeg, args.video, size), media.frames(args.ffmpeg, args.reference, size)
@@ -191,7 +199,21 @@ def _whole_frames(args: argparse.Namespace, info: dict, missing: dict) -> tuple:
     return np.stack(crops), [], 0, None, size
 
 
-def _tracked_crops(args: argparse.Namespace, device: str, info: dict, missing: dict) -> tuple:
+def _cutter(args: argparse.Namespace, device: str, missing: dict) -> Any | None:
+    """What cuts ArcFace's faces, when CSIM can be computed at all (else its reason in `missing`)."""
+    from . import identity
+
+    if not args.portrait:
+        missing["csim"] = "needs the source portrait (--portrait)"
+        return None
+    if _optional(args, ARCFACE) is None:
+        missing["csim"] = f"ArcFace weights not installed ({ARCFACE} is optional: non-commercial licence)"
+        return None
+    det = _optional(args, SCRFD)
+    return identity.FaceCutter(identity.session(det, device) if det else None)
+
+
+def _tracked_crops(args: argparse.Namespace, device: str, info: dict, missing: dict, cutter: Any) -> tuple:
     """The standard pipeline: S3FD on every frame, the longest face track, its 224 px crops."""
     import numpy as np
 
@@ -219,7 +241,7 @@ def _tracked_crops(args: argparse.Namespace, device: str, info: dict, missing: d
         for k in ("lse_c", "lse_d", "av_offset", "csim"):
             missing[k] = why
         return None, [], 0, None, size
-    crops, faces = _crops_and_faces(args.ffmpeg, args.video, size, found[0], every=5)
+    crops, faces = _crops_and_faces(args.ffmpeg, args.video, size, found[0], 5, cutter)
     return crops, faces, found[0].start, detector, size
 
 
@@ -236,29 +258,25 @@ def _box(text: str) -> Any:
 
 
 def _csim(
-    args: argparse.Namespace, detector: Any, device: str, faces: list[Any], missing: dict[str, str]
+    args: argparse.Namespace, detector: Any, device: str, faces: list[Any], cutter: Any, missing: dict
 ) -> float | None:
     import cv2
 
     from . import identity, s3fd
 
-    if not args.portrait:
-        missing["csim"] = "needs the source portrait (--portrait)"
-        return None
-    if args.random_weights:
-        missing["csim"] = "random-weights check: ArcFace is not run"
-        return None
     bgr = cv2.imread(args.portrait)
     if bgr is None:
         raise Unusable(f"{args.portrait}: not a picture")
     rgb = bgr[:, :, ::-1].copy()
     boxes = s3fd.detect(detector, rgb, device, scale=0.25 if max(rgb.shape[:2]) >= 1024 else 0.5)
-    if len(boxes) == 0:
-        missing["csim"] = "no face found in the portrait (S3FD)"
+    face = cutter.portrait(rgb, boxes)
+    if face is None:
+        missing["csim"] = "no face found in the portrait"
         return None
-    biggest = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
-    sess = identity.session(_weight(args, ARCFACE) or "", device)
-    return identity.csim(sess, identity.face_square(rgb, biggest), faces)
+    if not faces:
+        missing["csim"] = "no face crops from the video"
+        return None
+    return identity.csim(identity.session(_optional(args, ARCFACE) or "", device), face, faces)
 
 
 def keys(args: argparse.Namespace) -> dict[str, Any]:

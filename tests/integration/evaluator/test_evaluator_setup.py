@@ -26,6 +26,7 @@ DATA = {
     "syncnet_v2.model": hashlib.sha256(b"syncnet").digest() * 4096,
     "sfd_face.pth": hashlib.sha256(b"s3fd").digest() * 2048,
     "w600k_r50.onnx": hashlib.sha256(b"arcface").digest() * 1024,
+    "det_10g.onnx": hashlib.sha256(b"scrfd").digest() * 512,
 }
 
 
@@ -35,14 +36,17 @@ def _standin_manifest(
     """The real manifest with stand-in sources, written where `thtui setup evaluator` looks for it."""
     raw = yaml.safe_load(REAL.read_text(encoding="utf-8"))
     served = serve or data
+    hub: dict[str, dict[str, bytes]] = {}
     for w in raw["weights"]:
         name = Path(w["dest"]).name
         if "url" in w:
             w["url"] = lab.server.add_file(f"/ev/{name}", served[name])
             w["sha256"], w["size"] = sha(data[name]), len(data[name])
         else:
-            lab.server.add_hf_repo(w["hf"]["repo"], {w["hf"]["file"]: served[name]}, lfs={w["hf"]["file"]})
+            hub.setdefault(w["hf"]["repo"], {})[w["hf"]["file"]] = served[name]
             w["min_size"] = 1000
+    for repo, files in hub.items():  # one stand-in Hub repo holds both InsightFace files
+        lab.server.add_hf_repo(repo, files, lfs=set(files))
     raw["env"].update(torch={}, torch_default=None, pip=[str(lab.wheel)], verify_imports=["tinydep"])
     path = lab.solutions / EVALUATOR / "evaluator.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,8 +65,9 @@ def test_real_manifest_pins_the_published_weights() -> None:
         89844381,
         "d54a87c2b7543b64729c9a25eafd188da15fd3f6e02f0ecec76ae1b30d86c491",
     )
-    arc = next(w for w in model.weights if w.dest.endswith("w600k_r50.onnx"))
-    assert arc.optional and "NON-COMMERCIAL" in arc.note  # the licence travels with the weight
+    for name in ("w600k_r50.onnx", "det_10g.onnx"):
+        w = next(w for w in model.weights if w.dest.endswith(name))
+        assert w.optional and "NON-COMMERCIAL" in w.note  # the licence travels with the weight
     assert {"cpu", "cu124", "cu128"} <= set(model.env.torch) and model.env.torch_default == "cpu"
 
 
@@ -86,7 +91,7 @@ def test_cli_setup_installs_it_and_it_is_no_runnable_solution(lab: SetupLab) -> 
     again = install(lab.settings, evaluator_target(lab.settings), gpu=NO_GPU)  # shared, not re-downloaded
     assert again.ok and "weights" in again.skipped
     checked = lab.thtui("verify", EVALUATOR)
-    assert checked.returncode == 0 and "3 weights verified" in checked.stdout, checked.stdout
+    assert checked.returncode == 0 and "4 weights verified" in checked.stdout, checked.stdout
     gone = lab.thtui("uninstall", EVALUATOR)
     assert gone.returncode == 0 and "evaluator: uninstalled" in gone.stdout, gone.stdout + gone.stderr
     assert not evaluator_env(lab.settings).ready and not env.python.exists()

@@ -34,7 +34,7 @@ PAPER_METRICS: dict[str, MetricInfo] = {
     "lse_c": MetricInfo(UP, "SyncNet", "LSE-C (Sync-C): median minus minimum of the mean SyncNet distance over shifts -15..+15; longest S3FD face track, 224 px crops, 25 fps"),
     "lse_d": MetricInfo(DOWN, "SyncNet", "LSE-D (Sync-D): minimum over shifts -15..+15 of the mean Euclidean distance of SyncNet embeddings (same track)"),
     "av_offset": MetricInfo(NEAR_ZERO, "frames", f"the shift of LSE-D's minimum; {SYNC_SIGN}"),
-    "csim": MetricInfo(UP, "cosine", "CSIM: cosine of ArcFace (buffalo_l w600k_r50) embeddings, portrait vs every 5th frame of the track; box-cropped, not 5-point aligned; weights non-commercial"),
+    "csim": MetricInfo(UP, "cosine", "CSIM: cosine of ArcFace (buffalo_l w600k_r50) embeddings, portrait vs every 5th frame of the track; faces five-point aligned by SCRFD det_10g when installed, else box-cropped (lower); weights non-commercial"),
     "fid": MetricInfo(DOWN, "FID", "Frechet Inception Distance vs the ground truth (not carried yet)"),
     "fvd": MetricInfo(DOWN, "FVD", "Frechet Video Distance (I3D) vs the ground truth (not carried yet)"),
     "lpips": MetricInfo(DOWN, "LPIPS", "learned perceptual distance vs the ground truth (not carried yet)"),
