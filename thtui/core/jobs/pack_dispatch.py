@@ -28,6 +28,7 @@ from thtui.core.jobs.packing import (
 from thtui.core.jobs.queue import JobQueue
 from thtui.core.metrics import JobMetrics
 from thtui.core.monitor import GpuBackend
+from thtui.core.wording import plural
 
 Amend = Callable[[JobMetrics], JobMetrics]
 
@@ -76,7 +77,7 @@ def describe_sets(jobs: list[PlannedJob], gpus: list[int | None]) -> str:
     """e.g. 'one job per GPU over 4 GPUs; infinitetalk holds 2 GPUs together per job'."""
     wide = {j.solution: gpu_width(j) for j in jobs if gpu_width(j) > 1}
     held = ", ".join(f"{name} holds {n} GPUs together per job" for name, n in wide.items())
-    return f"one job per GPU over {len(dict.fromkeys(gpus))} GPU(s)" + (f"; {held}" if held else "")
+    return f"one job per GPU over {plural(len(dict.fromkeys(gpus)), 'GPU')}" + (f"; {held}" if held else "")
 
 
 def dispatch_packed(queue: JobQueue, jobs: list[PlannedJob], gpus: list[int | None], backend: GpuBackend,
