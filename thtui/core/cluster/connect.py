@@ -36,6 +36,7 @@ def connect(address: str | None) -> Any:
     if ray.is_initialized():
         return ray
     address = resolve_address(address)
+    _probe(address)  # Ray itself would retry an unreachable address for minutes
     try:
         # log_to_driver=False: the nodes' worker output would interleave with the live view; the jobs'
         # own output comes back through the relay (thtui.core.cluster.relay) instead.
@@ -43,6 +44,28 @@ def connect(address: str | None) -> Any:
     except Exception as exc:  # ConnectionError, ValueError (bad address), RuntimeError (no local raylet)
         raise ClusterError(f"cannot reach the Ray cluster at {address}: {_first_line(exc)}") from None
     return ray
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """A TCP connect to HOST:PORT (or ray://HOST:PORT) first: a wrong or firewalled address is said in
+    seconds, in one line. Other forms (`auto`, `local`) are left to Ray."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        why = (
+            exc.strerror or type(exc).__name__
+            if not isinstance(exc, TimeoutError)
+            else f"no answer in {timeout:g} s"
+        )
+        raise ClusterError(
+            f"cannot reach the Ray cluster at {address}: {why} (is `ray start --head` running "
+            "there, and the port open to this machine?)"
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
