@@ -31,6 +31,9 @@ FAKE = """#!{python}
 import json, os, sys
 with open(os.environ["FAKE_EVAL_LOG"], "a") as f:
     f.write(json.dumps(sys.argv[1:]) + "\\n")
+if os.environ.get("FAKE_EVAL_MODE") == "sleep":
+    import time
+    time.sleep(120)
 if os.environ.get("FAKE_EVAL_MODE") == "error":
     print(json.dumps({{"error": "weight missing: /w/syncnet_v2.model (run `thtui setup evaluator`)"}}))
     sys.exit(3)
@@ -142,3 +145,22 @@ def test_cli_score_paper_on_any_video(lab: SetupLab, fake_evaluator: Path, tmp_p
     assert table.returncode == 0 and "lse_c" in table.stdout and "7.250" in table.stdout
     missing = lab.thtui("score", "--paper", "--video", str(tmp_path / "nope.mp4"))
     assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_stopped_run_stops_the_evaluator(
+    lab: SetupLab, fake_evaluator: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from thtui.core.scores.paper_pipeline import PaperInput, score_paper
+
+    monkeypatch.setenv("FAKE_EVAL_MODE", "sleep")
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    t0 = time.monotonic()
+    item = PaperInput("j", "r", str(lab.tmp), str(ASSETS / "portrait.jpg"), None, None)
+    status, data, reason = score_paper(evaluator_env(lab.settings), item, device="cpu", cancel=cancel)
+    assert time.monotonic() - t0 < 10  # killed, not waited for (it sleeps 120 s)
+    assert status == "missing" and "stopped with the run" in (reason or "")
+    assert data["lse_c"] is None and "stopped with the run" in data["missing"]["lse_c"]

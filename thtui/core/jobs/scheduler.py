@@ -251,7 +251,7 @@ def _execute(ctx: _RunContext, finished: dict[str, JobMetrics], resumed: bool) -
     if scoring_enabled(spec.score):  # its own thread: a video is scored while the GPU runs the next job
         from thtui.core.scores.paper_pipeline import paper_queue  # the evaluator env, when installed
 
-        ctx.scorer = RunScorer(ctx.store, ctx.files, sink, paper=paper_queue(ctx.settings))
+        ctx.scorer = RunScorer(ctx.store, ctx.files, sink, paper=paper_queue(ctx.settings, ctx.cancel))
         earlier = [
             j.info for j in jobs if j.info.job_id in finished and finished[j.info.job_id].status == "ok"
         ]

@@ -10,6 +10,7 @@ THTUI_NO_PAPER=1 turns the automatic pass off.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ def score_paper(
     device: str | None = None,
     timeout: float = 1800,
     whole_frame: bool = False,
+    cancel: threading.Event | None = None,
 ) -> tuple[str, dict[str, Any], str | None]:
     """(status, data, reason) for one video; never raises. `whole_frame`: the video is already the face
     crop (demo_syncnet.py's example.avi), no face detection."""
@@ -105,7 +107,7 @@ def score_paper(
     ffmpeg = str(ff.path) if ff.found else "none"
     argv = paper_argv(env.python, item.video, env.weights, portrait=item.portrait, audio=item.audio,
                       reference=item.reference, device=device, ffmpeg=ffmpeg, whole_frame=whole_frame)  # fmt: skip
-    run = run_paper(argv, timeout=timeout, env={**os.environ, **extra})
+    run = run_paper(argv, timeout=timeout, env={**os.environ, **extra}, cancel=cancel)
     if not run.ok:
         reason = f"evaluator: {run.error}"
         return "missing", _absent(item, reason), reason
@@ -139,8 +141,9 @@ def enabled(settings: Settings) -> EvaluatorEnv | None:
 class PaperQueue:
     """Collects a run's scored videos; `run` computes their paper scores one after another."""
 
-    def __init__(self, env: EvaluatorEnv) -> None:
+    def __init__(self, env: EvaluatorEnv, cancel: threading.Event | None = None) -> None:
         self.env = env
+        self.cancel = cancel  # the run's: a stopped run stops the evaluator and leaves the rest unscored
         self.items: list[PaperInput] = []
 
     def add(self, task: Any, offline: dict[str, Any] | None = None) -> None:
@@ -165,7 +168,9 @@ class PaperQueue:
         done: dict[str, str] = {}
         device, extra = pick_device()
         for item in self.items:
-            status, data, reason = score_paper(self.env, item, device=device)
+            if self.cancel is not None and self.cancel.is_set():
+                break  # not stored: `thtui score --paper RUN` computes them later
+            status, data, reason = score_paper(self.env, item, device=device, cancel=self.cancel)
             try:
                 store_paper(item.job_id, item.run_id, item.job_dir, status, data, store, files)
             except Exception as exc:  # a full disk must not leave the run hanging
@@ -176,9 +181,9 @@ class PaperQueue:
         return done
 
 
-def paper_queue(settings: Settings) -> PaperQueue | None:
+def paper_queue(settings: Settings, cancel: threading.Event | None = None) -> PaperQueue | None:
     env = enabled(settings)
-    return PaperQueue(env) if env is not None else None
+    return PaperQueue(env, cancel) if env is not None else None
 
 
 def rescore_run_paper(settings: Settings, run_id: str, sink: EventSink = discard) -> dict[str, str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,20 +94,37 @@ def paper_argv(
     return argv + (["--random-weights"] if random_weights else [])
 
 
-def run_paper(argv: list[str], timeout: float = 1800, env: dict[str, str] | None = None) -> PaperRun:
+def run_paper(
+    argv: list[str],
+    timeout: float = 1800,
+    env: dict[str, str] | None = None,
+    cancel: threading.Event | None = None,
+) -> PaperRun:
+    """Run the evaluator; `cancel` (set by a stopped run) kills it within a fraction of a second."""
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             argv,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
             env=env or dict(os.environ),
             stdin=subprocess.DEVNULL,
         )
-    except subprocess.TimeoutExpired:
-        return PaperRun(False, error=f"the evaluator ran past {timeout:.0f} s and was stopped")
     except OSError as exc:
         return PaperRun(False, error=f"cannot start the evaluator ({argv[0]}): {exc.strerror or exc}")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            stdout, stderr = proc.communicate(timeout=0.25)
+            break
+        except subprocess.TimeoutExpired:
+            stopped = cancel is not None and cancel.is_set()
+            if stopped or time.monotonic() > deadline:
+                proc.kill()
+                proc.communicate()
+                why = "stopped with the run" if stopped else f"ran past {timeout:.0f} s and was stopped"
+                return PaperRun(False, error=f"the evaluator {why}")
+    proc = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
     tail = proc.stderr[-2000:]
     last = (proc.stdout.strip().splitlines() or [""])[-1]
     try:
