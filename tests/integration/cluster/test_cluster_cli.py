@@ -167,3 +167,19 @@ def test_cluster_setup_runs_the_setup_engine_on_each_node_with_progress(head_env
         assert f"[{node}] FAILED: ghost:" in out
     assert main(["cluster", "setup", "ghost", "--cluster", head_env.address, "--nodes", "nope"]) == 2
     assert "no live node named nope" in capsys.readouterr().err
+
+
+def test_an_unreachable_cluster_is_one_line_in_seconds(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "thtui", "cluster", "status", "--cluster", f"127.0.0.1:{port}"],
+                          capture_output=True, text=True, timeout=60, env={"THTUI_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert proc.returncode == 2 and time.monotonic() - t0 < 30
+    assert (
+        f"cannot reach the Ray cluster at 127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+    )
