@@ -33,7 +33,7 @@ from thtui.core.wording import plural
 class JobView:
     rel: str
     state: str = "queued"
-    gpu: int | None = None
+    gpu: int | str | None = None  # "0,1" for a job that holds several GPUs
     started: float | None = None
     ended: float | None = None
     line: str = ""
@@ -72,7 +72,8 @@ class LiveState:
                 self.jobs[e.job.job_id].state = "queued"
             elif isinstance(e, JobStarted):
                 v = self.jobs[e.job_id]
-                v.state, v.gpu, v.started = "running", e.gpu, time.monotonic()
+                gpu = ",".join(map(str, e.gpus)) if len(e.gpus) > 1 else e.gpu
+                v.state, v.gpu, v.started = "running", gpu, time.monotonic()
             elif isinstance(e, JobLog) and e.stream != "thtui" and e.line.strip():
                 self.jobs[e.job_id].line = e.line.strip()
             elif isinstance(e, JobProgress):

@@ -170,3 +170,23 @@ def test_cli_says_which_gpus_a_job_holds(lab: Lab, monkeypatch: pytest.MonkeyPat
     out = capsys.readouterr().out
     assert rc == 0, out
     assert re.search(r"started  \S+/two_a \(pid \d+, GPUs 0,1\)", out), out
+
+
+def test_live_view_shows_every_gpu_of_a_job() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from thtui.cli.run_views import LiveState
+    from thtui.core.jobs import JobInfo, RunStarted
+
+    jobs = (JobInfo("r/two_a", "two_a", 0, "i.png", "a.wav", 1, False, "/o/r/two_a"),
+            JobInfo("r/static", "static", 0, "i.png", "a.wav", 1, False, "/o/r/static"))  # fmt: skip
+    state = LiveState()
+    state.on_event(RunStarted("r", "/o/r", jobs))
+    state.on_event(JobStarted("r/two_a", 11, 2, ("torchrun",), "/", "/log", (2, 3)))
+    state.on_event(JobStarted("r/static", 12, 0, ("python",), "/", "/log"))
+    out = Console(width=120, file=StringIO(), color_system=None)
+    out.print(state.render())
+    rows = {line.split()[0]: line.split() for line in out.file.getvalue().splitlines() if line.split()}
+    assert rows["two_a"][1:3] == ["running", "2,3"] and rows["static"][1:3] == ["running", "0"]
