@@ -62,6 +62,20 @@ def test_solutions(snap_compare, make_app, size: str) -> None:
     assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
 
 
+def test_solutions_filtered(snap_compare, make_app) -> None:
+    """G and C on an 80 GiB GPU: the systems that fit it and allow commercial use; the border says so."""
+
+    async def before(pilot) -> None:
+        app = pilot.app
+        snapdata.feed_monitor(app, 1, with_jobs=False)
+        table = app.screen.query_one("#solutions", DataTable)
+        await wait_for(pilot, lambda: "ready" in str(table.get_cell("static", "status")), 10)
+        await pilot.press("G", "C")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZES["80x24"], run_before=before)
+
+
 async def _open_run(pilot) -> None:
     await pilot.press("2")
     await wait_for(
