@@ -318,3 +318,16 @@ def test_infinitetalk_user_video_goes_to_cond_video(
     assert by_kind["video"].source == str(video.resolve())
     name = os.path.basename(data["cond_video"])
     assert name.count(".") == 1 and name.endswith(".mp4")
+
+
+def test_generated_json_file_is_one_of_yaml_json_text() -> None:
+    """`json:` (InfiniteTalk's --input_json) is a third way to write a per-job file; exactly one is given."""
+    from pydantic import ValidationError
+
+    from thtui.core.catalog.schema import GeneratedFile
+
+    f = GeneratedFile.model_validate({"path": "in.json", "json": {"prompt": "{prompt}"}})
+    assert f.json_doc == {"prompt": "{prompt}"} and f.template() == {"prompt": "{prompt}"}
+    for bad in ({"path": "x", "json": {}, "text": "t"}, {"path": "x", "json": {}, "yaml": {}}, {"path": "x"}):
+        with pytest.raises(ValidationError, match="exactly one of yaml, json, text"):
+            GeneratedFile.model_validate(bad)
