@@ -89,8 +89,10 @@ def score_video_paper(args: argparse.Namespace) -> int:
                       str(args.reference.resolve()) if args.reference else None)  # fmt: skip
     device = None if args.device == "auto" else args.device
     status, data, reason = score_paper(env, item, device=device, whole_frame=args.whole_frame)
-    if status != "ok" and reason and reason.startswith("evaluator:") and "missing" in data:
-        code = 2 if any(w in reason for w in ("not a picture", "no frames", "no video stream")) else 1
+    if status != "ok" and reason and reason.startswith("evaluator:"):
+        code = (
+            2 if (data.get("evaluator") or {}).get("exit_code") == 2 else 1
+        )  # 2: the evaluator's "unusable"
         if args.json:
             print_json({**data, "status": status, "reason": reason})
             return code

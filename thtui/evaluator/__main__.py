@@ -117,9 +117,9 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     if crops is not None:
         samples = media.audio(args.ffmpeg, args.audio or args.video)
         samples = samples[first * 640 : (first + len(crops)) * 640]
-        if len(samples) < 640 * 6:
+        if min(len(samples) // 640, len(crops)) < 6:
             for k in ("lse_c", "lse_d", "av_offset"):
-                missing[k] = "no audio (or under 6 frames of it) over the face track"
+                missing[k] = "under 6 frames of face and audio together: no 5-frame window to compare"
         else:
             net = syncnet.load_model(_weight(args, SYNCNET), device)
             _log(f"SyncNet on {device}: {len(crops)} crops, {len(samples) / 16000:.1f} s of audio")
@@ -170,7 +170,12 @@ def _roundtrip(args: argparse.Namespace, crops: Any, info: dict) -> Any:
         info["roundtrip"] = "none: the JPEG extraction gave no frames (crops used as decoded)"
         return crops
     info["roundtrip"] = "JPEG" if args.whole_frame else "XVID AVI, then JPEG"
-    return back[: len(crops)] if args.whole_frame else back
+    if back.shape[1:3] != (224, 224):  # --whole-frame on a video that is not 224 px: resize as before
+        import cv2
+        import numpy as np
+
+        back = np.stack([cv2.resize(b, (224, 224)) for b in back])
+    return back[: len(crops)]
 
 
 def _whole_frames(args: argparse.Namespace, info: dict, missing: dict) -> tuple:
@@ -312,11 +317,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = score(args) if args.cmd == "score" else keys(args)
         code = 0
-    except Unusable as exc:
+    except (Unusable, MediaError) as exc:  # the input cannot be used
         result, code = {"error": str(exc)}, 2
     except (FileNotFoundError, ImportError) as exc:
         result, code = {"error": str(exc)}, 3
-    except (MediaError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # one line for thtui (the traceback still goes to stderr, thtui's log)
+        import traceback
+
+        traceback.print_exc()
         result, code = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}, 1
     print(json.dumps(result), flush=True)
     return code

@@ -26,7 +26,12 @@ def session(path: str, device: str) -> Any:
         else ["CPUExecutionProvider"]
     )
     providers = [p for p in wanted if p in ort.get_available_providers()] or ["CPUExecutionProvider"]
-    return ort.InferenceSession(path, providers=providers)
+    try:
+        return ort.InferenceSession(path, providers=providers)
+    except Exception:  # a CUDA provider that cannot start (libraries, driver): the CPU still works
+        if providers == ["CPUExecutionProvider"]:
+            raise
+        return ort.InferenceSession(path, providers=["CPUExecutionProvider"])
 
 
 def face_square(rgb: Any, box: Any, size: int = 112) -> Any:

@@ -24,7 +24,7 @@ def frame_size(ffmpeg: str, path: str) -> tuple[int, int]:
     if ffmpeg == "none":
         return _cv2_size(path)
     out = subprocess.run([ffmpeg, "-hide_banner", "-i", path], capture_output=True, text=True, timeout=60)
-    m = re.search(r"Stream #\S+.*?Video: .*?(\d{2,5})x(\d{2,5})", out.stderr)
+    m = re.search(r"Stream #\S+.*?Video: .*?(?<![0-9a-fA-Fx])(\d{2,5})x(\d{2,5})\b", out.stderr)
     if not m:
         raise MediaError(f"{path}: no video stream")
     return int(m.group(1)), int(m.group(2))

@@ -34,6 +34,9 @@ with open(os.environ["FAKE_EVAL_LOG"], "a") as f:
 if os.environ.get("FAKE_EVAL_MODE") == "sleep":
     import time
     time.sleep(120)
+if os.environ.get("FAKE_EVAL_MODE") == "unusable":
+    print(json.dumps({{"error": "/v.mp4: no video stream"}}))
+    sys.exit(2)
 if os.environ.get("FAKE_EVAL_MODE") == "error":
     print(json.dumps({{"error": "weight missing: /w/syncnet_v2.model (run `thtui setup evaluator`)"}}))
     sys.exit(3)
@@ -131,7 +134,9 @@ def test_no_automatic_pass_when_off_or_not_installed(lab: SetupLab, monkeypatch:
     assert paper_queue(lab.settings) is None
 
 
-def test_cli_score_paper_on_any_video(lab: SetupLab, fake_evaluator: Path, tmp_path: Path) -> None:
+def test_cli_score_paper_on_any_video(
+    lab: SetupLab, fake_evaluator: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     video = ASSETS.parent / "assets" / "portrait.jpg"  # any existing file: the stand-in does not decode
     out = lab.thtui("score", "--paper", "--video", str(video), "--image", str(ASSETS / "portrait.jpg"),
                     "--reference", str(video), "--json")  # fmt: skip
@@ -145,6 +150,9 @@ def test_cli_score_paper_on_any_video(lab: SetupLab, fake_evaluator: Path, tmp_p
     assert table.returncode == 0 and "lse_c" in table.stdout and "7.250" in table.stdout
     missing = lab.thtui("score", "--paper", "--video", str(tmp_path / "nope.mp4"))
     assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+    monkeypatch.setenv("FAKE_EVAL_MODE", "unusable")  # the evaluator's exit 2: an input it cannot use
+    bad = lab.thtui("score", "--paper", "--video", str(video))
+    assert bad.returncode == 2 and "no video stream" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_a_stopped_run_stops_the_evaluator(

@@ -110,7 +110,7 @@ def score_paper(
     run = run_paper(argv, timeout=timeout, env={**os.environ, **extra}, cancel=cancel)
     if not run.ok:
         reason = f"evaluator: {run.error}"
-        return "missing", _absent(item, reason), reason
+        return "missing", {**_absent(item, reason), "evaluator": {"exit_code": run.exit_code}}, reason
     data = dict(run.data)
     missing = dict(data.pop("missing", {}) or {})
     values = {k: data.pop(k, None) for k in PAPER_KEYS}
