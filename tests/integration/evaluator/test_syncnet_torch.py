@@ -157,11 +157,14 @@ def test_whole_frame_mode_reads_a_face_crop_video_as_it_is(torch_python: str, co
     subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(video), "-vf", "crop=300:300:110:130,scale=224:224",
                     "-c:v", "mjpeg", "-q:v", "2", "-c:a", "pcm_s16le", str(crop)], check=True)  # fmt: skip
     run = run_paper(paper_argv(torch_python, crop, "/x", device="cpu", ffmpeg=ffmpeg, random_weights=True,
-                               whole_frame=True), timeout=300)  # fmt: skip
+                               whole_frame=True, reference=crop), timeout=300)  # fmt: skip
     assert run.ok, (run.error, run.log_tail)
     assert run.data["size"] == [224, 224] and run.data["windows"] == 35
     assert "S3FD" in run.data["track_source"] and "whole-frame" in run.data["missing"]["csim"]
     assert run.data["roundtrip"] == "JPEG"
+    assert run.data["psnr"] == 100.0 and run.data["ssim"] == pytest.approx(1.0)  # its own ground truth
+    assert run.data["reference_frames"] == 40 and "not carried" not in run.data["missing"]["fid"]
+    assert "FID Inception" in run.data["missing"]["fid"] and "landmarks" in run.data["missing"]["lmd"]
 
 
 FAKE_ONNX = """
