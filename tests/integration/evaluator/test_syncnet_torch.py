@@ -214,3 +214,18 @@ def test_csim_runs_through_onnx_sessions(torch_python: str, control: tuple, tmp_
     assert -1.0 <= run.data["csim"] <= 1.0
     assert "five-point aligned (SCRFD det_10g)" in run.data["csim_faces"]
     assert run.data["csim_faces"].startswith("9 of 9")  # the portrait and every 5th of 40 frames
+
+
+@pytest.mark.gpu
+def test_evaluator_on_a_real_gpu(torch_python: str, control: tuple) -> None:
+    """The same control on CUDA (S3FD on every frame, SyncNet on a fixed box); skipped without a GPU."""
+    probe = subprocess.run([torch_python, "-c", "import torch; print(torch.cuda.is_available())"],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    if probe.stdout.strip() != "True":
+        pytest.skip("the torch interpreter sees no CUDA GPU")
+    video, portrait, _ = control
+    run = run_paper(paper_argv(torch_python, video, "/no/weights", portrait=portrait, device="cuda",
+                               ffmpeg=str(tools.ffmpeg().path), random_weights=True, face_box="150,150,370,400"),
+                    timeout=300)  # fmt: skip
+    assert run.ok, (run.error, run.log_tail)
+    assert run.data["device"] == "cuda" and run.data["windows"] == 35 and -15 <= run.data["av_offset"] <= 15
