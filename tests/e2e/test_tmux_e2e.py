@@ -86,7 +86,7 @@ def test_text_to_piper_to_static_in_tmux(tmp_path: Path) -> None:
         tmux.wait_for(r"assets/portrait\.jpg", 10)  # the sample image is the default
         tmux.keys("Right", "Space")  # the mode radio has focus: choose text -> speech
         tmux.wait_for(r"TTS\s+piper", 10)
-        tmux.keys("Tab", "Tab")  # past "Pick…" into the text field
+        tmux.keys("Tab", "Tab", "Tab")  # past the images' and the videos' "Pick…" into the text field
         tmux.type("Hello from the terminal.")
         tmux.keys("C-t")  # preview: synthesise and show the duration
         tmux.wait_for(r"✓ \d+\.\d s of speech by piper", 60)

@@ -117,7 +117,7 @@ async def drive(debug_port: int, url: str, shots: Path) -> tuple[str, str, bytes
             await page.call("Network.enable")
             await page.call("Page.navigate", url=url)
             await page.wait_text("Solutions", 60)
-            before = await page.wait_text("static", 30)  # the catalog's rows are in the table
+            before = await page.wait_text("audio2head", 30)  # the first row (static: below the fold)
             await asyncio.sleep(1.0)  # let the canvas draw what arrived
             first = await page.screenshot(shots / "solutions.png")
             await page.call("Runtime.evaluate", expression="document.querySelector('textarea')?.focus()")
@@ -160,7 +160,7 @@ def test_serve_shows_solutions_and_switches_screens(settings, tmp_path: Path) ->
     banner = server.stdout.read() if server.stdout else ""
     assert f"open http://127.0.0.1:{port}" in banner
     assert f"-L {port}:127.0.0.1:{port}" in banner  # the SSH tunnel hint
-    assert "Install" in before and "static" in before  # the Solutions table and its keys
+    assert "Install" in before and "audio2head" in before  # the Solutions table and its keys
     assert "[1 Solutions]" in before  # the nav bar marks the current screen
     assert "[4 Results]" in after and "jobs" in after  # key 4 (typed in the browser) switched to Results
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and len(first) > 5000 and first != second

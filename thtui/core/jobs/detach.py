@@ -37,7 +37,8 @@ def spec_argv(spec: RunSpec) -> list[str]:
     for video in spec.videos:  # the user's own video as the source
         argv += ["--video", str(Path(video).resolve())]
     if spec.prompt is not None:
-        argv.append(f"--prompt={spec.prompt}")  # one item, so a prompt starting with '-' is not read as a flag
+        # One item, so a prompt starting with '-' is not read as a flag.
+        argv.append(f"--prompt={spec.prompt}")
     if spec.text is not None:
         argv += ["--text", spec.text, "--tts", spec.tts]
     if spec.voice:
