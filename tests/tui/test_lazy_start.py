@@ -14,6 +14,8 @@ from thtui.tui.screens.results import ResultsScreen
 from thtui.tui.screens.run import RunScreen
 
 LATER = ["thtui.tui.screens.run", "thtui.tui.screens.monitor", "thtui.tui.screens.results"]
+# The store (sqlite3, psutil through run states) is read by the Results screen: app.results is made on use.
+STORE = ["thtui.tui.results_data", "thtui.core.store"]
 
 
 def test_importing_the_app_leaves_the_other_screens_for_later() -> None:
@@ -24,6 +26,7 @@ def test_importing_the_app_leaves_the_other_screens_for_later() -> None:
     loaded = set(json.loads(proc.stdout))
     assert "thtui.tui.screens.solutions" in loaded
     assert not loaded & set(LATER)
+    assert not loaded & set(STORE)
 
 
 def test_each_lazy_mode_builds_its_screen_and_lists_its_keys() -> None:
@@ -31,6 +34,14 @@ def test_each_lazy_mode_builds_its_screen_and_lists_its_keys() -> None:
     for mode, cls in (("run", RunScreen), ("monitor", MonitorScreen), ("results", ResultsScreen)):
         assert isinstance(modes[mode](), cls)
         assert modes[mode].BINDINGS is cls.BINDINGS  # what the command palette reads
+
+
+def test_the_results_reader_is_made_on_first_use(settings, catalog) -> None:
+    from thtui.tui.results_data import ResultsReader
+
+    app = ThtuiApp(settings, catalog, live_monitor=False)
+    assert "results" not in vars(app)
+    assert isinstance(app.results, ResultsReader) and app.results is app.results
 
 
 def test_the_first_frame_turns_the_collector_back_on() -> None:

@@ -16,7 +16,8 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -31,9 +32,11 @@ from thtui.tui.commands import ThtuiCommands
 from thtui.tui.foreign import start_foreign_watch
 from thtui.tui.loghub import LogHub
 from thtui.tui.messages import LogsPending
-from thtui.tui.results_data import ResultsReader
 from thtui.tui.screens.solutions import SolutionsScreen
 from thtui.tui.workers import CoreWorkers
+
+if TYPE_CHECKING:
+    from thtui.tui.results_data import ResultsReader
 
 Clock = Callable[[], float]
 
@@ -110,12 +113,19 @@ class ThtuiApp(CoreWorkers, App[int]):
         self.ascii_only = bool(os.environ.get("THTUI_ASCII")) if ascii_only is None else ascii_only
         self.tune_gc = tune_gc
         self.logs = LogHub(self._announce_logs)
-        self.results = ResultsReader(settings)
         self.installs_changed: Signal[str] = Signal(self, "installs-changed")
         self.jobs_changed: Signal[str] = Signal(self, "jobs-changed")
         self.sampled: Signal[Any] = Signal(self, "sampled")
         self.logs_changed: Signal[str] = Signal(self, "logs-changed")
         self.init_core_state()
+
+    @cached_property
+    def results(self) -> ResultsReader:
+        """The stored runs, as the Results screen reads them; made on first use, so start-up does not
+        import the store (and psutil, the scores) before the first frame."""
+        from thtui.tui.results_data import ResultsReader
+
+        return ResultsReader(self.settings)
 
     def _announce_logs(self, key: str) -> None:
         # Called from producer threads, at most once per batch (see LogBuffer).
