@@ -106,7 +106,7 @@ async def test_an_unreadable_video_is_flagged_and_an_image_pick_clears_the_video
         screen = await _open(pilot, app)
         await _pick_video(pilot, app, notes)
         await wait_for(
-            pilot, lambda: f"video {notes}: ffmpeg cannot read it" in screen_text(app), 10, "flagged"
+            pilot, lambda: f"video {notes}: ffmpeg cannot read it" in screen_text(app), 30, "flagged"
         )
         await pilot.press("ctrl+r")
         await pilot.pause(0.1)
