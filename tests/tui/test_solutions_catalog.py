@@ -160,3 +160,20 @@ async def test_multi_gpu_system_shows_its_gpus(settings: Settings, catalog: Cata
         assert str(_table(app).get_cell("good_multi_gpu", "vram")) == "2×60G"
         about = str(app.screen.query_one("#solution-about", Static).render())
         assert "needs ~60 GB VRAM on each of 2 GPUs (one job holds them together)" in about
+
+
+async def test_side_panel_names_cuda_extensions(settings: Settings, catalog: Catalog) -> None:
+    app = _app(settings, catalog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot, app)
+        table = _table(app)
+        table.move_cursor(row=table.get_row_index("liveavatar"))
+        await pilot.pause(0.1)
+        about = str(app.screen.query_one("#solution-about", Static).render())
+        assert (
+            "CUDA extensions: flash-attn==2.8.3, flash_attn_3 (optional) (thtui doctor: wheel or build)"
+            in about
+        )
+        table.move_cursor(row=table.get_row_index("sadtalker"))
+        await pilot.pause(0.1)
+        assert "CUDA extensions" not in str(app.screen.query_one("#solution-about", Static).render())

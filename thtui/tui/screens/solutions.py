@@ -299,6 +299,10 @@ class SolutionsScreen(ThtuiScreen):
         about.append(
             f"licence: code {sol.license.code}; weights {sol.license.weights}; commercial use: {sol.license.commercial}"
         )
+        exts = sol.env.cuda_extensions if sol.env is not None else []
+        if exts:  # flash-attn & co: `thtui doctor` says which wheel fits this machine or what a build needs
+            listed = ", ".join(e.package + ("" if e.required else " (optional)") for e in exts)
+            about.append(f"\nCUDA extensions: {listed} (thtui doctor: wheel or build)")
         self.query_one("#solution-about", Static).update(about)
         self.query_one(StepList).progress = progress
         self.query_one(StepList).refresh(layout=True)
