@@ -331,3 +331,17 @@ def test_generated_json_file_is_one_of_yaml_json_text() -> None:
     for bad in ({"path": "x", "json": {}, "text": "t"}, {"path": "x", "json": {}, "yaml": {}}, {"path": "x"}):
         with pytest.raises(ValidationError, match="exactly one of yaml, json, text"):
             GeneratedFile.model_validate(bad)
+
+
+def test_an_outputs_dir_with_a_plus_never_reaches_liveavatar(catalog, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A '+' anywhere in LiveAvatar's --audio path switches it to multi-person mode: a job dir with a '+'
+    gets its prepared inputs in the safe scratch dir instead."""
+    from thtui.core.config import repo_root
+
+    job_dir = tmp_path / "runs+old" / "run" / "liveavatar"
+    assets = repo_root() / "assets"
+    plan = build_plan(
+        catalog.get("liveavatar"), settings, assets / "portrait.jpg", assets / "speech.wav", job_dir=job_dir
+    )
+    audio = plan.argv[plan.argv.index("--audio") + 1]
+    assert "+" not in audio, audio

@@ -27,7 +27,8 @@ from thtui.core.wording import plural
 
 # Upstream scripts build ffmpeg command lines by string concatenation (unquoted) and decide file types by
 # the text after the first dot (Wav2Lip). Paths we hand them stay inside this alphabet, one dot at most.
-_SAFE_DIR = re.compile(r"^[A-Za-z0-9_/+-]+$")
+# No '+': LiveAvatar reads a '+' anywhere in its audio path as "several speakers" (multi-person mode).
+_SAFE_DIR = re.compile(r"^[A-Za-z0-9_/-]+$")
 
 
 def new_run_id(now: float | None = None) -> str:
