@@ -54,7 +54,7 @@ class FileResultCache(Generic[T]):
         self._entries: OrderedDict[tuple[Path, Hashable], _Entry[T]] = OrderedDict()
         self._inflight: dict[tuple[Path, Hashable, FileStamp], Future[T]] = {}
         self._lock = threading.Lock()
-        self.hits = self.misses = 0  # tests and benchmarks read them
+        self.hits = self.misses = self.waits = 0  # tests and benchmarks read them
 
     def get(self, path: Path | str, variant: Hashable, compute: Callable[[], T]) -> T:
         """The cached result for (`path`, `variant`) while the file is unchanged, else `compute()`'s."""
@@ -73,6 +73,8 @@ class FileResultCache(Generic[T]):
                 future: Future[T] = Future()
                 self._inflight[flight_key] = future
                 self.misses += 1
+            else:
+                self.waits += 1
         if pending is not None:
             return pending.result()  # another thread computes this very version: wait for it
         try:
@@ -106,7 +108,7 @@ class FileResultCache(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self.hits = self.misses = 0
+            self.hits = self.misses = self.waits = 0
 
     def __len__(self) -> int:
         with self._lock:
