@@ -106,6 +106,15 @@ def test_cancel_ends_the_process_trees_on_every_node(cluster: ClusterLab) -> Non
     while time.monotonic() < deadline and len(_pids(cluster)) < 4:  # 2 jobs x (child + escapee)
         time.sleep(0.2)
     assert len(_pids(cluster)) >= 4, "the jobs' children never started on the nodes"
+
+    # While they run, the head's log.txt of each job follows the node's output (runs --follow, the TUI).
+    def live_logs() -> list[str]:
+        return [p.read_text() for p in cluster.head.outputs_dir.glob("2*/standin_kids/r*/log.txt")]
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and sum("standin: started workers" in t for t in live_logs()) < 2:
+        time.sleep(0.2)
+    assert sum("standin: started workers" in t for t in live_logs()) == 2
     cancel.set()
     worker.join(timeout=120)
     assert not worker.is_alive()

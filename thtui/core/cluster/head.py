@@ -76,6 +76,9 @@ class ClusterExecutor:
         self.slots = 1
         self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
         self._inputs_lock = threading.Lock()
+        self._logs: dict[
+            str, Path
+        ] = {}  # job id -> the head's log.txt, appended live (runs --follow, the TUI)
 
     def __enter__(self) -> ClusterExecutor:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -92,7 +95,7 @@ class ClusterExecutor:
         self.task = ray.remote(max_retries=0)(run_on_node)  # retries are ours: a lost attempt is recorded
         nodes = [n for n in list_nodes(ray) if n.alive]
         self.slots = max(1, sum(n.gpus for n in nodes), len(nodes))
-        self.pump = Pump(ray, self.relay, self.sink)
+        self.pump = Pump(ray, self.relay, self._from_nodes)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -100,9 +103,23 @@ class ClusterExecutor:
         with contextlib.suppress(Exception):  # the cluster is gone: nothing to clean up there
             self.ray.kill(self.relay)
 
+    def _from_nodes(self, event: Any) -> None:
+        """A node's event: to the run's sink; a finished log line also to the head's log.txt, so followers of
+        the job's file see it live (the node's whole log replaces it when the job ends)."""
+        log = self._logs.get(getattr(event, "job_id", ""))
+        if log is not None and isinstance(event, JobLog) and not event.replace_last:
+            with contextlib.suppress(OSError), open(log, "a", encoding="utf-8") as f:
+                f.write((f"[thtui] {event.line}" if event.stream == "thtui" else event.line) + "\n")
+        self.sink(event)
+
     # ---- one job ---------------------------------------------------------------------------------------
     def __call__(self, jctx: JobContext) -> JobOutcome:
         job = jctx.job
+        job_dir = Path(job.job_dir)
+        if job_dir.exists():  # a resumed job never shows a previous attempt's files
+            shutil.rmtree(job_dir)
+        job_dir.mkdir(parents=True)
+        self._logs[job.job_id] = job_dir / "log.txt"
         lost: list[dict[str, Any]] = []
         request = NodeRequest(self.run_id, job, self._shipped_inputs(jctx), jctx.audio_s, jctx.timeout,
                               jctx.grace_s, jctx.tolerance_s, 1, self.relay)  # fmt: skip
@@ -180,6 +197,7 @@ class ClusterExecutor:
     def _store(self, jctx: JobContext, reply: NodeReply, lost: list, attempt: int) -> JobOutcome:
         """The node's files into the head's job dir; metrics say where it ran (and which attempts died)."""
         self.pump.flush()  # the job's last log lines before its end
+        self._logs.pop(jctx.job.job_id, None)
         job_dir = Path(jctx.job.job_dir)
         if job_dir.exists():
             shutil.rmtree(job_dir)
@@ -213,6 +231,7 @@ class ClusterExecutor:
         from thtui.core.jobs.runner import _write_files
 
         self.pump.flush()
+        self._logs.pop(jctx.job.job_id, None)
         source = getattr(jctx.cancel, "source", None)
         by = source() if source and jctx.cancel.is_set() else "run"  # "run": resume runs it again
         status = "failed" if failed else "cancelled"

@@ -68,13 +68,18 @@ def stop(proc: subprocess.Popen, ended: bool = True) -> None:
     except OSError:
         pass
     try:
-        proc.wait(timeout=5 if ended else 15)
+        proc.wait(timeout=5)  # the first process only forks the watchdog and leaves
     except subprocess.TimeoutExpired:
         proc.kill()
 
 
 def main(argv: list[str]) -> int:
     token = argv[0]
+    # Leave the worker's children at once: Ray ends a worker's direct children when the worker exits (the
+    # job's root among them), and would take the watchdog with them before it could end the rest of the
+    # tree. The grandchild keeps the pipe, so it still sees the worker go.
+    if os.fork() > 0:
+        os._exit(0)
     data = sys.stdin.buffer.read()  # blocks until the worker closes the pipe, or dies
     if b"done" in data:
         return 0
