@@ -8,6 +8,12 @@ recipe) and scores it with thtui.core.scores.score_video pinned to one CPU core 
 single-threaded). Prints the median wall time of --repeat runs, the ratio to the video's length (the target
 is <= 1.0) and a split: decode alone, and the dlib weights' one-time load (not in the median: they are
 loaded once per process). Not a test: numbers depend on the machine and its load.
+
+With a reference (`thtui run --reference`): two videos (the control and one driven by other speech) scored
+against one reference video of the same size, uncached (the reference's face-track cache emptied before
+each video: the reference is tracked for each) and cached (emptied once: tracked for the first only), in
+alternating order, --repeat times each; prints both medians and their ratio (cached / uncached), and the
+reference's face pass alone. `--no-reference` skips it.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-reference", action="store_true", help="skip the cached/uncached reference pair")
     args = ap.parse_args()
 
     if hasattr(os, "sched_setaffinity"):
@@ -71,6 +78,18 @@ def main() -> int:
             scores = score_video(video, portrait)
             walls.append(time.perf_counter() - t)
 
+        pair = None
+        if not args.no_reference:
+            other = c.write_video(
+                d / "other.mp4",
+                [c.jaw_frame(rgb, pts, o) for o in c.openings(c.speech(args.seconds, start_s=2.3), n)],
+                wav,
+            )
+            reference = c.write_video(
+                d / "reference.mp4", [c.jaw_frame(rgb, pts, 0.8 * o) for o in c.openings(speech, n)], wav
+            )
+            pair = reference_pair((video, other), portrait, reference, args.repeat)
+
     wall = statistics.median(walls)
     print(f"video: {args.seconds:g} s, {args.size}x{args.size}, {frames} frames at 25 fps; one core")
     print(f"weights load (once per process): {load_s:.2f} s")
@@ -81,7 +100,43 @@ def main() -> int:
         f"control check: offset {scores.lipsync_offset_frames} frames, r {scores.lipsync_corr:.2f}, "
         f"identity {scores.identity_distance:.2f}; sampling {scores.sampling}"
     )
+    if pair is not None:
+        uncached, cached, face_pass = pair
+        print(
+            f"2 videos against one reference: uncached median {uncached:.2f} s, cached {cached:.2f} s; "
+            f"ratio cached / uncached {cached / uncached:.2f}; the reference's face pass alone {face_pass:.2f} s"
+        )
     return 0
+
+
+def reference_pair(
+    videos: tuple[Path, Path], portrait: Path, reference: Path, repeat: int
+) -> tuple[float, ...]:
+    """Median wall time of scoring both videos against `reference`: uncached, cached; and one face pass."""
+    from thtui.core.scores import score_video
+    from thtui.core.scores.decode import open_video
+    from thtui.core.scores.reference import TRACKS, track_reference
+
+    def both(cached: bool) -> float:
+        TRACKS.clear()
+        t = time.perf_counter()
+        for v in videos:
+            if not cached:
+                TRACKS.clear()
+            score_video(v, portrait, reference=reference)
+        wall = time.perf_counter() - t
+        assert not cached or (TRACKS.misses, TRACKS.hits) == (1, 1), "the cached pair tracked it twice"
+        return wall
+
+    uncached, cached = [], []
+    for i in range(repeat):  # alternate which goes first: the machine's load drifts
+        for use_cache in (i % 2 == 1, i % 2 == 0):
+            (cached if use_cache else uncached).append(both(use_cache))
+    t = time.perf_counter()
+    track_reference(open_video(reference))
+    face_pass = time.perf_counter() - t
+    TRACKS.clear()
+    return statistics.median(uncached), statistics.median(cached), face_pass
 
 
 if __name__ == "__main__":
