@@ -30,6 +30,9 @@ VARIANTS = {
     "standin_slow": {"STANDIN_DELAY": "3"},
     "standin_kids": {"STANDIN_MODE": "children", "STANDIN_DELAY": "0.2"},
     "standin_crash": {"STANDIN_MODE": "crash"},
+    "standin_kids2": {"STANDIN_MODE": "children", "STANDIN_DELAY": "0.2"},  # its own clone: a killed job
+    # leaves the stand-in's lock file behind (as SadTalker leaves its temp files), so each test that kills
+    # jobs of a solution needs a solution of its own
     "standin_joined": {},  # only on the node that `thtui cluster join` starts for real
     "ghost": {},
 }

@@ -27,9 +27,11 @@ def _image(path: Path) -> Path:
 @pytest.fixture(scope="package")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterLab]:
     lab = start_lab(
-        tmp_path_factory.mktemp("cluster"), "node-a", ("standin", "standin_kids", "standin_crash")
+        tmp_path_factory.mktemp("cluster"),
+        "node-a",
+        ("standin", "standin_kids", "standin_kids2", "standin_crash"),
     )
-    lab.add_node("node-b", ("standin", "standin_kids", "standin_crash"))
+    lab.add_node("node-b", ("standin", "standin_kids", "standin_kids2", "standin_crash"))
     lab.image = _image(lab.root / "in" / "face.png")  # type: ignore[attr-defined]
     lab.audio = make_tone(lab.root / "in" / "speech.wav", 1.0)  # type: ignore[attr-defined]
     try:

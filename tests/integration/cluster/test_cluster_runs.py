@@ -167,6 +167,38 @@ def test_an_interrupted_cluster_run_resumes_on_the_cluster(cluster: ClusterLab) 
     assert {j.metrics.extra["cluster_node"] for j in again.jobs} <= {"node-a", "node-b"}
 
 
+def test_a_head_killed_mid_run_leaves_no_job_process_on_the_nodes(cluster: ClusterLab) -> None:
+    """The thtui that runs the run is SIGKILLed (its machine died): Ray ends the tasks it owned, and each
+    job's watchdog ends the job's whole tree (the setsid escapee too); the run stays resumable."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    cluster.pidfile.unlink(missing_ok=True)
+    env = {**os.environ, "THTUI_HOME": str(cluster.head.data_root), "THTUI_OUTPUTS": str(cluster.head.outputs_dir),
+           "THTUI_SOLUTIONS": str(cluster.solutions_dir), "THTUI_CONFIG": str(cluster.root / "none.yaml"),
+           "THTUI_GPU_BACKEND": "fake"}  # fmt: skip
+    argv = [sys.executable, "-m", "thtui", "run", "standin_kids2", "--image", str(cluster.image), "--audio",
+            str(cluster.audio), "--cluster", cluster.address, "--no-score", "--json"]  # fmt: skip
+    head = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(_pids(cluster)) < 2:  # child + setsid escapee
+            time.sleep(0.2)
+        assert len(_pids(cluster)) >= 2, "the job's children never started on a node"
+    finally:
+        os.kill(head.pid, signal.SIGKILL)
+        head.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (_attempt_processes() or alive(_pids(cluster))):
+        time.sleep(0.3)
+    assert _attempt_processes() == [] and alive(_pids(cluster)) == []
+    run_json = max(cluster.head.outputs_dir.glob("2*/run.json"), key=lambda p: p.stat().st_mtime)
+    data = json.loads(run_json.read_text())
+    assert data["spec"]["cluster"] == cluster.address and data["spec"]["solutions"] == ["standin_kids2"]
+
+
 def test_a_node_killed_mid_job_and_the_job_finished_on_another(cluster: ClusterLab) -> None:
     # Two nodes of their own (the others stay for the tests above): only they have standin_slow.
     cluster.add_node("node-k1", ("standin_slow",))
