@@ -24,6 +24,7 @@ HELP = "several machines, one benchmark: join a Ray cluster, list its nodes, ins
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = subcommand(sub, "cluster", HELP)
+    p.set_defaults(func=lambda args: p.print_help() or 2)  # an ACTION is required: argparse says so first
     cs = p.add_subparsers(dest="cluster_command", metavar="ACTION", required=True)
 
     j = subcommand(cs, "join", "start Ray on this machine as a node of the cluster at ADDRESS, advertising "
