@@ -85,6 +85,7 @@ def test_a_changed_reference_file_is_read_again(
     reference = Path(shutil.copy(controls["jawflap"], tmp_path / "reference.mp4"))
     before = ref_mod.reference_tracks(open_video(reference))
     assert ref_mod.reference_tracks(open_video(reference)) is before and len(passes) == 1
+    assert not before.points.flags.writeable  # shared between callers: read-only
     stat = reference.stat()
     shutil.copyfile(controls["still"], reference)  # same path, new content (rewritten in place)
     os.utime(reference, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))

@@ -53,6 +53,7 @@ def track_reference(reference: VideoSource) -> ReferenceTracks:
     nan = np.full((68, 2), np.nan, dtype=np.float32)
     rows = [face.points if (face := tracker.step(r)) is not None else nan for r in iter_frames(reference)]
     points = np.stack(rows) if rows else np.empty((0, 68, 2), dtype=np.float32)
+    points.setflags(write=False)  # shared by every caller of the cache: nobody may change it in place
     return ReferenceTracks(points, reference.width, reference.height)
 
 
