@@ -34,6 +34,7 @@ class JobView:
     rel: str
     state: str = "queued"
     gpu: int | str | None = None  # "0,1" for a job that holds several GPUs
+    node: str = ""  # a cluster run: the node it runs on (thtui.core.cluster's JobPlaced)
     started: float | None = None
     ended: float | None = None
     line: str = ""
@@ -82,6 +83,8 @@ class LiveState:
                 v = self.jobs[e.job_id]
                 v.state, v.ended = e.status, time.monotonic()
                 v.result = e.metrics.failure_class or ""
+            elif type(e).__name__ == "JobPlaced" and e.job_id in self.jobs:  # no import: Ray-free start-up
+                self.jobs[e.job_id].node = e.node
             elif isinstance(e, MonitorSnapshot):
                 self.snap = e
                 for u in e.jobs:
@@ -107,7 +110,8 @@ class LiveState:
                     v.state, ""
                 )
                 state = v.state + (f" ({v.result})" if v.result else "")
-                t.add_row(v.rel, Text(state, style=style), "-" if v.gpu is None else str(v.gpu), elapsed, vram,
+                gpu = (f"{v.node}:" if v.node else "") + ("-" if v.gpu is None else str(v.gpu))
+                t.add_row(v.rel, Text(state, style=style), gpu, elapsed, vram,
                           Text(pct + v.line, overflow="ellipsis", no_wrap=True))  # fmt: skip
             warnings = [Text(f"warning: {w}", style="bold yellow") for w in self.warnings]
             return Group(head, *warnings, machine_line(self.snap), t)

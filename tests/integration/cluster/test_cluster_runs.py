@@ -83,6 +83,13 @@ def test_a_run_is_spread_over_the_nodes_and_stored_once_on_the_head(cluster: Clu
     assert {e.job_id for e in events.of(JobStarted)} == {j.job.job_id for j in result.jobs}
     assert any("100%|" in e.line for e in events.of(JobLog))
     assert any(e.stage == "cluster" and "node-" in e.detail for e in events.of(RunStage))
+    # The CLI's live table names each job's node beside its GPU.
+    from thtui.cli.run_views import LiveState
+
+    state = LiveState()
+    for e in events.events:
+        state.on_event(e)
+    assert {v.node for v in state.jobs.values()} == {"node-a", "node-b"}
 
 
 def test_a_solution_no_node_has_is_refused_before_anything_runs(cluster: ClusterLab) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from thtui.core.cluster.events import JobPlaced
 from thtui.core.cluster.resources import NODE_NAME_ENV
 from thtui.core.jobs.events import JobFinished, JobInfo, RunStage
 
@@ -127,6 +128,7 @@ def run_on_node(request: NodeRequest) -> NodeReply:
             target.write_bytes(data[item.kind])
 
     link = NodeLink(ray, request.relay, request.job.job_id, cancel)
+    link.send(JobPlaced(request.job.job_id, name, gpu, request.attempt))
     placed = f"{request.job.job_id}: node {name}, GPU {gpu if gpu is not None else '-'}"
     link.send(
         RunStage(
