@@ -131,13 +131,26 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
             out["csim"] = _csim(args, detector, device, faces, cutter, missing)
             info["csim_faces"] = cutter.how()
     if args.reference:
+        from . import perceptual
+
+        nets, absent, methods = perceptual.open_models(args.weights, args.random_weights, device)
+        missing.update(absent)
+        info.update(methods)
+        _log(f"PSNR/SSIM/LPIPS/FID against {args.reference} on {device}")
         ref = refscores.compare(
-            media.frames(args.ffmpeg, args.video, size), media.frames(args.ffmpeg, args.reference, size)
+            media.frames(args.ffmpeg, args.video, size),
+            media.frames(args.ffmpeg, args.reference, size),
+            each=nets.add,
         )
         out.update(psnr=ref["psnr"], ssim=ref["ssim"])
         info["reference_frames"] = ref["frames"]
         if ref["frames"] == 0:
-            missing["psnr"] = missing["ssim"] = "the reference video gave no frames"
+            for k in ("psnr", "ssim", "lpips", "fid"):
+                missing.setdefault(k, "the reference video gave no frames")
+        found, why = nets.result(args.features_out)
+        out.update(lpips=found.pop("lpips"), fid=found.pop("fid"))
+        info.update(found)
+        missing.update({k: v for k, v in why.items() if k not in missing})
     else:
         for k in ("fid", "fvd", "lpips", "psnr", "ssim", "lmd"):
             missing[k] = "needs a ground-truth video (--reference)"
@@ -307,7 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument(
         "--face-box", metavar="X1,Y1,X2,Y2", help="a fixed face box instead of S3FD tracks (checks)"
     )
+    s.add_argument("--features-out", help="save the FID features (generated, reference) to this .npz")
     k = sub.add_parser("keys")
+    f = sub.add_parser("fid", help="set-level FID over several jobs' --features-out files")
+    f.add_argument("--features", nargs="+", required=True)
     for q in (s, k):
         q.add_argument("--weights", default=".")
         q.add_argument("--random-weights", action="store_true")
@@ -315,7 +331,12 @@ def main(argv: list[str] | None = None) -> int:
         q.add_argument("--ffmpeg", default="ffmpeg")
     args = p.parse_args(argv)
     try:
-        result = score(args) if args.cmd == "score" else keys(args)
+        if args.cmd == "fid":
+            from .perceptual import set_fid
+
+            result = set_fid(args.features)  # too few frames: ValueError -> Unusable (exit 2)
+        else:
+            result = score(args) if args.cmd == "score" else keys(args)
         code = 0
     except (Unusable, MediaError) as exc:  # the input cannot be used
         result, code = {"error": str(exc)}, 2

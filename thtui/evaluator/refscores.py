@@ -1,16 +1,15 @@
 """Scores against a ground-truth video: PSNR (RGB, 8-bit peak) and SSIM (grey, Gaussian window 11,
 sigma 1.5, Wang et al. 2004), frame by frame at 25 fps with the reference scaled to the scored video's
-size, over the frames both have. FID, FVD and LPIPS need feature networks this evaluator does not carry
-yet: they come back absent with that reason."""
+size, over the frames both have. LPIPS and FID ride the same pass (perceptual.py, via `each`); FVD needs
+an I3D network this evaluator does not carry: it comes back absent with that reason."""
 
 from __future__ import annotations
 
 from typing import Any
 
 NOT_CARRIED = {
-    "fid": "not computed: this evaluator carries no FID Inception network yet (pytorch-fid weights)",
-    "fvd": "not computed: this evaluator carries no I3D network yet (i3d_torchscript.pt)",
-    "lpips": "not computed: this evaluator carries no LPIPS network yet (lpips + AlexNet weights)",
+    "fvd": "not computed: this evaluator carries no I3D network (the usual i3d_torchscript.pt is TorchScript, "
+    "i.e. code, not a state_dict, and no full sha256 of it is known to pin it by)",
 }
 
 
@@ -39,12 +38,14 @@ def ssim(a: Any, b: Any) -> float:
     )
 
 
-def compare(generated: Any, reference: Any) -> dict[str, Any]:
-    """generated, reference: iterators of RGB frames of the same size."""
+def compare(generated: Any, reference: Any, each: Any = None) -> dict[str, Any]:
+    """generated, reference: iterators of RGB frames of the same size; `each(g, r)` sees every pair."""
     import numpy as np
 
     ps, ss = [], []
     for g, r in zip(generated, reference, strict=False):
+        if each is not None:
+            each(g, r)
         ps.append(psnr(g, r))
         ss.append(ssim(g, r))
     if not ps:

@@ -1,0 +1,156 @@
+"""LPIPS and FID against a ground truth, fed frame pairs by the same pass as PSNR/SSIM (25 fps, frame i of
+the generated video against frame i of the reference scaled to its size, over the shorter of the two).
+
+- LPIPS (AlexNet v0.1): per frame pair at the frames' own resolution; the mean is reported (and the
+  per-frame values' count).
+- FID: pool3 features of every generated frame and every reference frame; this job's FID compares the
+  two sets. FID is a set metric: over one clip's few hundred frames (fewer than its 2048 dimensions) it
+  is noisy and biased upward, so the run-level value (all frames of all cases of a system pooled, the
+  number papers report) is computed from the features this pass saves (`--features-out`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BATCH = 8
+LPIPS_METHOD = (
+    "LPIPS (AlexNet, v0.1 linear layers), per frame vs the ground truth at 25 fps (frame i to frame i over "
+    "the shorter video, the reference scaled to the generated size), mean over frames"
+)
+FID_METHOD = (
+    "FID on pool3 features (2048-d) of pytorch-fid's Inception (pt_inception-2015-12-05), every frame at "
+    "25 fps vs the ground truth's frames; per video it is noisy (fewer frames than dimensions): the "
+    "run-level value pools all frames of all cases"
+)
+
+
+class Perceptual:
+    """Accumulates frame pairs; `lpips_model` / `fid_model` None leave that score out."""
+
+    def __init__(self, lpips_model: Any | None, fid_model: Any | None, device: str) -> None:
+        self.lpips_model, self.fid_model, self.device = lpips_model, fid_model, device
+        self.pending: list[tuple[Any, Any]] = []
+        self.lpips: list[float] = []
+        self.gen_feats: list[Any] = []
+        self.ref_feats: list[Any] = []
+
+    def add(self, generated: Any, reference: Any) -> None:
+        self.pending.append((generated, reference))
+        if len(self.pending) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        from . import fid_inception, lpips_alex
+
+        if not self.pending:
+            return
+        gen, ref = [p[0] for p in self.pending], [p[1] for p in self.pending]
+        self.pending = []
+        if self.lpips_model is not None:
+            self.lpips += lpips_alex.distances(self.lpips_model, gen, ref, self.device)
+        if self.fid_model is not None:
+            self.gen_feats.append(fid_inception.features(self.fid_model, gen, self.device))
+            self.ref_feats.append(fid_inception.features(self.fid_model, ref, self.device))
+
+    def features(self) -> tuple[Any, Any]:
+        import numpy as np
+
+        self._flush()
+        empty = np.zeros((0, 2048))
+        return (
+            np.concatenate(self.gen_feats) if self.gen_feats else empty,
+            np.concatenate(self.ref_feats) if self.ref_feats else empty,
+        )
+
+    def result(self, features_out: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+        """({"lpips", "fid", "lpips_frames", "fid_frames"}, missing reasons)."""
+        import numpy as np
+
+        from . import frechet
+
+        self._flush()
+        out: dict[str, Any] = {"lpips": None, "fid": None}
+        missing: dict[str, str] = {}
+        if self.lpips_model is not None:
+            if self.lpips:
+                out["lpips"], out["lpips_frames"] = float(np.mean(self.lpips)), len(self.lpips)
+            else:
+                missing["lpips"] = "no frame pairs with the reference"
+        if self.fid_model is not None:
+            gen, ref = self.features()
+            if len(gen) < 2:
+                missing["fid"] = f"FID needs at least 2 frames in each set, got {len(gen)}"
+            else:
+                out["fid"], out["fid_frames"] = frechet.fid(gen, ref), len(gen)
+                if features_out:
+                    np.savez_compressed(features_out, generated=gen.astype(np.float32),
+                                        reference=ref.astype(np.float32))  # fmt: skip
+        return out, missing
+
+
+def _one_line(exc: Exception) -> str:
+    """torch's load errors put the useful part (the missing keys) on the second line."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def open_models(weights: str, random_weights: bool, device: str) -> tuple[Perceptual, dict[str, str], dict]:
+    """The two networks from the --weights folder (each optional: a missing file leaves its score absent
+    with the reason); with `random_weights` both random (a plumbing check). -> (accumulator, missing, info)"""
+    import os
+
+    from . import fid_inception, lpips_alex
+
+    missing: dict[str, str] = {}
+    info: dict[str, Any] = {}
+
+    def path(name: str) -> str | None:
+        p = os.path.join(weights, name)
+        return p if os.path.isfile(p) else None
+
+    lp = fid = None
+    alex, lin = path(lpips_alex.ALEXNET_FILE), path(lpips_alex.LIN_FILE)
+    if random_weights:
+        lp = lpips_alex.load_model(None, None, device)
+    elif alex is None or lin is None:
+        absent = [n for n, p in ((lpips_alex.ALEXNET_FILE, alex), (lpips_alex.LIN_FILE, lin)) if p is None]
+        missing["lpips"] = (
+            f"LPIPS weights not installed ({', '.join(absent)}; thtui setup evaluator fetches them)"
+        )
+    else:
+        try:
+            lp = lpips_alex.load_model(alex, lin, device)
+        except (ValueError, RuntimeError) as exc:
+            missing["lpips"] = f"LPIPS weights refused: {_one_line(exc)}"
+    inc = path(fid_inception.FILE)
+    if random_weights or inc is not None:
+        try:
+            fid = fid_inception.load_model(None if random_weights else inc, device)
+        except RuntimeError as exc:
+            missing["fid"] = f"FID Inception weights refused: {_one_line(exc)}"
+    else:
+        missing["fid"] = (
+            f"FID Inception weights not installed ({fid_inception.FILE}; thtui setup evaluator fetches them)"
+        )
+    info["lpips_method"], info["fid_method"] = LPIPS_METHOD, FID_METHOD
+    return Perceptual(lp, fid, device), missing, info
+
+
+def set_fid(paths: list[str]) -> dict[str, Any]:
+    """FID over the union of several jobs' saved features (one system's cases): the set-level value."""
+    import numpy as np
+
+    from . import frechet
+
+    gen, ref = [], []
+    for p in paths:
+        with np.load(p) as z:
+            gen.append(z["generated"].astype(np.float64))
+            ref.append(z["reference"].astype(np.float64))
+    g, r = np.concatenate(gen), np.concatenate(ref)
+    if len(g) < 2 or len(r) < 2:
+        from .__main__ import Unusable
+
+        raise Unusable(f"FID needs at least 2 frames in each set, got {len(g)} and {len(r)}")
+    return {"fid": frechet.fid(g, r), "frames": len(g), "reference_frames": len(r), "cases": len(paths)}
