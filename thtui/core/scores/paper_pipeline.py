@@ -105,8 +105,12 @@ def score_paper(
         extra = {}
     ff = tools.ffmpeg()
     ffmpeg = str(ff.path) if ff.found else "none"
+    from thtui.core.scores.paper_set import features_path
+
+    features = features_path(item.job_dir) if item.reference and Path(item.job_dir).is_dir() else None
     argv = paper_argv(env.python, item.video, env.weights, portrait=item.portrait, audio=item.audio,
-                      reference=item.reference, device=device, ffmpeg=ffmpeg, whole_frame=whole_frame)  # fmt: skip
+                      reference=item.reference, device=device, ffmpeg=ffmpeg, whole_frame=whole_frame,
+                      features_out=features)  # fmt: skip
     run = run_paper(argv, timeout=timeout, env={**os.environ, **extra}, cancel=cancel)
     if not run.ok:
         reason = f"evaluator: {run.error}"
@@ -177,8 +181,29 @@ class PaperQueue:
                 status, reason = "missing", f"could not store the paper scores: {exc}"
             done[item.job_id] = status
             sink(PaperScored(item.job_id, status, {k: data.get(k) for k in PAPER_KEYS}, reason))
+        self._set_level(store, done)
         self.items.clear()
         return done
+
+    def _set_level(self, store: Any, done: dict[str, str]) -> None:
+        """FID pooled over each system's cases (thtui.core.scores.paper_set), after every job is scored."""
+        from thtui.core.scores.paper_set import compute_set_fid
+
+        scored = [i for i in self.items if i.reference and done.get(i.job_id) == "ok"]
+        if not scored or store is None or (self.cancel is not None and self.cancel.is_set()):
+            return
+        groups: dict[str, list[str]] = {}
+        try:
+            for i in scored:
+                job = store.get_job(i.job_id)
+                groups.setdefault(job.solution if job else i.job_id.split("/")[1], []).append(i.job_dir)
+            run = store.get_run(scored[0].run_id)
+            if run is None:
+                return
+            run_dir = Path(run.run_dir)
+            compute_set_fid(self.env, run_dir, groups, self.cancel)
+        except Exception:  # the per-job values stand; the table then says the set-level FID is absent
+            pass
 
 
 def paper_queue(settings: Settings, cancel: threading.Event | None = None) -> PaperQueue | None:

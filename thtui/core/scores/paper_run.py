@@ -69,6 +69,7 @@ def paper_argv(
     random_weights: bool = False,
     face_box: str | None = None,
     whole_frame: bool = False,
+    features_out: Path | str | None = None,
 ) -> list[str]:
     argv = [
         str(python),
@@ -86,6 +87,7 @@ def paper_argv(
         ("--audio", audio),
         ("--reference", reference),
         ("--face-box", face_box),
+        ("--features-out", features_out),  # FID features for the run's set-level FID (paper_set.py)
     ):
         if value is not None:
             argv += [flag, str(value)]

@@ -1,0 +1,98 @@
+"""The run-level FID (thtui/core/scores/paper_set.py): each system's saved feature files go to the evaluator's
+`fid --features` in one call (a stand-in interpreter that records its argv and answers as the evaluator
+does), the result lands in <run dir>/paper_set_scores.json, and the paper-style table's FID cell takes the
+pooled value over the mean of per-video FIDs. The real `fid --features` is tested with torch in
+tests/integration/evaluator/test_perceptual_torch.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from thtui.core.report.paper_table import Cell, _set_fid
+from thtui.core.scores.paper_set import FEATURES, SET_JSON, compute_set_fid, load_set_scores, set_fid
+
+STANDIN = """#!{python}
+import json, os, sys
+argv = sys.argv[1:]
+with open(os.environ.get("STANDIN_LOG", "/dev/null"), "a") as f:
+    f.write(json.dumps(argv) + "\\n")
+if "score" in argv:
+    print(json.dumps({{"lse_c": None, "missing": {{}}}}))
+    sys.exit(0)
+files = argv[argv.index("--features") + 1:]
+if any("broken" in f for f in files):
+    print(json.dumps({{"error": "FID needs at least 2 frames in each set, got 1 and 1"}}))
+    sys.exit(2)
+print(json.dumps({{"fid": 12.5 * len(files), "frames": 100 * len(files), "reference_frames": 100 * len(files),
+                  "cases": len(files)}}))
+"""
+
+
+def _env(tmp_path: Path, monkeypatch) -> SimpleNamespace:
+    python = tmp_path / "python"
+    python.write_text(STANDIN.format(python=sys.executable))
+    python.chmod(0o755)
+    monkeypatch.setenv("STANDIN_LOG", str(tmp_path / "argv.jsonl"))
+    return SimpleNamespace(python=python)
+
+
+def _job(run_dir: Path, name: str, features: bool = True) -> str:
+    d = run_dir / name
+    d.mkdir(parents=True)
+    if features:
+        (d / FEATURES).write_bytes(b"npz")
+    return str(d)
+
+
+def test_each_system_is_pooled_in_one_call_and_stored_for_the_table(tmp_path: Path, monkeypatch) -> None:
+    env, run_dir = _env(tmp_path, monkeypatch), tmp_path / "run"
+    groups = {
+        "sadtalker": [
+            _job(run_dir, "sadtalker/0"),
+            _job(run_dir, "sadtalker/1"),
+            _job(run_dir, "sadtalker/2", False),
+        ],
+        "static": [_job(run_dir, "static/0", False)],  # no features (no ground truth): not pooled
+        "broken": [_job(run_dir, "broken/0")],
+    }
+    out = compute_set_fid(env, run_dir, groups)
+    assert out["sadtalker"] == {"fid": 25.0, "frames": 200, "reference_frames": 200, "cases": 2}
+    assert "static" not in out
+    assert out["broken"]["fid"] is None and "at least 2 frames" in out["broken"]["why"]
+    calls = [json.loads(line) for line in (tmp_path / "argv.jsonl").read_text().splitlines()]
+    assert len(calls) == 2 and calls[0][3] == "fid"  # -c BOOT <pkg> fid --features ...
+    assert [Path(f).parent.name for f in calls[0][calls[0].index("--features") + 1 :]] == ["0", "1"]
+    stored = json.loads((run_dir / SET_JSON).read_text())
+    assert stored["fid"]["sadtalker"]["fid"] == 25.0 and "pooled" in stored["method"]
+    assert set_fid(run_dir, "sadtalker")["cases"] == 2
+    assert set_fid(run_dir, "broken") is None and set_fid(run_dir, "static") is None
+
+
+def test_the_table_cell_takes_the_pooled_value(tmp_path: Path, monkeypatch) -> None:
+    per_video = Cell(40.0, 3, 3)
+    assert _set_fid(per_video, tmp_path, "sadtalker") is per_video  # nothing pooled: the per-case mean
+    (tmp_path / SET_JSON).write_text(
+        json.dumps({"fid": {"sadtalker": {"fid": 21.5, "frames": 750, "cases": 3}}})
+    )
+    assert _set_fid(per_video, tmp_path, "sadtalker") == Cell(21.5, 3, 3)
+    assert _set_fid(per_video, tmp_path, "wav2lip") is per_video
+    assert load_set_scores(tmp_path / "missing") == {} and load_set_scores(None) == {}
+
+
+def test_a_job_with_a_ground_truth_saves_its_features_for_the_pool(tmp_path: Path, monkeypatch) -> None:
+    """score_paper asks the evaluator for `--features-out <job dir>/fid_features.npz` only with a reference."""
+    from thtui.core.scores.paper_pipeline import PaperInput, score_paper
+
+    env = _env(tmp_path, monkeypatch)
+    env.weights = tmp_path / "weights"
+    job = _job(tmp_path / "run", "sadtalker/0", features=False)
+    for reference in ("/refs/gt.mp4", None):
+        item = PaperInput("r/sadtalker/0", "r", job, "/v.mp4", None, None, reference)
+        score_paper(env, item, device="cpu")
+    calls = [json.loads(line) for line in (tmp_path / "argv.jsonl").read_text().splitlines()]
+    with_ref, without = calls
+    assert with_ref[with_ref.index("--features-out") + 1] == str(Path(job) / FEATURES)
+    assert "--features-out" not in without
