@@ -89,10 +89,12 @@ def test_a_job_with_a_ground_truth_saves_its_features_for_the_pool(tmp_path: Pat
     env = _env(tmp_path, monkeypatch)
     env.weights = tmp_path / "weights"
     job = _job(tmp_path / "run", "sadtalker/0", features=False)
-    for reference in ("/refs/gt.mp4", None):
-        item = PaperInput("r/sadtalker/0", "r", job, "/v.mp4", None, None, reference)
+    for job_dir, reference in ((job, "/refs/gt.mp4"), (job, None), ("", "/refs/gt.mp4")):
+        item = PaperInput("r/sadtalker/0", "r", job_dir, "/v.mp4", None, None, reference)
         score_paper(env, item, device="cpu")
     calls = [json.loads(line) for line in (tmp_path / "argv.jsonl").read_text().splitlines()]
-    with_ref, without = calls
+    with_ref, without, ad_hoc = calls
     assert with_ref[with_ref.index("--features-out") + 1] == str(Path(job) / FEATURES)
     assert "--features-out" not in without
+    # `thtui score --paper --video` has no job dir: nothing is saved in the current directory
+    assert "--features-out" not in ad_hoc

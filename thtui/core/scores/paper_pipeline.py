@@ -107,7 +107,9 @@ def score_paper(
     ffmpeg = str(ff.path) if ff.found else "none"
     from thtui.core.scores.paper_set import features_path
 
-    features = features_path(item.job_dir) if item.reference and Path(item.job_dir).is_dir() else None
+    # only a run's job dir ("" for `thtui score --paper --video`: never the current directory)
+    in_run = bool(item.reference and item.job_dir and Path(item.job_dir).is_dir())
+    features = features_path(item.job_dir) if in_run else None
     argv = paper_argv(env.python, item.video, env.weights, portrait=item.portrait, audio=item.audio,
                       reference=item.reference, device=device, ffmpeg=ffmpeg, whole_frame=whole_frame,
                       features_out=features)  # fmt: skip
