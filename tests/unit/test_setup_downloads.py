@@ -120,7 +120,11 @@ def test_checksum_cache_is_keyed_by_inode_size_and_mtime(tmp_path: Path) -> None
     f.write_bytes(DATA)
     assert check_file(f, Expect(sha256=SHA)) is None
     assert json.loads((tmp_path / "w.bin.verified").read_text())["sha256"] == SHA
+    before = f.stat().st_mtime_ns
     f.write_bytes(DATA[:-1] + b"\0")  # rewritten: the cache no longer applies
+    # A rewrite within the same tick of the file system's clock (a few ms) keeps mtime_ns: move it on as
+    # any later write would, so the test does not depend on the clock's granularity.
+    os.utime(f, ns=(before + 10_000_000, before + 10_000_000))
     assert "sha256 mismatch" in (check_file(f, Expect(sha256=SHA)) or "")
     assert "too small" in (check_file(f, Expect(min_size=10**9)) or "")
 

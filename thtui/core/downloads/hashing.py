@@ -1,5 +1,6 @@
 """Checksums for downloaded files, with a sidecar cache so a multi-GB weight is hashed once, not on
-every `thtui verify` (the cache is keyed by inode, size and mtime, so any rewrite invalidates it)."""
+every `thtui verify` (the cache is keyed by inode, size and mtime, so any rewrite invalidates it, except
+one of the same size within the same tick of the file system's clock, a few milliseconds)."""
 
 from __future__ import annotations
 
