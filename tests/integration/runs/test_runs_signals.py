@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 
 import pytest
 from processes import alive
@@ -26,14 +27,19 @@ def start_cli_run(lab: Lab) -> PtyProcess:
     return proc
 
 
-def job_pids(lab: Lab) -> tuple[str, list[int]]:
+def job_pids(lab: Lab, timeout: float = 15.0) -> tuple[str, list[int]]:
     (run_dir,) = lab.settings.outputs_dir.glob("2*")
-    store = Store(lab.settings.db_path)
-    try:
-        jobs = store.list_jobs(run_dir.name)
-    finally:
-        store.close()
-    roots = [j.pid for j in jobs if j.pid is not None]
+    # The job's children can be up before the run's thread has stored the job's pid: wait for the row.
+    deadline = time.monotonic() + timeout
+    while True:
+        store = Store(lab.settings.db_path)
+        try:
+            roots = [j.pid for j in store.list_jobs(run_dir.name) if j.pid is not None]
+        finally:
+            store.close()
+        if roots or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert roots, "the job's root pid is recorded"
     return run_dir.name, roots + lab.child_pids()
 
