@@ -159,19 +159,6 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         raise CliError(str(exc)) from None
 
 
-def refuse_resume_of_a_live_run(settings, run_id: str) -> None:  # settings: thtui.core.config.Settings
-    """Resume ends what is left of a run's processes first: never do that to a run another thtui runs."""
-    from thtui.core.jobs.foreign import running_elsewhere, running_elsewhere_message
-
-    store = Store(settings.db_path)
-    try:
-        owner = running_elsewhere(store, run_id)
-    finally:
-        store.close()
-    if owner is not None:
-        raise CliError(running_elsewhere_message(run_id, owner))
-
-
 def _references(args: argparse.Namespace) -> tuple[Path, ...]:
     """--reference paths as videos (a folder: its videos), each checked now: one line naming a bad one."""
     if not args.reference:
@@ -215,7 +202,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if any(given) or args.prompt is not None:
             raise CliError("--resume takes its inputs and solutions from the run; give nothing else")
         args.resume = resolve_run_id(settings, args.resume)
-        refuse_resume_of_a_live_run(settings, args.resume)
+        from thtui.core.jobs.foreign import refuse_resume_of_a_live_run
+
+        try:
+            refuse_resume_of_a_live_run(settings.db_path, args.resume)
+        except RunError as exc:
+            raise CliError(str(exc)) from None
         spec = None
     else:
         spec = _spec(args)

@@ -169,24 +169,6 @@ def apply_polled(app: ThtuiApp, runs: list[ForeignRun]) -> None:
     app.jobs_changed.publish("foreign")
 
 
-def refuse_resume_of_a_live_run(settings: Any, run_id: str) -> None:
-    """Raise RunError (shown as one line) when another thtui process is running `run_id`: a resume
-    would end its jobs' processes under it."""
-    from thtui.core.jobs.foreign import running_elsewhere, running_elsewhere_message
-    from thtui.core.jobs.spec import RunError
-    from thtui.core.store import Store
-
-    if not settings.db_path.exists():
-        return
-    store = Store(settings.db_path)
-    try:
-        owner = running_elsewhere(store, run_id)
-    finally:
-        store.close()
-    if owner is not None:
-        raise RunError(running_elsewhere_message(run_id, owner))
-
-
 # ---- cancel ------------------------------------------------------------------------------------------
 def confirm_cancel(screen: Any, run_id: str, owner_pid: int | None) -> None:
     """Ask, then end another process's run the way `thtui run --cancel` does. When that process is a thtui

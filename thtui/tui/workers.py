@@ -262,12 +262,12 @@ class CoreWorkers(Stopping):
 
     def _run_blocking(self: ThtuiApp, key: str, spec: Any, cancel: threading.Event, sink: Any) -> None:
         from thtui.core.jobs import resume_run, start_run
-        from thtui.tui.foreign import refuse_resume_of_a_live_run
+        from thtui.core.jobs.foreign import refuse_resume_of_a_live_run
         from thtui.tui.orphan_check import settle_orphans
 
         try:
             if isinstance(spec, ResumeRequest):  # never pull a run out from under the thtui running it
-                refuse_resume_of_a_live_run(self.settings, spec.run_id)
+                refuse_resume_of_a_live_run(self.settings.db_path, spec.run_id)
             settle_orphans(self, cancel, spec.run_id if isinstance(spec, ResumeRequest) else None)
             if isinstance(spec, ResumeRequest):
                 # The App's monitor (with the injected GPU backend) samples the jobs too: one sampler,

@@ -212,6 +212,22 @@ def running_elsewhere_message(run_id: str, owner: Owner) -> str:
     )
 
 
+def refuse_resume_of_a_live_run(db_path: Path, run_id: str) -> None:
+    """RunError (one line) when another thtui process is running `run_id`: a resume would end its jobs'
+    processes under it. The CLI's `run --resume` and the TUI's resume both ask this first."""
+    from thtui.core.jobs.spec import RunError
+
+    if not Path(db_path).exists():
+        return
+    store = Store(db_path)
+    try:
+        owner = running_elsewhere(store, run_id)
+    finally:
+        store.close()
+    if owner is not None:
+        raise RunError(running_elsewhere_message(run_id, owner))
+
+
 def wait_owner_gone(owner: Owner, timeout: float = CANCEL_WAIT_S, poll: float = 0.2) -> bool:
     """True once the owner process has ended (within `timeout` seconds)."""
     deadline = time.monotonic() + timeout

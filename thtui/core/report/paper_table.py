@@ -119,28 +119,13 @@ def _ranges(rows: list[dict[str, Any]]) -> dict[str, Range]:
 
 def load_paper_scores(settings: Any, jobs: list[Any]) -> dict[str, dict[str, Any]]:
     """job id -> the evaluator's scores (store first, else <job dir>/paper_scores.json); unscored jobs left out."""
-    from thtui.core.store import Store
+    from thtui.core.report.scores_section import per_job_scores
 
     try:
         from thtui.core.scores.paper_store import paper_job_scores
     except ImportError:  # a thtui without the evaluator's store
         return {}
-    store = None
-    try:
-        if Path(settings.db_path).is_file():
-            store = Store(settings.db_path)
-    except Exception:  # an unreadable database: the files still know
-        store = None
-    try:
-        out = {}
-        for j in jobs:
-            data = paper_job_scores(store, j.job_id, getattr(j, "job_dir", None))
-            if data is not None:
-                out[j.job_id] = data
-        return out
-    finally:
-        if store is not None:
-            store.close()
+    return per_job_scores(settings, jobs, paper_job_scores)
 
 
 def _number(data: dict[str, Any] | None, key: str) -> float | None:

@@ -67,6 +67,13 @@ def load_scores(settings: Any, jobs: list[Any]) -> dict[str, dict[str, Any]]:
     """job id -> scores (store first, else <job dir>/scores.json), for JobView-like objects
     (job_id, job_dir). Jobs never scored are left out."""
     from thtui.core.scores.stored import job_scores
+
+    return per_job_scores(settings, jobs, job_scores)
+
+
+def per_job_scores(settings: Any, jobs: list[Any], read: Any) -> dict[str, dict[str, Any]]:
+    """job id -> read(store or None, job_id, job_dir) for each job it finds something for: the store when
+    its database opens, else the files beside each job (the reader falls back to them)."""
     from thtui.core.store import Store
 
     store = None
@@ -78,7 +85,7 @@ def load_scores(settings: Any, jobs: list[Any]) -> dict[str, dict[str, Any]]:
     try:
         out = {}
         for j in jobs:
-            data = job_scores(store, j.job_id, getattr(j, "job_dir", None))
+            data = read(store, j.job_id, getattr(j, "job_dir", None))
             if data is not None:
                 out[j.job_id] = data
         return out
