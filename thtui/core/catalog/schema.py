@@ -144,7 +144,8 @@ class Env(Strict):
     pip_no_deps: list[str] = Field(default_factory=list, description="installed with --no-deps after pip")
     verify_imports: list[str] = Field(default_factory=list, description="modules that must import in the env")
     cuda_extensions: list[CudaExtension] = Field(
-        default_factory=list, description="flash-attn, xformers ...: prebuilt wheels or what a source build needs"
+        default_factory=list,
+        description="flash-attn, xformers ...: prebuilt wheels or what a source build needs",
     )
 
     @field_validator("python")
