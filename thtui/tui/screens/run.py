@@ -159,6 +159,9 @@ class RunScreen(SourceFields, ThtuiScreen):
         if not self._listed and "static" in self.ready:
             chosen = {"static"}  # the cheap baseline is ticked on first show; GPU systems are opt-in
         self._listed = True
+        # Ready systems first (catalog order within each group): with 16 systems, the runnable ones would
+        # otherwise sit below a screenful of not-installed rows.
+        rows = sorted(rows, key=lambda r: r.name not in self.ready)
         selections.clear_options()
         for row in rows:
             loaded = self.tapp.catalog.get(row.name)
