@@ -85,14 +85,9 @@ def store_paper(
         (path / PAPER_JSON).write_text(
             json.dumps({**data, "status": status}, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        metrics_path = path / "metrics.json"
-        try:
-            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            metrics = None
-        if isinstance(metrics, dict):
-            metrics["paper_scores"] = {"status": status, **paper_summary(data)}
-            metrics_path.write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
+        from thtui.core.scores.pipeline import add_to_metrics_json
+
+        add_to_metrics_json(path, "paper_scores", {"status": status, **paper_summary(data)})
     if files is not None:
         files.add_to_record(job_id, paper_scores={"status": status, **paper_summary(data)})
     if store is not None:

@@ -110,6 +110,19 @@ def score_task(task: ScoreTask) -> tuple[str, dict[str, Any], str | None]:
     return "ok", scores.to_json(with_series=True), None
 
 
+def add_to_metrics_json(job_dir: Path, key: str, value: dict[str, Any]) -> None:
+    """Set one section of a finished job's metrics.json (scores, paper_scores); a job without a readable
+    metrics.json is left as it is."""
+    metrics_path = job_dir / "metrics.json"
+    try:
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(metrics, dict):
+        metrics[key] = value
+        metrics_path.write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
+
+
 def store_scores(task: ScoreTask, status: str, data: dict[str, Any], store: Any, files: Any | None) -> None:
     """Write the score of one job everywhere it is read from (see the module docstring)."""
     from thtui.core.scores.stored import save_scores
@@ -117,14 +130,7 @@ def store_scores(task: ScoreTask, status: str, data: dict[str, Any], store: Any,
     job_dir = Path(task.job_dir)
     if job_dir.is_dir():
         (job_dir / SCORES_JSON).write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
-        metrics_path = job_dir / "metrics.json"
-        try:
-            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            metrics = None
-        if isinstance(metrics, dict):
-            metrics["scores"] = {"status": status, **summary(data)}
-            metrics_path.write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
+        add_to_metrics_json(job_dir, "scores", {"status": status, **summary(data)})
     if files is not None:
         files.add_to_record(task.job_id, scores={"status": status, **summary(data)})
     if store is not None:
