@@ -7,9 +7,8 @@ from pathlib import Path
 import cv2
 import pytest
 import score_controls as c
+from score_controls import SECONDS, N
 
-SECONDS = 3.2
-N = int(SECONDS * c.FPS)
 BLINK_STARTS = (14, 40, 66)  # three painted blinks, 3 frames each
 
 

@@ -25,6 +25,8 @@ from thtui.core.scores.models import shape_predictor
 
 FPS = 25
 SIZE = 288
+SECONDS = 3.2  # the controls' length
+N = int(SECONDS * FPS)  # their frames
 
 
 def portrait(size: int = SIZE) -> np.ndarray:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import N
-from score_controls import sinus_deg
+from score_controls import N, sinus_deg
 
 pytestmark = pytest.mark.slow
 
