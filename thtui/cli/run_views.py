@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich import box
 from rich.console import Group
@@ -52,6 +53,8 @@ class LiveState:
     stage: str = ""
     warnings: list[str] = field(default_factory=list)  # shown above the table for the whole run
     snap: MonitorSnapshot | None = None
+    # A cluster run: node id -> that node's latest NodeGpus, or NodeGpusLost once it left (thtui.core.cluster)
+    nodes: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_event(self, e) -> None:
@@ -85,6 +88,8 @@ class LiveState:
                 v.result = e.metrics.failure_class or ""
             elif type(e).__name__ == "JobPlaced" and e.job_id in self.jobs:  # no import: Ray-free start-up
                 self.jobs[e.job_id].node = e.node
+            elif type(e).__name__ in ("NodeGpus", "NodeGpusLost"):
+                self.nodes[e.node_id] = e
             elif isinstance(e, MonitorSnapshot):
                 self.snap = e
                 for u in e.jobs:
@@ -114,7 +119,8 @@ class LiveState:
                 t.add_row(v.rel, Text(state, style=style), gpu, elapsed, vram,
                           Text(pct + v.line, overflow="ellipsis", no_wrap=True))  # fmt: skip
             warnings = [Text(f"warning: {w}", style="bold yellow") for w in self.warnings]
-            return Group(head, *warnings, machine_line(self.snap), t)
+            nodes = node_lines(list(self.nodes.values()), self.jobs)
+            return Group(head, *warnings, machine_line(self.snap), *nodes, t)
 
 
 def machine_line(snap: MonitorSnapshot | None) -> Text:
@@ -130,6 +136,29 @@ def machine_line(snap: MonitorSnapshot | None) -> Text:
     if snap.gpu_error:
         parts.append(f"(no GPU panel: {snap.gpu_error})")
     return Text("   ".join(parts), style="dim")
+
+
+def node_lines(nodes: list, jobs: dict[str, JobView]) -> list[Text]:
+    """A cluster run: one line per node GPU (`node:index`, utilisation, VRAM used/total, the job on it).
+    The job is the one the node found on the GPU, else the running job placed there; a node that left the
+    cluster says so instead of showing its last numbers."""
+    running = {(v.node, v.gpu): v.rel for v in jobs.values() if v.state == "running" and v.node}
+    rows: list[tuple[str, str]] = []
+    for n in sorted(nodes, key=lambda n: n.node):
+        if type(n).__name__ == "NodeGpusLost":
+            rows.append((f"{n.node} lost", f"({n.reason})"))
+            continue
+        if not n.gpus:
+            rows.append((n.node, f"no GPU readings: {n.error or 'none found'}"))
+        for g in n.gpus:
+            found = [j.split("/", 1)[-1] for j in n.jobs_on(g.index)]
+            job = ", ".join(found) or running.get((n.node, g.index), "")
+            util = f"{g.util_pct:.0f}%" if g.util_pct is not None else "?"
+            mem = f"{(g.mem_used or 0) / 2**30:.1f}/{(g.mem_total or 0) / 2**30:.0f} GiB"
+            rows.append((n.label(g.index) + (" (head)" if n.head else ""), f"{util:>4}  {mem:>13}  {job}"))
+    width = max((len(label) for label, _ in rows), default=0)
+    return [Text(f"{label:<{width}}  {rest}".rstrip(), style="dim", no_wrap=True, overflow="ellipsis")
+            for label, rest in rows]  # fmt: skip
 
 
 def print_line(out, e) -> None:
@@ -148,6 +177,8 @@ def print_line(out, e) -> None:
         m = e.metrics
         why = f" {m.failure_class}: {m.failure_message}" if m.failure_class else ""
         out.print(f"finished {e.job_id}: {e.status} in {m.wall_s or 0:.2f} s{why}", markup=False)
+    elif type(e).__name__ == "NodeGpusLost":  # samples themselves are for the live view only
+        out.print(f"node {e.node}: its GPUs leave the view ({e.reason})", markup=False)
     elif type(e).__name__ == "JobScored":  # thtui.core.scores.pipeline (no import: light start-up)
         from thtui.cli.score_run import scored_line
 

@@ -2,7 +2,8 @@
 
 Each node is a Ray node of ray.cluster_utils.Cluster (its own raylet and workers) whose processes get their
 own environment: its THTUI_HOME (what is installed there), THTUI_GPU_BACKEND=fake (thtui's fake GPUs) and
-a name. Its fake GPUs are Ray's `num_gpus`. The head of the run is the test process (a Ray driver), with a
+a name. Its fake GPUs are Ray's `num_gpus`; the stand-in announces its fake VRAM in the node's own dir,
+which that node's fake backend reads (THTUI_FAKE_GPU_DIR), so a node names the job holding its GPU. The head of the run is the test process (a Ray driver), with a
 home where nothing is installed: the nodes run the jobs.
 
 Stand-in variants (tests/fixtures/solutions/standin with infer.env): standin (0.3 s), standin_slow (long
@@ -22,6 +23,7 @@ import yaml
 from stand_ins.installed import STANDIN, install_as_setup_leaves
 
 from thtui.core.catalog import Catalog
+from thtui.core.cluster.node_gpus import FAKE_GPU_DIR_ENV
 from thtui.core.cluster.resources import NODE_NAME_ENV, node_resources
 from thtui.core.config import Settings, load_settings
 
@@ -34,6 +36,10 @@ VARIANTS = {
     # leaves the stand-in's lock file behind (as SadTalker leaves its temp files), so each test that kills
     # jobs of a solution needs a solution of its own
     "standin_joined": {},  # only on the node that `thtui cluster join` starts for real
+    # Long jobs that announce fake VRAM (on the node's fake GPU 0), for the live GPU view; two, as each
+    # test that kills jobs of a solution needs its own (above)
+    "standin_live": {"STANDIN_MODE": "vram", "STANDIN_DELAY": "60"},
+    "standin_live2": {"STANDIN_MODE": "vram", "STANDIN_DELAY": "60"},
     "ghost": {},
 }
 FAST = {
@@ -82,7 +88,8 @@ class ClusterLab:
         return {"THTUI_HOME": str(home / "home"), "THTUI_OUTPUTS": str(home / "outputs"),
                 "THTUI_SOLUTIONS": str(self.solutions_dir), "THTUI_CONFIG": str(self.root / "none.yaml"),
                 "THTUI_GPU_BACKEND": "fake", NODE_NAME_ENV: name, "STANDIN_PIDFILE": str(self.pidfile),
-                "STANDIN_DELAY": self.delay, "THTUI_NO_SCORE": "1"}  # fmt: skip
+                "STANDIN_DELAY": self.delay, "THTUI_NO_SCORE": "1", "STANDIN_FAKE_GPU_DIR": str(home / "gpu"),
+                FAKE_GPU_DIR_ENV: str(home / "gpu")}  # fmt: skip
 
     def add_node(self, name: str, solutions: tuple[str, ...], gpus: int = 1) -> LabNode:
         """Install `solutions` in the node's own home (as setup leaves them), then start it advertising
@@ -96,6 +103,7 @@ class ClusterLab:
 
     def prepare_node(self, name: str, solutions: tuple[str, ...]) -> tuple[dict[str, str], dict[str, float]]:
         env = self.env_of(name)
+        Path(env[FAKE_GPU_DIR_ENV]).mkdir(parents=True, exist_ok=True)
         settings = load_settings(environ={**os.environ, **env}, cwd=self.root)
         for s in solutions:
             install_as_setup_leaves(settings, self.catalog.get(s), STANDIN / "repo")

@@ -26,6 +26,7 @@ from typing import Any
 from thtui.core.catalog import Catalog
 from thtui.core.cluster.connect import ClusterError, connect, list_nodes
 from thtui.core.cluster.node import NodeReply, NodeRequest, run_on_node
+from thtui.core.cluster.node_gpus import NodeGpuWatch
 from thtui.core.cluster.relay import Pump, Relay
 from thtui.core.cluster.resources import gpus_needed, resource_name, task_options
 from thtui.core.config import Settings
@@ -96,9 +97,11 @@ class ClusterExecutor:
         nodes = [n for n in list_nodes(ray) if n.alive]
         self.slots = max(1, sum(n.gpus for n in nodes), len(nodes))
         self.pump = Pump(ray, self.relay, self._from_nodes)
+        self.gpus = NodeGpuWatch(ray, self.run_id, self.sink).start()  # every node's GPUs, live
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.gpus.close()
         self.pump.close()
         with contextlib.suppress(Exception):  # the cluster is gone: nothing to clean up there
             self.ray.kill(self.relay)

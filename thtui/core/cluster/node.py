@@ -66,13 +66,10 @@ def _monitor(ray: Any, node_id: str) -> Any:
         if _MONITOR is None:
             mine = [n for n in ray.nodes() if n.get("NodeID") == node_id]
             gpu_count = int((mine[0].get("Resources") or {}).get("GPU", 0)) if mine else 1
-            from thtui.core.monitor import Monitor, open_backend
-            from thtui.core.monitor.backends import BACKEND_ENV, FakeDevice
+            from thtui.core.cluster.node_gpus import node_backend
+            from thtui.core.monitor import Monitor
 
-            fake = None
-            if os.environ.get(BACKEND_ENV) == "fake":  # as many fake boards as Ray says this node has
-                fake = {"devices": [FakeDevice() for _ in range(max(1, gpu_count))]}
-            _MONITOR = Monitor(open_backend(fake=fake), rate_hz=4.0).start()
+            _MONITOR = Monitor(node_backend(gpu_count), rate_hz=4.0).start()
         return _MONITOR
 
 
