@@ -3,8 +3,12 @@
 - Identity: dlib's 128-d ResNet descriptor (LFW 99.38 %) of the face, Euclidean distance to the source
   portrait's descriptor. Same person < 0.6 by dlib's convention. Not CSIM (that name means ArcFace cosine).
 - Sharpness: variance of the Laplacian of the grey face crop (landmark box, rescaled to 128 px wide so
-  resolution does not decide), divided by the same number on the portrait. CPBD is not computed (0.6 s per
-  frame here, and the `cpbd` package breaks on current SciPy). Content-dependent: an open mouth raises it.
+  resolution does not decide), divided by the same number on the portrait. Content-dependent: an open
+  mouth raises it.
+- CPBD (thtui.core.scores.cpbd, the papers' sharpness number): on the face at the video's own resolution,
+  as papers measure generated frames: the landmark box grown to whole 64-px CPBD tiles around its centre
+  (every pixel of the face falls in a tile; the reference drops partial tiles). The portrait's face is
+  first resized to the video's face width, so both are measured at the scale the video shows the face.
 - Flicker: mean absolute grey-level change between consecutive frames of the upper face (eyes, brows,
   nose bridge) after aligning it on the eye centres, so head motion does not count as flicker.
 """
@@ -44,6 +48,49 @@ def sharpness(rgb: np.ndarray, points: np.ndarray) -> float | None:
     scale = CROP_WIDTH / (x1 - x0)
     grey = cv2.resize(grey, (CROP_WIDTH, max(8, round((y1 - y0) * scale))), interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def face_width(points: np.ndarray) -> float:
+    return float(points[:, 0].max() - points[:, 0].min())
+
+
+def face_tiles(grey: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    """The face's landmark box grown to whole CPBD tiles (64 px) about its centre, kept inside the image;
+    None when the image is smaller than one tile."""
+    import numpy as np
+
+    from thtui.core.scores.cpbd import BLOCK
+
+    h, w = grey.shape[:2]
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    box = []
+    for a, b, size in ((lo[0], hi[0], w), (lo[1], hi[1], h)):
+        span = min(int(np.ceil((b - a) / BLOCK)) * BLOCK or BLOCK, size // BLOCK * BLOCK)
+        if span < BLOCK:
+            return None
+        start = int(round((a + b) / 2 - span / 2))
+        start = min(max(start, 0), size - span)
+        box.append((start, start + span))
+    (x0, x1), (y0, y1) = box
+    return grey[y0:y1, x0:x1]
+
+
+def face_cpbd(rgb: np.ndarray, points: np.ndarray, scale: float = 1.0) -> float | None:
+    """CPBD of the face region (see the module docstring); `scale` resizes the picture first (the portrait
+    to the video's face width). None when no edge could be measured or the face is under one tile."""
+    import cv2
+    import numpy as np
+
+    from thtui.core.scores.cpbd import cpbd
+
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    if abs(scale - 1.0) > 0.02:  # a near-1 resize would only add an interpolation blur
+        h, w = grey.shape
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        points = points * scale
+    crop = face_tiles(grey, points)
+    return None if crop is None else cpbd(crop)
 
 
 def upper_face_patch(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -21,6 +21,8 @@ class PassResult:
     distances: list[float] = field(default_factory=list)
     distance_at: dict[int, float] = field(default_factory=dict)
     sharpness: list[float] = field(default_factory=list)
+    cpbd: list[float] = field(default_factory=list)  # on the sharpness frames; a frame without edges: none
+    face_widths: list[float] = field(default_factory=list)  # landmark box width on the sharpness frames
     flicker: list[float] = field(default_factory=list)
 
     @property
@@ -31,7 +33,7 @@ class PassResult:
 def run_pass(src: VideoSource, portrait_descriptor: Any | None, samples: int, emit: EventSink) -> PassResult:
     import numpy as np
 
-    from thtui.core.scores.appearance import descriptor, sharpness, upper_face_patch
+    from thtui.core.scores.appearance import descriptor, face_cpbd, face_width, sharpness, upper_face_patch
     from thtui.core.scores.decode import SCORE_FPS, iter_frames
     from thtui.core.scores.scorer import ScoreProgress
     from thtui.core.scores.track import FaceTracker
@@ -61,6 +63,9 @@ def run_pass(src: VideoSource, portrait_descriptor: Any | None, samples: int, em
                 sharp = sharpness(frame, face.points)
                 if sharp is not None:
                     out.sharpness.append(sharp)
+                out.face_widths.append(face_width(face.points))
+                if (blur := face_cpbd(frame, face.points)) is not None:
+                    out.cpbd.append(blur)
                 if portrait_descriptor is not None and i % id_every == 0:
                     d = float(np.linalg.norm(descriptor(frame, face.shape) - portrait_descriptor))
                     out.distances.append(d)

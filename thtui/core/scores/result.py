@@ -63,7 +63,16 @@ METRICS: dict[str, MetricInfo] = {
     ),
     "sharpness_portrait": MetricInfo(UP, "Laplacian var", "the same on the source portrait"),
     "sharpness_ratio": MetricInfo(
-        UP, "ratio", "sharpness / sharpness_portrait (Laplacian variance; no CPBD)"
+        UP, "ratio", "sharpness / sharpness_portrait (Laplacian variance; CPBD is the cpbd score)"
+    ),
+    "cpbd": MetricInfo(
+        UP,
+        "0-1",
+        "CPBD (Narvekar & Karam 2011; the `cpbd` package's algorithm, reimplemented) of the face at the "
+        "video's resolution: landmark box grown to whole 64-px tiles; mean over sampled frames",
+    ),
+    "cpbd_portrait": MetricInfo(
+        UP, "0-1", "the same CPBD on the source portrait's face, resized to the video's face width"
     ),
     "jitter": MetricInfo(DOWN, "% inter-ocular", "mean |2nd difference| of 8 rigid landmarks"),
     "flicker": MetricInfo(DOWN, "grey levels", "mean |change| of the eye-aligned upper face between frames"),
@@ -105,6 +114,8 @@ class VideoScores:
     sharpness: float | None = None
     sharpness_portrait: float | None = None
     sharpness_ratio: float | None = None
+    cpbd: float | None = None
+    cpbd_portrait: float | None = None
     jitter: float | None = None
     flicker: float | None = None
     psnr: float | None = None

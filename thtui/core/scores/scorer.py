@@ -18,7 +18,7 @@ from thtui.core.scores.result import VideoScores
 if TYPE_CHECKING:
     import numpy as np
 
-SAMPLES = 30  # frames for the expensive per-frame scores (identity descriptor, sharpness)
+SAMPLES = 30  # frames for the expensive per-frame scores (identity descriptor, sharpness, CPBD)
 LIPSYNC_MIN_S = 2.0  # +-15 frames of lag need well over 30 frames of overlap
 BLINK_MIN_S = 1.0
 
@@ -40,6 +40,7 @@ FACE_SCORES = (
     "blink_count",
     "sharpness",
     "sharpness_ratio",
+    "cpbd",
     "jitter",
     "flicker",
     "lmd",
@@ -60,6 +61,8 @@ class _PortraitFace:
     descriptor: Any | None
     sharpness: float | None
     problem: str | None
+    rgb: Any | None = None  # kept for CPBD, measured once the video's face size is known
+    points: Any | None = None
 
 
 def _portrait(path: Path) -> _PortraitFace:
@@ -77,7 +80,7 @@ def _portrait(path: Path) -> _PortraitFace:
     b = face.box
     tracker = FaceTracker()
     pts, shape = tracker._start(rgb, (b.left, b.top, b.left + b.width, b.top + b.height))
-    return _PortraitFace(descriptor(rgb, shape), sharpness(rgb, pts), None)
+    return _PortraitFace(descriptor(rgb, shape), sharpness(rgb, pts), None, rgb, pts)
 
 
 def score_video(
@@ -115,7 +118,7 @@ def score_video(
     if face.problem:
         scores.messages.append(face.problem)
         scores.mark_missing(("identity_distance", "identity_distance_worst5"), face.problem)
-        scores.mark_missing(("sharpness_portrait", "sharpness_ratio"), face.problem)
+        scores.mark_missing(("sharpness_portrait", "sharpness_ratio", "cpbd_portrait"), face.problem)
     scores.sharpness_portrait = face.sharpness
 
     from thtui.core.scores.frame_pass import run_pass
@@ -123,6 +126,7 @@ def score_video(
     passed = run_pass(src, face.descriptor, SAMPLES, emit)
     emit(ScoreProgress("scores", passed.n, passed.n))
     _fill(scores, passed, src, audio_path, face)
+    _portrait_cpbd(scores, passed, face)
     if ref_src is not None and passed.n:
         from thtui.core.scores.reference import compare
 
@@ -133,6 +137,27 @@ def score_video(
         if ref.lmd is None:
             scores.mark_missing(("lmd",), "no frame where both videos show a face")
     return scores.finish()
+
+
+def _portrait_cpbd(scores: VideoScores, p: Any, face: _PortraitFace) -> None:
+    """The portrait's CPBD at the scale the video shows the face (the median face width of the sampled
+    frames); at the portrait's own size when the video has no face to take the scale from."""
+    import numpy as np
+
+    from thtui.core.scores.appearance import face_cpbd, face_width
+
+    if face.rgb is None or face.points is None:
+        return
+    portrait_width = face_width(face.points)
+    if p.face_widths and portrait_width > 0:
+        scale = float(np.median(p.face_widths)) / portrait_width
+        how = f"portrait resized x{scale:.2f} to the video's median face width ({np.median(p.face_widths):.0f} px)"
+    else:
+        scale, how = 1.0, "portrait at its own size (no face in the video to take the scale from)"
+    scores.cpbd_portrait = face_cpbd(face.rgb, face.points, scale)
+    scores.sampling["cpbd_portrait"] = how
+    if scores.cpbd_portrait is None:
+        scores.mark_missing(("cpbd_portrait",), "no edge measured on the portrait's face (or under 64 px)")
 
 
 def _gap(has_face: np.ndarray) -> int:
@@ -221,6 +246,10 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
         scores.sharpness = float(np.median(p.sharpness))
         if face.sharpness:
             scores.sharpness_ratio = scores.sharpness / face.sharpness
+    if p.cpbd:
+        scores.cpbd = float(np.mean(p.cpbd))
+    else:
+        scores.mark_missing(("cpbd",), "no edge measured on the sampled faces (flat, or under 64 px)")
     if p.distances:
         d = np.sort(np.array(p.distances))
         scores.identity_distance = float(d.mean())
@@ -228,4 +257,7 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
         scores.identity_distance_worst5 = float(worst.mean())
         scores.series["identity_distance"] = [p.distance_at.get(i) for i in range(n)]
     scores.sampling["sharpness"] = f"{len(p.sampled)} frames with a face, one every {p.every} (of {n})"
+    scores.sampling["cpbd"] = (
+        f"{len(p.cpbd)} of the {len(p.sampled)} sharpness frames (face box grown to 64-px tiles, native size)"
+    )
     scores.sampling["identity_distance"] = f"{len(p.distances)} frames with a face, one every {p.every * 3}"
