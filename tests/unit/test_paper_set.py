@@ -1,8 +1,8 @@
-"""The run-level FID (thtui/core/scores/paper_set.py): each system's saved feature files go to the evaluator's
-`fid --features` in one call (a stand-in interpreter that records its argv and answers as the evaluator
-does), the result lands in <run dir>/paper_set_scores.json, and the paper-style table's FID cell takes the
-pooled value over the mean of per-video FIDs. The real `fid --features` is tested with torch in
-tests/integration/evaluator/test_perceptual_torch.py."""
+"""The run-level FID and FVD (thtui/core/scores/paper_set.py): each system's saved feature files go to the
+evaluator's `fid --features` in one call (a stand-in interpreter that records its argv and answers as the
+evaluator does), the result lands in <run dir>/paper_set_scores.json, and the paper-style table's FID and
+FVD cells take the pooled values over the mean of per-video ones. The real `fid --features` is tested with
+torch in tests/integration/evaluator/test_perceptual_torch.py and test_fvd_torch.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from thtui.core.report.paper_table import Cell, _set_fid
-from thtui.core.scores.paper_set import FEATURES, SET_JSON, compute_set_fid, load_set_scores, set_fid
+from thtui.core.report.paper_table import Cell, _set_level
+from thtui.core.scores.paper_set import (
+    FEATURES,
+    SET_JSON,
+    compute_set_scores,
+    load_set_scores,
+    set_fid,
+    set_fvd,
+)
 
 STANDIN = """#!{python}
 import json, os, sys
@@ -26,8 +33,13 @@ files = argv[argv.index("--features") + 1:]
 if any("broken" in f for f in files):
     print(json.dumps({{"error": "FID needs at least 2 frames in each set, got 1 and 1"}}))
     sys.exit(2)
-print(json.dumps({{"fid": 12.5 * len(files), "frames": 100 * len(files), "reference_frames": 100 * len(files),
-                  "cases": len(files)}}))
+n = len(files)
+fvd = {{"fvd": 150.0 * n, "fvd_clips": 6 * n, "fvd_reference_clips": 6 * n}}
+missing = {{}}
+if any("nofvd" in f for f in files):  # features saved without the I3D
+    fvd, missing = {{"fvd": None}}, {{"fvd": "FVD needs at least 2 16-frame clips in each set, got 0 and 0"}}
+print(json.dumps({{"fid": 12.5 * n, "frames": 100 * n, "reference_frames": 100 * n, "cases": n, **fvd,
+                  "missing": missing}}))
 """
 
 
@@ -57,28 +69,44 @@ def test_each_system_is_pooled_in_one_call_and_stored_for_the_table(tmp_path: Pa
         ],
         "static": [_job(run_dir, "static/0", False)],  # no features (no ground truth): not pooled
         "broken": [_job(run_dir, "broken/0")],
+        "nofvd": [_job(run_dir, "nofvd/0")],
     }
-    out = compute_set_fid(env, run_dir, groups)
+    scores = compute_set_scores(env, run_dir, groups)
+    out, fvd = scores["fid"], scores["fvd"]
     assert out["sadtalker"] == {"fid": 25.0, "frames": 200, "reference_frames": 200, "cases": 2}
-    assert "static" not in out
+    assert fvd["sadtalker"] == {"fvd": 300.0, "fvd_clips": 12, "fvd_reference_clips": 12, "cases": 2}
+    assert "static" not in out and "static" not in fvd
     assert out["broken"]["fid"] is None and "at least 2 frames" in out["broken"]["why"]
+    assert fvd["broken"]["fvd"] is None and "at least 2 frames" in fvd["broken"]["why"]  # the run's error
+    assert out["nofvd"]["fid"] == 12.5  # FID pooled, FVD absent with the evaluator's own reason
+    assert fvd["nofvd"] == {"fvd": None, "why": "set-level FVD not computed: FVD needs at least 2 16-frame "
+                            "clips in each set, got 0 and 0"}  # fmt: skip
     calls = [json.loads(line) for line in (tmp_path / "argv.jsonl").read_text().splitlines()]
-    assert len(calls) == 2 and calls[0][3] == "fid"  # -c BOOT <pkg> fid --features ...
+    assert len(calls) == 3 and calls[0][3] == "fid"  # -c BOOT <pkg> fid --features ... (FID and FVD)
     assert [Path(f).parent.name for f in calls[0][calls[0].index("--features") + 1 :]] == ["0", "1"]
     stored = json.loads((run_dir / SET_JSON).read_text())
     assert stored["fid"]["sadtalker"]["fid"] == 25.0 and "pooled" in stored["method"]
-    assert set_fid(run_dir, "sadtalker")["cases"] == 2
+    assert stored["fvd"]["sadtalker"]["fvd"] == 300.0 and "16-frame clips" in stored["fvd_method"]
+    assert set_fid(run_dir, "sadtalker")["cases"] == 2 and set_fvd(run_dir, "sadtalker")["fvd_clips"] == 12
     assert set_fid(run_dir, "broken") is None and set_fid(run_dir, "static") is None
+    assert set_fvd(run_dir, "nofvd") is None and set_fid(run_dir, "nofvd") is not None
 
 
 def test_the_table_cell_takes_the_pooled_value(tmp_path: Path, monkeypatch) -> None:
     per_video = Cell(40.0, 3, 3)
-    assert _set_fid(per_video, tmp_path, "sadtalker") is per_video  # nothing pooled: the per-case mean
+    assert _set_level("fid", per_video, tmp_path, "sadtalker") is per_video  # nothing pooled: the mean
     (tmp_path / SET_JSON).write_text(
-        json.dumps({"fid": {"sadtalker": {"fid": 21.5, "frames": 750, "cases": 3}}})
+        json.dumps(
+            {
+                "fid": {"sadtalker": {"fid": 21.5, "frames": 750, "cases": 3}},
+                "fvd": {"sadtalker": {"fvd": 310.0, "fvd_clips": 45, "cases": 3}, "wav2lip": {"fvd": None}},
+            }
+        )
     )
-    assert _set_fid(per_video, tmp_path, "sadtalker") == Cell(21.5, 3, 3)
-    assert _set_fid(per_video, tmp_path, "wav2lip") is per_video
+    assert _set_level("fid", per_video, tmp_path, "sadtalker") == Cell(21.5, 3, 3)
+    assert _set_level("fvd", per_video, tmp_path, "sadtalker") == Cell(310.0, 3, 3)
+    assert _set_level("fid", per_video, tmp_path, "wav2lip") is per_video
+    assert _set_level("fvd", per_video, tmp_path, "wav2lip") is per_video  # pooled FVD absent
     assert load_set_scores(tmp_path / "missing") == {} and load_set_scores(None) == {}
 
 

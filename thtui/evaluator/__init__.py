@@ -1,5 +1,5 @@
 """thtui's evaluator: paper-standard scores (LSE-C/D and AV offset by a SyncNet reimplementation, CSIM with
-ArcFace, PSNR/SSIM/LPIPS/FID against a ground truth) that run INSIDE the evaluator env (torch, OpenCV, onnxruntime),
+ArcFace, PSNR/SSIM/LPIPS/FID/FVD against a ground truth) that run INSIDE the evaluator env (torch, OpenCV, onnxruntime),
 never in thtui's own process.
 
 thtui starts it as a subprocess with an argv list (thtui.core.scores.paper_run) and reads one JSON object

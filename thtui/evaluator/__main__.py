@@ -104,7 +104,6 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     device = _device(args.device)
     out: dict[str, Any] = {k: None for k in SCORES}
     missing: dict[str, str] = {"lmd": "needs facial landmarks: thtui fills it from its own dlib pass"}
-    missing.update(refscores.NOT_CARRIED if args.reference else {})
     info: dict[str, Any] = {"evaluator_version": EVALUATOR_VERSION, "device": device,
                             "weights": "random (a plumbing check: the numbers mean nothing)" if args.random_weights else "released"}  # fmt: skip
     cutter = _cutter(args, device, missing)
@@ -132,11 +131,16 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
             info["csim_faces"] = cutter.how()
     if args.reference:
         from . import perceptual
+        from .fvd import parse_pin
 
-        nets, absent, methods = perceptual.open_models(args.weights, args.random_weights, device)
+        try:
+            pin = parse_pin(args.i3d_pin) if args.i3d_pin else None
+        except ValueError as exc:
+            raise Unusable(str(exc)) from None
+        nets, absent, methods = perceptual.open_models(args.weights, args.random_weights, device, pin)
         missing.update(absent)
         info.update(methods)
-        _log(f"PSNR/SSIM/LPIPS/FID against {args.reference} on {device}")
+        _log(f"PSNR/SSIM/LPIPS/FID/FVD against {args.reference} on {device}")
         ref = refscores.compare(
             media.frames(args.ffmpeg, args.video, size),
             media.frames(args.ffmpeg, args.reference, size),
@@ -145,10 +149,10 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
         out.update(psnr=ref["psnr"], ssim=ref["ssim"])
         info["reference_frames"] = ref["frames"]
         if ref["frames"] == 0:
-            for k in ("psnr", "ssim", "lpips", "fid"):
+            for k in ("psnr", "ssim", "lpips", "fid", "fvd"):
                 missing.setdefault(k, "the reference video gave no frames")
         found, why = nets.result(args.features_out)
-        out.update(lpips=found.pop("lpips"), fid=found.pop("fid"))
+        out.update(lpips=found.pop("lpips"), fid=found.pop("fid"), fvd=found.pop("fvd"))
         info.update(found)
         missing.update({k: v for k, v in why.items() if k not in missing})
     else:
@@ -320,9 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument(
         "--face-box", metavar="X1,Y1,X2,Y2", help="a fixed face box instead of S3FD tracks (checks)"
     )
-    s.add_argument("--features-out", help="save the FID features (generated, reference) to this .npz")
+    s.add_argument("--features-out", help="save the FID and FVD features (generated, reference) to this .npz")
+    s.add_argument("--i3d-pin", metavar="SIZE:SHA256", help="the I3D file's pinned size and sha256 (FVD)")
     k = sub.add_parser("keys")
-    f = sub.add_parser("fid", help="set-level FID over several jobs' --features-out files")
+    f = sub.add_parser("fid", help="set-level FID and FVD over several jobs' --features-out files")
     f.add_argument("--features", nargs="+", required=True)
     for q in (s, k):
         q.add_argument("--weights", default=".")
@@ -332,9 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         if args.cmd == "fid":
-            from .perceptual import set_fid
+            from .perceptual import set_scores
 
-            result = set_fid(args.features)  # too few frames: ValueError -> Unusable (exit 2)
+            result = set_scores(args.features)  # neither FID nor FVD: Unusable (exit 2)
         else:
             result = score(args) if args.cmd == "score" else keys(args)
         code = 0

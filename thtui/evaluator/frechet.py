@@ -10,8 +10,8 @@ sqrtm of the non-symmetric product turns complex or needs pytorch-fid's eps*I re
 there are fewer frames than 2048 dimensions (the covariances are then singular).
 
 With fewer frames than dimensions (one clip: a few hundred frames, 2048 dimensions) `fid_few` gets the
-same number from the frames' features directly (see there). Covariances are unbiased (N - 1), as
-numpy.cov and pytorch-fid compute them.
+same number from the frames' features directly (see there). FID's covariances are unbiased (N - 1), as
+numpy.cov and pytorch-fid compute them; FVD's divide by N (`ddof=0`), as StyleGAN-V's FeatureStats does.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 
-def stats(feats: Any) -> tuple[Any, Any]:
+def stats(feats: Any, ddof: int = 1) -> tuple[Any, Any]:
     import numpy as np
 
     f = np.asarray(feats, dtype=np.float64)
     if f.ndim != 2 or len(f) < 2:
         raise ValueError(f"need at least 2 feature vectors, got shape {f.shape}")
-    return f.mean(0), np.cov(f, rowvar=False)
+    return f.mean(0), np.cov(f, rowvar=False, ddof=ddof)
 
 
 def _sqrt_psd(s: Any) -> Any:
@@ -53,11 +53,12 @@ def frechet_distance(mu1: Any, s1: Any, mu2: Any, s2: Any) -> float:
     return max(d, 0.0)  # round-off can leave -1e-10 for equal sets
 
 
-def fid_few(generated: Any, reference: Any) -> float:
+def fid_few(generated: Any, reference: Any, ddof: int = 1) -> float:
     """The same distance from the centred feature rows X1 (n1 x D), X2 (n2 x D), for n < D (one clip's
     frames): S1 S2 = X1ᵀX1 X2ᵀX2 / ((n1-1)(n2-1)) has the non-zero eigenvalues of M Mᵀ with M = X1 X2ᵀ /
     sqrt((n1-1)(n2-1)), so tr((S1 S2)^½) is the sum of M's singular values: an n1 x n2 SVD instead of
-    two D x D eigen-decompositions (2048² each), and no singular D x D matrix is ever formed."""
+    two D x D eigen-decompositions (2048² each), and no singular D x D matrix is ever formed. `ddof` 1
+    divides the covariances by n - 1, 0 by n."""
     import numpy as np
 
     x1, x2 = np.asarray(generated, np.float64), np.asarray(reference, np.float64)
@@ -66,18 +67,19 @@ def fid_few(generated: Any, reference: Any) -> float:
         raise ValueError(f"need at least 2 feature vectors in each set, got {n1} and {n2}")
     mu1, mu2 = x1.mean(0), x2.mean(0)
     c1, c2 = x1 - mu1, x2 - mu2
-    cross = np.linalg.svd(c1 @ c2.T, compute_uv=False).sum() / np.sqrt((n1 - 1) * (n2 - 1))
+    k1, k2 = n1 - ddof, n2 - ddof
+    cross = np.linalg.svd(c1 @ c2.T, compute_uv=False).sum() / np.sqrt(k1 * k2)
     diff = mu1 - mu2
-    d = diff @ diff + (c1 * c1).sum() / (n1 - 1) + (c2 * c2).sum() / (n2 - 1) - 2 * cross
+    d = diff @ diff + (c1 * c1).sum() / k1 + (c2 * c2).sum() / k2 - 2 * cross
     return max(float(d), 0.0)
 
 
-def fid(generated: Any, reference: Any) -> float:
-    """FID of two feature sets (N x D arrays): the row form for fewer rows than dimensions, else the
-    covariance form."""
+def fid(generated: Any, reference: Any, ddof: int = 1) -> float:
+    """The Fréchet distance of two feature sets (N x D arrays): the row form for fewer rows than dimensions,
+    else the covariance form. FID with the default `ddof` 1; FVD passes 0 (StyleGAN-V's covariances)."""
     import numpy as np
 
     g, r = np.asarray(generated), np.asarray(reference)
     if g.ndim == 2 and r.ndim == 2 and min(len(g), len(r)) <= g.shape[1]:
-        return fid_few(g, r)
-    return frechet_distance(*stats(g), *stats(r))
+        return fid_few(g, r, ddof)
+    return frechet_distance(*stats(g, ddof), *stats(r, ddof))

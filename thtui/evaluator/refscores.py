@@ -1,16 +1,11 @@
 """Scores against a ground-truth video: PSNR (RGB, 8-bit peak) and SSIM (grey, Gaussian window 11,
 sigma 1.5, Wang et al. 2004), frame by frame at 25 fps with the reference scaled to the scored video's
-size, over the frames both have. LPIPS and FID ride the same pass (perceptual.py, via `each`); FVD needs
-an I3D network this evaluator does not carry: it comes back absent with that reason."""
+size, over the frames both have. LPIPS, FID and FVD ride the same pass (perceptual.py and fvd.py, via
+`each`)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-NOT_CARRIED = {
-    "fvd": "not computed: this evaluator carries no I3D network (the usual i3d_torchscript.pt is TorchScript, "
-    "i.e. code, not a state_dict, and no full sha256 of it is known to pin it by)",
-}
 
 
 def psnr(a: Any, b: Any) -> float:

@@ -30,6 +30,7 @@ DATA = {
     "alexnet-owt-7be5be79.pth": hashlib.sha256(b"alexnet").digest() * 256,
     "lpips_alex_v0.1.pth": hashlib.sha256(b"lpips").digest() * 8,
     "pt_inception-2015-12-05-6726825d.pth": hashlib.sha256(b"inception").digest() * 256,
+    "i3d_torchscript.pt": hashlib.sha256(b"i3d").digest() * 256,
 }
 
 
@@ -40,6 +41,7 @@ def _standin_manifest(
     raw = yaml.safe_load(REAL.read_text(encoding="utf-8"))
     served = serve or data
     hub: dict[str, dict[str, bytes]] = {}
+    commits: dict[str, str] = {}
     for w in raw["weights"]:
         name = Path(w["dest"]).name
         if "url" in w:
@@ -48,9 +50,14 @@ def _standin_manifest(
             w.pop("min_size", None)  # the real AlexNet pin is a minimum size (no full sha256 known)
         else:
             hub.setdefault(w["hf"]["repo"], {})[w["hf"]["file"]] = served[name]
-            w["min_size"] = 1000
+            if "sha256" in w:  # a Hub weight pinned by size and sha256 (the I3D): the stand-in's own pin
+                w["sha256"], w["size"] = sha(data[name]), len(data[name])
+            else:
+                w["min_size"] = 1000
+            if w["hf"].get("revision"):  # pinned to a commit: the stand-in Hub serves that commit
+                commits[w["hf"]["repo"]] = w["hf"]["revision"]
     for repo, files in hub.items():  # one stand-in Hub repo holds both InsightFace files
-        lab.server.add_hf_repo(repo, files, lfs=set(files))
+        lab.server.add_hf_repo(repo, files, lfs=set(files), commit=commits.get(repo))
     raw["env"].update(torch={}, torch_default=None, pip=[str(lab.wheel)], verify_imports=["tinydep"])
     path = lab.solutions / EVALUATOR / "evaluator.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +79,14 @@ def test_real_manifest_pins_the_published_weights() -> None:
     for name in ("w600k_r50.onnx", "det_10g.onnx"):
         w = next(w for w in model.weights if w.dest.endswith(name))
         assert w.optional and "NON-COMMERCIAL" in w.note  # the licence travels with the weight
+    i3d = next(w for w in model.weights if w.dest.endswith("i3d_torchscript.pt"))
+    assert pins["i3d_torchscript.pt"] == (
+        51235320,
+        "bec6519f66ea534e953026b4ae2c65553c17bf105611c746d904657e5860a5e2",
+    )  # StyleGAN-V's FVD I3D, pinned to a Hub commit (the bytes cannot move under it)
+    assert (
+        i3d.optional and i3d.hf is not None and i3d.hf.revision == "1c2d61711c52571ad617a1063e6fa691b212e184"
+    )
     assert {"cpu", "cu124", "cu128"} <= set(model.env.torch) and model.env.torch_default == "cpu"
 
 
@@ -95,7 +110,7 @@ def test_cli_setup_installs_it_and_it_is_no_runnable_solution(lab: SetupLab) -> 
     again = install(lab.settings, evaluator_target(lab.settings), gpu=NO_GPU)  # shared, not re-downloaded
     assert again.ok and "weights" in again.skipped
     checked = lab.thtui("verify", EVALUATOR)
-    assert checked.returncode == 0 and "7 weights verified" in checked.stdout, checked.stdout
+    assert checked.returncode == 0 and "8 weights verified" in checked.stdout, checked.stdout
     gone = lab.thtui("uninstall", EVALUATOR)
     assert gone.returncode == 0 and "evaluator: uninstalled" in gone.stdout, gone.stdout + gone.stderr
     assert not evaluator_env(lab.settings).ready and not env.python.exists()

@@ -53,9 +53,10 @@ ALIGNMENT = (
     "portrait is its reference's first frame with a face, its speech the reference's own audio track."
 )
 
-FID_NOTE = (
-    "FID is a set metric: the table pools all frames of all of a system's cases into one FID when the run "
-    "has it (per-video FIDs, noisy over a clip's few hundred frames, are in each job's paper scores)."
+SET_NOTE = (
+    "FID and FVD are set metrics: the table pools all frames (FID) and all 16-frame clips (FVD) of all of a "
+    "system's cases into one value when the run has it (per-video values, noisy over a clip's few hundred "
+    "frames or a handful of clips, are in each job's paper scores)."
 )
 
 
@@ -189,13 +190,14 @@ def _cell(
     return Cell(None, 0, cases, why)
 
 
-def _set_fid(per_case: Cell, run_dir: Any, solution: str) -> Cell:
-    """FID is a set metric: the value pooled over all frames of the system's cases (paper_set.py) replaces
-    the mean of per-video FIDs when the run has it; n is then the number of pooled cases."""
-    from thtui.core.scores.paper_set import set_fid
+def _set_level(key: str, per_case: Cell, run_dir: Any, solution: str) -> Cell:
+    """FID and FVD are set metrics: the value pooled over all frames / clips of the system's cases
+    (paper_set.py) replaces the mean of per-video values when the run has it; n is then the number of
+    pooled cases."""
+    from thtui.core.scores.paper_set import pooled
 
-    pooled = set_fid(run_dir, solution)
-    return Cell(float(pooled["fid"]), int(pooled.get("cases") or 0), per_case.cases) if pooled else per_case
+    found = pooled(run_dir, solution, key)
+    return Cell(float(found[key]), int(found.get("cases") or 0), per_case.cases) if found else per_case
 
 
 def build_paper_table(report: Any) -> PaperTable | None:
@@ -216,7 +218,8 @@ def build_paper_table(report: Any) -> PaperTable | None:
         method = str(mine[0]["method"]) if mine else None
         shown.update(str(p["method"]) for p in mine)
         cells = {m.key: _cell(m, jobs, scores, paper) for m in METRICS}
-        cells["fid"] = _set_fid(cells["fid"], getattr(report.run, "dir", None), sol)
+        for key in ("fid", "fvd"):
+            cells[key] = _set_level(key, cells[key], getattr(report.run, "dir", None), sol)
         rows.append(SystemRow(sol, cells, method, _ranges(mine)))
     real = [p for p in published if p.get("method") == "Real video"]
     others: dict[str, list[dict[str, Any]]] = {}
@@ -303,7 +306,7 @@ def _reference_line(r: dict[str, Any]) -> str:
 
 
 def _notes(table: PaperTable) -> list[str]:
-    return [ALIGNMENT, FID_NOTE, *_absent_notes(table), *(f"Caveat: {c}" for c in table.caveats)]
+    return [ALIGNMENT, SET_NOTE, *_absent_notes(table), *(f"Caveat: {c}" for c in table.caveats)]
 
 
 def markdown(report: Any) -> list[str]:

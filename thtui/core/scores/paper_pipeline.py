@@ -112,7 +112,7 @@ def score_paper(
     features = features_path(item.job_dir) if in_run else None
     argv = paper_argv(env.python, item.video, env.weights, portrait=item.portrait, audio=item.audio,
                       reference=item.reference, device=device, ffmpeg=ffmpeg, whole_frame=whole_frame,
-                      features_out=features)  # fmt: skip
+                      features_out=features, i3d_pin=getattr(env, "i3d_pin", None))  # fmt: skip
     run = run_paper(argv, timeout=timeout, env={**os.environ, **extra}, cancel=cancel)
     if not run.ok:
         reason = f"evaluator: {run.error}"
@@ -188,8 +188,8 @@ class PaperQueue:
         return done
 
     def _set_level(self, store: Any, done: dict[str, str]) -> None:
-        """FID pooled over each system's cases (thtui.core.scores.paper_set), after every job is scored."""
-        from thtui.core.scores.paper_set import compute_set_fid
+        """FID and FVD pooled over each system's cases (thtui.core.scores.paper_set), after every job is scored."""
+        from thtui.core.scores.paper_set import compute_set_scores
 
         scored = [i for i in self.items if i.reference and done.get(i.job_id) == "ok"]
         if not scored or store is None or (self.cancel is not None and self.cancel.is_set()):
@@ -203,8 +203,8 @@ class PaperQueue:
             if run is None:
                 return
             run_dir = Path(run.run_dir)
-            compute_set_fid(self.env, run_dir, groups, self.cancel)
-        except Exception:  # the per-job values stand; the table then says the set-level FID is absent
+            compute_set_scores(self.env, run_dir, groups, self.cancel)
+        except Exception:  # the per-job values stand; the table then shows their mean
             pass
 
 

@@ -38,7 +38,7 @@ PAPER_METRICS: dict[str, MetricInfo] = {
     "av_offset": MetricInfo(NEAR_ZERO, "frames", f"the shift of LSE-D's minimum; {SYNC_SIGN}"),
     "csim": MetricInfo(UP, "cosine", "CSIM: cosine of ArcFace (buffalo_l w600k_r50) embeddings, portrait vs every 5th frame of the track; faces five-point aligned by SCRFD det_10g when installed, else box-cropped (lower); weights non-commercial"),
     "fid": MetricInfo(DOWN, "FID", "Frechet Inception Distance vs the ground truth: pool3 (2048-d) of pytorch-fid's Inception (pt_inception-2015-12-05), every frame at 25 fps; a set metric: per video (fewer frames than dimensions) it is noisy and biased up, the paper table pools all frames of all cases of a system"),
-    "fvd": MetricInfo(DOWN, "FVD", "Frechet Video Distance (I3D) vs the ground truth (not carried: no pinnable I3D weights)"),
+    "fvd": MetricInfo(DOWN, "FVD", "Frechet Video Distance vs the ground truth, StyleGAN-V protocol: I3D (Kinetics-400, i3d_torchscript.pt) logits of non-overlapping 16-frame clips at 25 fps, uint8 [B,3,16,H,W] rescaled and resized to 224 by the network, covariances over N; a set metric: per video (a few clips) it is very noisy, the paper table pools all clips of all cases of a system"),
     "lpips": MetricInfo(DOWN, "LPIPS", "LPIPS (AlexNet, v0.1 linear layers) vs the ground truth, frame i to frame i at 25 fps over the shorter video, reference scaled to the generated size; mean over frames"),
     "psnr": MetricInfo(UP, "dB", "vs the ground truth, RGB, frame by frame at 25 fps (evaluator)"),
     "ssim": MetricInfo(UP, "0-1", "vs the ground truth, grey SSIM (Gaussian 11, sigma 1.5) (evaluator)"),
@@ -70,6 +70,7 @@ def paper_argv(
     face_box: str | None = None,
     whole_frame: bool = False,
     features_out: Path | str | None = None,
+    i3d_pin: str | None = None,
 ) -> list[str]:
     argv = [
         str(python),
@@ -87,7 +88,8 @@ def paper_argv(
         ("--audio", audio),
         ("--reference", reference),
         ("--face-box", face_box),
-        ("--features-out", features_out),  # FID features for the run's set-level FID (paper_set.py)
+        ("--features-out", features_out),  # FID/FVD features for the run's set-level values (paper_set.py)
+        ("--i3d-pin", i3d_pin),  # the manifest's SIZE:SHA256: the TorchScript I3D loads only if it matches
     ):
         if value is not None:
             argv += [flag, str(value)]

@@ -1,14 +1,18 @@
-"""Set-level paper scores of a run: FID over all frames of all cases of each system, as papers report it.
+"""Set-level paper scores of a run: FID over all frames and FVD over all 16-frame clips of all cases of each
+system, as papers report them.
 
-FID is a set metric: a per-video FID (stored per job, in its paper scores) compares one clip's few
-hundred frames in a 2048-d feature space, so it is noisy and biased upward. With a ground truth the
-evaluator saves each job's Inception pool3 features (`<job dir>/fid_features.npz`: generated and
-reference frames); after the run's paper pass, `thtui_evaluator fid --features ...` pools every case of
-a system into one FID, written to `<run dir>/paper_set_scores.json`, where the paper-style table reads it.
+FID and FVD are set metrics: a per-video FID compares one clip's few hundred frames in a 2048-d feature
+space, a per-video FVD a handful of 16-frame clips in a 400-d one, so both are noisy and biased upward.
+With a ground truth the evaluator saves each job's features (`<job dir>/fid_features.npz`, the name kept
+from when it held FID's only: Inception pool3 features of the generated and reference frames, and I3D
+features of their clips); after the run's paper pass, `thtui_evaluator fid --features ...` pools every case
+of a system into one FID and one FVD, written to `<run dir>/paper_set_scores.json`, where the paper-style
+table reads them.
 
     features_path(job_dir) -> Path
-    compute_set_fid(env, run_dir, groups, cancel=None) -> dict     solution -> {"fid", "frames", "cases"} | {"why"}
+    compute_set_scores(env, run_dir, groups, cancel=None) -> {"fid": {solution: entry}, "fvd": {...}}
     load_set_scores(run_dir) -> dict                               {} when there is none
+    set_fid(run_dir, solution) / set_fvd(run_dir, solution) -> entry | None
 """
 
 from __future__ import annotations
@@ -25,19 +29,28 @@ SET_FID_METHOD = (
     "FID pooled over all frames of all cases of the system (Inception pool3 features of each generated frame "
     "vs each ground-truth frame, 25 fps); per-video FIDs are in each job's paper scores"
 )
+SET_FVD_METHOD = (
+    "FVD pooled over all 16-frame clips of all cases of the system (I3D features of each generated clip vs "
+    "each ground-truth clip, non-overlapping from frame 0 at 25 fps); per-video FVDs are in each job's paper scores"
+)
+_KEEP = {
+    "fid": ("fid", "frames", "reference_frames", "cases"),
+    "fvd": ("fvd", "fvd_clips", "fvd_reference_clips", "cases"),
+}
 
 
 def features_path(job_dir: str | Path) -> Path:
     return Path(job_dir) / FEATURES
 
 
-def compute_set_fid(
+def compute_set_scores(
     env: Any, run_dir: str | Path, groups: dict[str, list[str]], cancel: threading.Event | None = None
-) -> dict[str, dict[str, Any]]:
-    """`groups`: solution -> its jobs' dirs. Runs the evaluator env once per solution; never raises."""
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """`groups`: solution -> its jobs' dirs. Runs the evaluator env once per solution; never raises.
+    -> {"fid": {solution: {"fid", "frames", "cases"} | {"fid": None, "why"}}, "fvd": {... "fvd", "fvd_clips"}}"""
     from thtui.core.scores.paper_run import BOOT, PACKAGE_DIR, run_paper
 
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {"fid": {}, "fvd": {}}
     for solution, dirs in groups.items():
         files = [str(features_path(d)) for d in dirs if features_path(d).is_file()]
         if not files:
@@ -46,15 +59,19 @@ def compute_set_fid(
             break
         argv = [str(env.python), "-c", BOOT, str(PACKAGE_DIR), "fid", "--features", *files]
         run = run_paper(argv, timeout=900, cancel=cancel)
-        if run.ok and isinstance(run.data.get("fid"), (int, float)):
-            keep = ("fid", "frames", "reference_frames", "cases")
-            out[solution] = {k: run.data.get(k) for k in keep}
-        else:
-            out[solution] = {"fid": None, "why": f"set-level FID not computed: {run.error}"}
-    if out:
+        missing = run.data.get("missing") if run.ok else None
+        for key, keep in _KEEP.items():
+            if run.ok and isinstance(run.data.get(key), (int, float)):
+                out[key][solution] = {k: run.data.get(k) for k in keep}
+                continue
+            why = (missing or {}).get(key) if isinstance(missing, dict) else None
+            why = why or (run.error if not run.ok else "the evaluator gave none")
+            out[key][solution] = {key: None, "why": f"set-level {key.upper()} not computed: {why}"}
+    if any(out.values()):
         path = Path(run_dir) / SET_JSON
+        blob = {"fid": out["fid"], "fvd": out["fvd"], "method": SET_FID_METHOD, "fvd_method": SET_FVD_METHOD}
         with contextlib.suppress(OSError):  # an unwritable run dir: the per-job values still stand
-            path.write_text(json.dumps({"fid": out, "method": SET_FID_METHOD}, indent=1), encoding="utf-8")
+            path.write_text(json.dumps(blob, indent=1), encoding="utf-8")
     return out
 
 
@@ -68,7 +85,17 @@ def load_set_scores(run_dir: str | Path | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def pooled(run_dir: str | Path | None, solution: str, key: str) -> dict[str, Any] | None:
+    """The pooled `key` ("fid" | "fvd") entry of one system of a run, None when absent."""
+    entry = (load_set_scores(run_dir).get(key) or {}).get(solution)
+    return entry if isinstance(entry, dict) and isinstance(entry.get(key), (int, float)) else None
+
+
 def set_fid(run_dir: str | Path | None, solution: str) -> dict[str, Any] | None:
     """The pooled FID entry of one system of a run ({"fid", "frames", "cases"}), None when absent."""
-    entry = (load_set_scores(run_dir).get("fid") or {}).get(solution)
-    return entry if isinstance(entry, dict) and isinstance(entry.get("fid"), (int, float)) else None
+    return pooled(run_dir, solution, "fid")
+
+
+def set_fvd(run_dir: str | Path | None, solution: str) -> dict[str, Any] | None:
+    """The pooled FVD entry of one system of a run ({"fvd", "fvd_clips", "cases"}), None when absent."""
+    return pooled(run_dir, solution, "fvd")

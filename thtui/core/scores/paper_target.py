@@ -71,12 +71,18 @@ def evaluator_target(settings: Settings) -> SetupTarget:
     )
 
 
+I3D_FILE = "i3d_torchscript.pt"
+
+
 @dataclass(frozen=True)
 class EvaluatorEnv:
     python: Path
     weights: Path  # the folder the weights are linked into
     ready: bool
     status: InstallStatus
+    # "SIZE:SHA256" of the FVD network as the manifest pins it: the evaluator loads that TorchScript file
+    # (code as well as weights) only when its bytes still match (thtui/evaluator/fvd.py)
+    i3d_pin: str | None = None
 
     @property
     def hint(self) -> str:
@@ -91,8 +97,14 @@ def evaluator_env(settings: Settings) -> EvaluatorEnv:
     python = env_python(env_prefix(settings, EVALUATOR))
     weights = repo_dir(settings, EVALUATOR) / "weights"
     try:
-        status = target_status(settings, evaluator_target(settings))
+        target = evaluator_target(settings)
+        status = target_status(settings, target)
     except EvaluatorManifestError as exc:
         return EvaluatorEnv(python, weights, False, InstallStatus("broken", str(exc)))
     ready = status.state in ("ready", "outdated") and python.exists()
-    return EvaluatorEnv(python, weights, ready, status)
+    pins = [
+        f"{w.size}:{w.sha256}"
+        for w in target.weights
+        if Path(w.dest).name == I3D_FILE and w.size and w.sha256
+    ]
+    return EvaluatorEnv(python, weights, ready, status, pins[0] if pins else None)
