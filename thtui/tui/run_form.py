@@ -16,7 +16,7 @@ AUDIO_GLOBS = ("*.wav", "*.mp3", "*.flac")
 
 @dataclass
 class FormValues:
-    mode: str = "audio"  # "audio" | "text"
+    mode: str = "audio"  # "audio" | "text" | "reference" (the papers' protocol: RunSpec.references)
     images: list[Path] = field(default_factory=list)
     audios: list[Path] = field(default_factory=list)
     text: str = ""
@@ -32,6 +32,9 @@ class FormValues:
     detach: bool = False  # run in a background `thtui run` that outlives the TUI (thtui.tui.detached)
     videos: list[Path] = field(default_factory=list)  # your own videos instead of images (RunSpec.videos)
     prompt: str = ""  # overrides infer.prompt of the chosen systems that take one; "" keeps their defaults
+    # Reference videos, or folders of them, as picked (expanded by the core's expand_references on Start).
+    references: list[Path] = field(default_factory=list)
+    cluster: str = ""  # a Ray head's address (RunSpec.cluster); "" runs on this box
 
 
 def parse_gpus(text: str, gpu_count: int | None) -> tuple[int, ...] | None:
@@ -50,20 +53,31 @@ def parse_gpus(text: str, gpu_count: int | None) -> tuple[int, ...] | None:
     return tuple(dict.fromkeys(gpus))
 
 
-def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> dict[str, str]:
-    """field -> problem, for everything that can be checked without reading files."""
-    errors: dict[str, str] = {}
+CLUSTER_SYNTAX = "cluster: HOST:PORT of the Ray head (e.g. 10.0.0.5:6379), or empty for this box"
+
+
+def cluster_address_problem(text: str) -> str | None:
+    """Syntax only (reaching the cluster is slow: the screen does that in a worker when the run starts).
+    Ray's `auto` (the cluster this machine joined) and `ray://HOST:PORT` are accepted as the CLI does."""
+    text = text.strip()
+    if not text or text == "auto":
+        return None
+    host, sep, port = text.removeprefix("ray://").rpartition(":")
+    bad_host = not host or any(c.isspace() or c in "/?#@" for c in host)
+    if not sep or bad_host or not port.isdigit() or not 0 < int(port) < 65536:
+        return CLUSTER_SYNTAX
+    return None
+
+
+def _check_sources(values: FormValues, errors: dict[str, str]) -> None:
+    if values.mode == "reference":  # each reference gives its case's portrait and speech
+        if not values.references:
+            errors["references"] = "choose a reference video, or a folder of them"
+        return
     if values.images and values.videos:  # the screen clears one when the other is picked; a caller may not
         errors["videos"] = "a run takes images or videos, not both: clear one"
     elif not values.images and not values.videos:
         errors["images"] = "choose at least one image (or a video below)"
-    if values.prompt:  # "" keeps each system's default; blank or overlong text is refused like --prompt
-        from thtui.core.catalog.schema import check_prompt
-
-        try:
-            check_prompt(values.prompt)
-        except ValueError as exc:
-            errors["prompt"] = f"prompt: {exc} (leave it empty for the default)"
     if values.mode == "audio" and not values.audios:
         errors["audios"] = "choose at least one audio file (or switch to text)"
     if values.mode == "text":
@@ -71,6 +85,30 @@ def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> di
             errors["text"] = "type the words to speak"
         if not values.tts:
             errors["tts"] = "choose a TTS backend"
+
+
+def _check_cluster(values: FormValues, errors: dict[str, str]) -> None:
+    if not values.cluster.strip():
+        return
+    if problem := cluster_address_problem(values.cluster):
+        errors["cluster"] = problem
+    elif values.pack:  # RunSpec refuses these too; said here in the form's words
+        errors["cluster"] = "cluster: untick 'pack jobs per GPU' (Ray picks each job's node and GPU)"
+    elif values.gpus.strip().lower() not in ("", "all"):
+        errors["cluster"] = "cluster: set GPUs to 'all' (Ray picks each job's node and GPU)"
+
+
+def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> dict[str, str]:
+    """field -> problem, for everything that can be checked without reading files."""
+    errors: dict[str, str] = {}
+    _check_sources(values, errors)
+    if values.prompt:  # "" keeps each system's default; blank or overlong text is refused like --prompt
+        from thtui.core.catalog.schema import check_prompt
+
+        try:
+            check_prompt(values.prompt)
+        except ValueError as exc:
+            errors["prompt"] = f"prompt: {exc} (leave it empty for the default)"
     if not values.solutions:
         errors["solutions"] = "select at least one ready solution"
     elif not_ready := [s for s in values.solutions if s not in ready]:
@@ -90,32 +128,38 @@ def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> di
                 raise ValueError
         except ValueError:
             errors["timeout"] = "timeout: seconds > 0, or empty for none"
+    _check_cluster(values, errors)
     return errors
 
 
 # The widget that fixes each field's problem (the Run screen focuses the first one after a failed Start).
 FIELD_WIDGETS = {"images": "#pick-images", "videos": "#pick-videos", "audios": "#pick-audio", "text": "#text",
-                 "tts": "#tts", "prompt": "#prompt", "solutions": "#solutions", "repeat": "#repeat", "gpus": "#gpus",
-                 "timeout": "#timeout"}  # fmt: skip
+                 "references": "#pick-references", "tts": "#tts", "prompt": "#prompt", "solutions": "#solutions",
+                 "repeat": "#repeat", "gpus": "#gpus", "timeout": "#timeout", "cluster": "#cluster"}  # fmt: skip
+SOURCE_FILES = ("images", "videos", "audios", "references")  # the fields whose files a worker reads
 
 
 def form_problems(
     values: FormValues, ready: set[str], gpu_count: int | None, file_errors: dict[str, str]
 ) -> dict[str, str]:
-    """Everything Start would refuse: the form's own checks plus the last file checks (audio files do
-    not count in text mode)."""
+    """Everything Start would refuse: the form's own checks plus the last file checks of the files this mode
+    uses (audio files do not count in text mode; only the references count in reference mode)."""
     errors = check_form(values, ready, gpu_count)
-    if values.mode == "text":
-        errors.pop("audios", None)
-    for key in ("images", "videos", "audios"):
-        if key in file_errors and not (key == "audios" and values.mode == "text"):
+    for key in SOURCE_FILES:
+        if key in file_errors and key in used_files(values.mode):
             errors.setdefault(key, file_errors[key])
     return errors
 
 
+def used_files(mode: str) -> tuple[str, ...]:
+    if mode == "reference":
+        return ("references",)
+    return ("images", "videos", "audios") if mode == "audio" else ("images", "videos")
+
+
 def check_files(values: FormValues) -> dict[str, str]:
     """Read and validate every chosen image, video and audio (thtui.core.inputs, the video check of
-    `thtui check-inputs --video`); field -> first problem."""
+    `thtui check-inputs --video`); field -> first problem. References: `check_references`."""
     from thtui.core.inputs import InputError, validate_audio, validate_image
     from thtui.core.inputs_video import check_video
 
@@ -139,10 +183,35 @@ def check_files(values: FormValues) -> dict[str, str]:
     return errors
 
 
+def check_references(paths: list[Path]) -> str | None:
+    """The first problem of the picked references, in the CLI's words: `thtui run --reference` expands and
+    checks them with these same core functions (a folder: its videos; no audio, no face, not a video,
+    under a second, an empty folder), or None when every one is usable. Slow (a face search): a worker's."""
+    from thtui.core.media.errors import InputError, MediaError
+    from thtui.core.reference_inputs import check_reference, expand_references
+
+    try:
+        for video in expand_references(paths):
+            check_reference(video)
+    except (InputError, MediaError) as exc:
+        return str(exc)
+    return None
+
+
 def build_spec(values: FormValues, gpu_count: int | None):
+    """The RunSpec of the form. Raises RunError (a rule of the spec) or InputError (a reference folder
+    emptied since it was checked): the screen shows either as one line."""
     from thtui.core.jobs.spec import RunSpec
 
     text_mode = values.mode == "text"
+    if values.mode == "reference":  # the papers' protocol: every other source stays empty (spec_conflict)
+        from thtui.core.reference_inputs import expand_references
+
+        return RunSpec(
+            solutions=tuple(values.solutions),
+            references=tuple(expand_references(values.references)),
+            **_options(values, gpu_count),
+        )
     return RunSpec(
         solutions=tuple(values.solutions),
         images=tuple(values.images),
@@ -150,15 +219,27 @@ def build_spec(values: FormValues, gpu_count: int | None):
         text=values.text.strip() if text_mode else None,
         tts=values.tts,
         voice=values.voice if text_mode else None,
-        repeat=int(values.repeat),
-        warmup=values.warmup,
-        pack=values.pack,
-        score=values.score,
-        gpus=parse_gpus(values.gpus, gpu_count),
-        timeout=float(values.timeout) if values.timeout.strip() else None,
         videos=tuple(values.videos),
-        prompt=values.prompt or None,  # empty: each system's own default prompt
+        **_options(values, gpu_count),
     )
+
+
+def _options(values: FormValues, gpu_count: int | None) -> dict:
+    cluster = None
+    if values.cluster.strip():  # as `--cluster ADDRESS` (thtui.cli.cluster_cmd.with_cluster); no Ray import
+        from thtui.core.cluster.connect import resolve_address
+
+        cluster = resolve_address(values.cluster)
+    return {
+        "repeat": int(values.repeat),
+        "warmup": values.warmup,
+        "pack": values.pack,
+        "score": values.score,
+        "gpus": parse_gpus(values.gpus, gpu_count),
+        "timeout": float(values.timeout) if values.timeout.strip() else None,
+        "prompt": values.prompt or None,  # empty: each system's own default prompt
+        "cluster": cluster,
+    }
 
 
 def prompt_takers(catalog, names: list[str]) -> list[tuple[str, str]]:

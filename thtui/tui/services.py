@@ -151,3 +151,17 @@ def tts_options(settings: Settings) -> dict[str, list[str]]:
     )
     voices = {"piper": [BUNDLED_VOICE, *[v for v in cached if v != BUNDLED_VOICE]], "coqui": [DEFAULT_MODEL]}
     return {backend: voices.get(backend, []) for backend in BACKENDS}
+
+
+def cluster_run_problem(settings: Settings, catalog: Catalog, spec) -> str | None:
+    """Why the cluster refuses `spec` (Ray missing, the head unreachable, a solution no live node has ready),
+    in the core's words, or None. The check `thtui run --cluster` makes (thtui.cli.cluster_cmd): it imports
+    Ray and connects, so it is slow: the Run form calls it from a worker."""
+    from thtui.core.cluster.head import cluster_preflight
+    from thtui.core.jobs.spec import RunError
+
+    try:
+        cluster_preflight(settings, catalog, spec)
+    except RunError as exc:
+        return str(exc)
+    return None

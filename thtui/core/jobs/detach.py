@@ -54,6 +54,8 @@ def spec_argv(spec: RunSpec) -> list[str]:
         argv.append("--pack")
     if not spec.score:
         argv.append("--no-score")
+    if spec.cluster:  # one item: the address as given (the form's cluster field)
+        argv.append(f"--cluster={spec.cluster}")
     return argv
 
 

@@ -1,4 +1,6 @@
-"""Modal file picker: type a path or walk the tree; space marks several files, enter picks."""
+"""Modal file picker: type a path or walk the tree; space marks several files, enter picks. With
+`folders=True` (the Run form's reference videos) ctrl+d picks a folder too: the one typed in the path
+field, the folder row under the cursor, or the folder of the file row under it."""
 
 from __future__ import annotations
 
@@ -21,11 +23,22 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+l", "focus_path", "Type a path"),
+        # Before ctrl+s: at 80 columns the key bar shows this one where it is offered (folders=True).
+        Binding("ctrl+d", "pick_folder", "Use folder", priority=True),  # over the path field's delete-right
         Binding("ctrl+s", "accept", "Use marked"),
     ]
 
-    def __init__(self, title: str, start: Path, suffixes: frozenset[str], marked: list[Path] | None = None):
+    def __init__(
+        self,
+        title: str,
+        start: Path,
+        suffixes: frozenset[str],
+        marked: list[Path] | None = None,
+        *,
+        folders: bool = False,
+    ):
         super().__init__()
+        self.folders = folders
         self.title_text = title
         start = start if start.is_dir() else Path.cwd()
         # Inside the working directory, show it relative: shorter, and the same on every machine.
@@ -45,10 +58,10 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
             yield MarkingDirectoryTree(self.start, self.suffixes, marked=self.initial, id="picker-tree")
             yield Static("", id="picker-marked", classes="dim")
             yield Static("", id="picker-error", classes="error")
-            yield Label(
-                "enter: pick · space: mark several · backspace: up · ctrl+s: use marked · esc: cancel",
-                classes="dim",
-            )
+            keys = "enter: pick · space: mark several · backspace: up · ctrl+s: use marked · esc: cancel"
+            if self.folders:
+                keys = "enter: a video · ctrl+d: this folder · space: mark · esc: cancel"
+            yield Label(keys, classes="dim")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -100,6 +113,27 @@ class FilePickerScreen(ModalScreen[list[Path] | None]):
             self.query_one("#picker-error", Static).update(
                 "✗ nothing marked: space marks a file, enter picks one"
             )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.folders if action == "pick_folder" else True
+
+    def action_pick_folder(self) -> None:
+        """The folder typed in the path field (while it has focus), else the one under the tree's cursor."""
+        path_field = self.query_one("#picker-path", Input)
+        if self.focused is path_field:
+            folder = Path(path_field.value).expanduser()
+            if not folder.is_dir():
+                self.query_one("#picker-error", Static).update(f"✗ not a folder: {folder}")
+                return
+            self.dismiss([folder])
+            return
+        tree = self.query_one(MarkingDirectoryTree)
+        node = tree.cursor_node
+        if node is None or node.data is None:
+            self.dismiss([Path(tree.path)])
+            return
+        path = Path(node.data.path)
+        self.dismiss([path if node.allow_expand else path.parent])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

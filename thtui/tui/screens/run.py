@@ -1,7 +1,8 @@
 """Run: choose images and audio (keyboard file picker) or type text and pick a TTS backend and voice
-(preview synthesises it and shows the duration); select ready solutions (the others say why they are
-not runnable); set repeat, GPUs and timeout; start. Every problem is flagged in the form before anything
-runs; the run itself goes through thtui.core.jobs exactly as `thtui run` does."""
+(preview synthesises it and shows the duration), or reference videos (the papers' protocol); select ready
+solutions (the others say why they are not runnable); set repeat, GPUs, timeout and a Ray cluster; start.
+Every problem is flagged in the form before anything runs; the run itself goes through thtui.core.jobs
+exactly as `thtui run` does."""
 
 from __future__ import annotations
 
@@ -25,15 +26,18 @@ from thtui.tui.run_form import (
     sample_inputs,
 )
 from thtui.tui.screens.base import ThtuiScreen, deliver
-from thtui.tui.screens.run_source import SourceFields, prompt_rows, video_rows
+from thtui.tui.screens.run_cluster import ClusterStart, cluster_rows
+from thtui.tui.screens.run_source import SourceFields, prompt_rows, reference_rows, video_rows
 from thtui.tui.services import solution_rows, tts_options
 from thtui.tui.widgets.file_picker import AUDIO_SUFFIXES, IMAGE_SUFFIXES
 from thtui.tui.widgets.toggles import PlainCheckbox, PlainRadioButton, PlainSelectionList
 
-FIELDS = ("images", "videos", "audios", "text", "tts", "solutions", "prompt", "repeat", "gpus", "timeout")
+FIELDS = ("images", "videos", "audios", "references", "text", "tts", "solutions", "prompt", "repeat", "gpus",
+          "timeout", "cluster")  # fmt: skip
+MODES = {"mode-audio": "audio", "mode-text": "text", "mode-reference": "reference"}
 
 
-class RunScreen(SourceFields, ThtuiScreen):
+class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
     MODE = "run"
     BINDINGS = [
         Binding("ctrl+r", "start", "Start run"),
@@ -65,12 +69,14 @@ class RunScreen(SourceFields, ThtuiScreen):
             with RadioSet(id="mode"):
                 yield PlainRadioButton("audio files", value=True, id="mode-audio")
                 yield PlainRadioButton("text → speech", id="mode-text")
-            with Horizontal(classes="row"):
+                yield PlainRadioButton("reference videos", id="mode-reference")
+            with Horizontal(classes="row portrait-only"):
                 yield Label("image(s)", classes="field-label")
                 yield Static("", id="images-value", classes="field-value")
                 yield Button("Pick…", id="pick-images", compact=True)
-            yield Static("", id="images-error", classes="error")
+            yield Static("", id="images-error", classes="error portrait-only")
             yield from video_rows()  # your own video instead of the images (thtui.tui.screens.run_source)
+            yield from reference_rows()  # the papers' protocol: portrait and speech from each video
             with Horizontal(classes="row audio-only"):
                 yield Label("audio", classes="field-label")
                 yield Static("", id="audios-value", classes="field-value")
@@ -117,6 +123,7 @@ class RunScreen(SourceFields, ThtuiScreen):
                 )
                 yield detach
             yield Static("", id="options-error", classes="error")
+            yield from cluster_rows()  # thtui.tui.screens.run_cluster
             with Horizontal(classes="row"):
                 yield Button("Start run", id="start", variant="primary", compact=True)
                 yield Static("", id="start-status")
@@ -205,12 +212,12 @@ class RunScreen(SourceFields, ThtuiScreen):
     # ---- form state --------------------------------------------------------------------------------
     def _set_mode(self, mode: str) -> None:
         self.values.mode = mode
-        self.set_class(mode == "audio", "-mode-audio")
-        self.set_class(mode == "text", "-mode-text")
+        for each in MODES.values():
+            self.set_class(mode == each, f"-mode-{each}")
 
     @on(RadioSet.Changed, "#mode")
     def _mode_changed(self, event: RadioSet.Changed) -> None:
-        self._set_mode("text" if event.pressed.id == "mode-text" else "audio")
+        self._set_mode(MODES.get(event.pressed.id or "", "audio"))
 
     @on(Select.Changed, "#tts")
     def _tts_changed(self, event: Select.Changed) -> None:
@@ -232,6 +239,7 @@ class RunScreen(SourceFields, ThtuiScreen):
                 none = "(none: your video is used)"
             text = ", ".join(fmt.short_path(p, bases) for p in paths) or none
             self.query_one(f"#{field_name}-value", Static).update(text)
+        self.show_references()
 
     def collect(self) -> FormValues:
         """Read the widgets into `self.values` (files are already there, set by the picker)."""
@@ -250,6 +258,7 @@ class RunScreen(SourceFields, ThtuiScreen):
         v.score = self.query_one("#score", PlainCheckbox).value
         v.detach = self.query_one("#detach", PlainCheckbox).value
         v.prompt = self.prompt_value()
+        v.cluster = self.query_one("#cluster", Input).value
         return v
 
     def gpu_count(self) -> int | None:
@@ -263,7 +272,8 @@ class RunScreen(SourceFields, ThtuiScreen):
 
     def show_errors(self, errors: dict[str, str]) -> None:
         options = [errors[k] for k in ("repeat", "gpus", "timeout") if k in errors]
-        for field_name in ("images", "videos", "audios", "text", "tts", "solutions", "prompt"):
+        for field_name in ("images", "videos", "audios", "references", "text", "tts", "solutions", "prompt",
+                           "cluster"):  # fmt: skip
             self._set_error(
                 f"#{field_name}-error",
                 Text(f"✗ {errors[field_name]}", style="bold red") if field_name in errors else "",
@@ -274,6 +284,9 @@ class RunScreen(SourceFields, ThtuiScreen):
 
     # ---- file picking --------------------------------------------------------------------------------
     def action_pick_images(self) -> None:
+        if self.values.mode == "reference":  # ctrl+o picks this mode's source
+            self.action_pick_references()  # thtui.tui.screens.run_source
+            return
         self._pick("images", IMAGE_SUFFIXES, "Choose image(s)")
 
     def action_pick_audio(self) -> None:
@@ -287,7 +300,7 @@ class RunScreen(SourceFields, ThtuiScreen):
 
         def chosen(paths: list[Path] | None) -> None:
             if paths:
-                if field_name == "audios" and self.values.mode == "text":
+                if field_name == "audios" and self.values.mode != "audio":
                     # Picking audio means "use this audio": switch over rather than ignore the pick.
                     self.query_one("#mode-audio", PlainRadioButton).value = True
                     self.notify("switched to audio files: the picked audio is what will be spoken")
@@ -311,6 +324,10 @@ class RunScreen(SourceFields, ThtuiScreen):
     def _pick_videos_pressed(self) -> None:
         self.action_pick_videos()  # thtui.tui.screens.run_source
 
+    @on(Button.Pressed, "#pick-references")
+    def _pick_references_pressed(self) -> None:
+        self.action_pick_references()  # thtui.tui.screens.run_source
+
     @on(SelectionList.SelectedChanged, "#solutions")
     def _solutions_changed(self) -> None:
         self.show_prompt_field()
@@ -329,7 +346,9 @@ class RunScreen(SourceFields, ThtuiScreen):
         deliver(self, self._files_checked, errors)
 
     def _files_checked(self, errors: dict[str, str]) -> None:
-        self.file_errors = errors
+        # The references have a check of their own (run_source): its answer stays.
+        kept = {k: v for k, v in self.file_errors.items() if k == "references"}
+        self.file_errors = {**errors, **kept}
         for field_name in ("images", "videos", "audios"):
             self._set_error(
                 f"#{field_name}-error",
@@ -414,9 +433,26 @@ class RunScreen(SourceFields, ThtuiScreen):
         if errors:
             self._focus_first_problem(errors)
             return
+        if values.mode == "reference" and self._refs_pending:  # its answer may refuse the run: wait for it
+            self._start_when_checked = True
+            self.query_one("#start-status", Static).update(
+                Text("checking the reference videos first…", style="italic")
+            )
+            return
         self._checked = False
-        spec = build_spec(values, self.gpu_count())
-        if values.detach:  # a background `thtui run`: its id and how to follow it come back in a moment
+        try:
+            spec = build_spec(values, self.gpu_count())
+        except ValueError as exc:  # RunError or InputError (a folder emptied since its check): one line
+            self.query_one("#start-status", Static).update(Text(f"not started: {exc}", style="bold red"))
+            return
+        if spec.cluster:  # reach the cluster in a worker first (thtui.tui.screens.run_cluster)
+            self.start_on_cluster(spec)
+            return
+        self.launch(spec)
+
+    def launch(self, spec) -> None:
+        """Hand a checked spec to the App: a run of this TUI (then Monitor), or a detached one."""
+        if self.values.detach:  # a background `thtui run`: its id and how to follow it come back in a moment
             self._last_run = None
             self.query_one("#start-status", Static).update(
                 Text("starting in the background…", style="italic")
