@@ -28,6 +28,7 @@ def _scores(corr: float | None, n: int = 150) -> dict:
     data.update(
         face_found=1.0, lipsync_corr=corr, lipsync_offset_frames=0 if corr else None, identity_distance=0.213
     )
+    data.update(cpbd=0.3412 if corr else None, cpbd_portrait=0.4199)
     loud = [math.sin(i / 6.0) ** 2 for i in range(n)]
     data["series"] = {
         "mouth_open": [0.1 + 0.3 * v for v in loud] if corr else [0.12] * n,
@@ -86,11 +87,11 @@ async def test_results_show_score_columns(make_app, scored: str) -> None:  # noq
     async with app.run_test(size=(160, 48)) as pilot:
         jobs = await _open_results(pilot)
         labels = [str(c.label) for c in jobs.columns.values()]
-        assert labels[-4:] == ["face", "sync r", "off", "id d"]
+        assert labels[-5:] == ["face", "sync r", "off", "id d", "cpbd"]
         row = jobs.get_row(f"{RUN}/sadtalker")
-        assert [str(c) for c in row[-4:]] == ["1.00", "0.43", "+0", "0.213"]
-        assert [str(c) for c in jobs.get_row(f"{RUN}/static")[-4:]] == ["1.00", "—", "—", "0.213"]
-        assert [str(c) for c in jobs.get_row(f"{RUN}/wav2lip")[-4:]] == ["", "", "", ""]  # never scored
+        assert [str(c) for c in row[-5:]] == ["1.00", "0.43", "+0", "0.213", "0.34"]
+        assert [str(c) for c in jobs.get_row(f"{RUN}/static")[-5:]] == ["1.00", "—", "—", "0.213", "—"]
+        assert [str(c) for c in jobs.get_row(f"{RUN}/wav2lip")[-5:]] == ["", "", "", "", ""]  # never scored
 
 
 async def test_job_detail_plots_mouth_loudness_and_identity(make_app, scored: str) -> None:  # noqa: F811
@@ -100,6 +101,7 @@ async def test_job_detail_plots_mouth_loudness_and_identity(make_app, scored: st
         plot = pilot.app.screen.query_one(ScorePlot)
         text = "\n".join(s.plain for s in plot.render().renderables)
         assert "lip-sync r 0.43 (proxy) at offset +0 frames" in text and "identity 0.213" in text
+        assert "CPBD 0.34 (portrait 0.42)" in text
         rows = text.splitlines()
         lines = {row.split()[0]: row for row in rows[1:4]}
         # The mouth follows the loudness here: both rows carry the same shape of blocks.

@@ -26,11 +26,12 @@ class ScoreColumn:
 COLUMNS: tuple[ScoreColumn, ...] = (
     ScoreColumn("face_found", "face found", 2, "face"),
     ScoreColumn("lipsync_corr", "lip-sync r (proxy)", 2, "sync r"),
-    ScoreColumn("lipsync_offset_frames", "sync offset (frames)", 0, "offset"),
+    ScoreColumn("lipsync_offset_frames", "sync offset (frames)", 0, "off"),
     ScoreColumn("identity_distance", "identity dist.", 3, "id dist"),
     ScoreColumn("head_roll_std_deg", "roll std (°)", 1, "roll σ°"),
-    ScoreColumn("blinks_per_min", "blinks/min", 1, "blink/m"),
+    ScoreColumn("blinks_per_min", "blinks/min", 1, "blinks"),
     ScoreColumn("sharpness_ratio", "sharpness ratio", 2, "sharp"),
+    ScoreColumn("cpbd", "CPBD (face)", 2, "cpbd"),
     ScoreColumn("jitter", "jitter (% IOD)", 2, "jitter"),
 )
 LICENCE = (

@@ -20,6 +20,7 @@ SCORE_COLUMNS: list[tuple[str, str, int]] = [
     ("sync r", "sc_sync", 6),
     ("off", "sc_offset", 4),
     ("id d", "sc_identity", 5),
+    ("cpbd", "sc_cpbd", 4),
 ]
 SAME_PERSON = 0.6  # dlib's convention for its descriptor distance
 
@@ -29,12 +30,13 @@ def score_cells(data: dict[str, Any] | None) -> list[str]:
     from thtui.core.report.scores_section import fmt
 
     if not data:
-        return ["", "", "", ""]
+        return ["", "", "", "", ""]
     return [
         fmt("face_found", data.get("face_found")),
         fmt("lipsync_corr", data.get("lipsync_corr")),
         fmt("lipsync_offset_frames", data.get("lipsync_offset_frames")),
         fmt("identity_distance", data.get("identity_distance")),
+        fmt("cpbd", data.get("cpbd")),
     ]
 
 
@@ -79,7 +81,8 @@ def summary_line(data: dict[str, Any]) -> str:
 
     return (
         f"lip-sync r {f('lipsync_corr')} (proxy) at offset {f('lipsync_offset_frames')} frames · identity "
-        f"{f('identity_distance')} · face {f('face_found')}"
+        f"{f('identity_distance')} · face {f('face_found')} · CPBD {f('cpbd')} "
+        f"(portrait {fmt('cpbd_portrait', data.get('cpbd_portrait'), 2)})"
     )
 
 
