@@ -5,8 +5,8 @@ sources and caveats.
 
 Values come from the stores under the keys below: LSE-C/D, AV offset, CSIM, FID, FVD and LPIPS from the
 paper-metric evaluator (its own env; the `paper_scores` table, thtui.core.scores.paper_store), PSNR/SSIM/LMD
-from the evaluator when it computed them, else from the offline scorer (the `scores` table). A metric no
-case has is shown absent, with the reason.
+from the evaluator when it computed them, else from the offline scorer (the `scores` table), CPBD from the
+offline scorer. A metric no case has is shown absent, with the reason.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ METRICS: tuple[PaperMetric, ...] = (
     PaperMetric("psnr", "PSNR (dB)", "↑", 2, "offline scorer (or the evaluator)"),
     PaperMetric("ssim", "SSIM", "↑", 3, "offline scorer (or the evaluator)"),
     PaperMetric("lmd", "LMD (px)", "↓", 2, "offline scorer (or the evaluator)"),
+    PaperMetric("cpbd", "CPBD", "↑", 3, "offline scorer (face region; no reference needed)"),
 )
 NOT_EVALUATED = (
     "not computed: the paper-metric evaluator (SyncNet, ArcFace, FID/FVD/LPIPS in its own env: thtui setup "
