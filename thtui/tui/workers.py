@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from thtui.core.events import Event
@@ -18,6 +19,7 @@ from thtui.core.setup.events import LogLine, StepFailed, StepNote, StepStarted
 from thtui.tui.foreign import ForeignRuns
 from thtui.tui.loghub import ProgressThrottle
 from thtui.tui.messages import InstallDone, InstallEvent, MonitorSampled, RunDone, RunEvent, WorkFailed
+from thtui.tui.node_gpus import NodeBoard
 from thtui.tui.services import attribute_processes
 from thtui.tui.state import InstallProgress, MonitorHistory, RunTracker
 from thtui.tui.stopping import ExitWatchdog, RunThreads, Stopping
@@ -66,6 +68,8 @@ class CoreWorkers(Stopping):
         self.foreign = ForeignRuns()  # runs of other thtui processes (thtui.tui.foreign)
         self.detached_runs: list[str] = []  # started here with "detach": named again when the app exits
         self.history = MonitorHistory()
+        self.node_gpus = NodeBoard()  # a cluster run's nodes and their GPUs (thtui.tui.node_gpus)
+        self.nodes_sampled: Signal[str] = Signal(self, "nodes-sampled")
         self._run_counter = 0
         # root pid -> (job id, solution) of running jobs. Replaced, never mutated, so the sampler thread
         # can read it without a lock.
@@ -289,6 +293,10 @@ class CoreWorkers(Stopping):
 
     def on_run_event(self: ThtuiApp, message: RunEvent) -> None:
         event = message.event
+        if self.node_gpus.apply(message.key, event):  # a cluster run's node readings (or a placement)
+            self.nodes_sampled.publish(message.key)
+            if type(event).__name__ != "JobPlaced":
+                return
         job = self.runs.apply(message.key, event)
         if isinstance(event, JobQueued):
             self.logs.buffer(job_log_key(event.job.job_id))
@@ -304,6 +312,8 @@ class CoreWorkers(Stopping):
 
     def on_run_done(self: ThtuiApp, message: RunDone) -> None:
         self.runs.finish(message.key, message.error)
+        if self.node_gpus.end_run(message.key):
+            self.nodes_sampled.publish(message.key)
         run = self.runs.runs[message.key]
         if message.error:
             self.notify(f"run failed: {message.error}", severity="error", timeout=10)

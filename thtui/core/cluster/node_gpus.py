@@ -151,7 +151,7 @@ class NodeGpuWatch:
             try:
                 event = ray.get(ref)
             except Exception as exc:  # the actor died: with its node, or on its own
-                self._lost(node_id, f"its sampler ended ({type(exc).__name__})")
+                self._lost(node_id, f"its sampler died ({type(exc).__name__})")
                 continue
             if not self._stop.is_set() and node_id in self._actors:
                 self._actors[node_id] = (
@@ -169,7 +169,7 @@ class NodeGpuWatch:
         for node_id in list(self._actors):
             node = nodes.get(node_id)
             if node is None or not node.alive:
-                self._lost(node_id, "the node left the cluster")
+                self._lost(node_id, "left the cluster")
         cls = self.ray.remote(num_cpus=0, max_restarts=0)(NodeSampler)
         for node in nodes.values():
             if not node.alive or node.gpus <= 0 or node.node_id in self._actors or node.node_id in self._gone:

@@ -1,6 +1,11 @@
 """Monitor: a panel per GPU (fixed-scale utilisation and memory history, temperature, power), the host,
 the GPU processes with the job that owns each, the job queue, and the live log of the selected job.
 
+During a cluster run every node's GPUs get a panel too (`node:index`, the job on it in its bottom border),
+after this machine's, fed by the run's NodeGpus events (thtui.tui.node_gpus); a node that left the cluster
+keeps its panels, marked lost, with no numbers. The queue and the process table name a node's GPUs the same
+way.
+
 The queue holds this session's jobs and those of runs owned by other live thtui processes (a detached
 run, `thtui run` in another pane: thtui.tui.foreign), whose rows say their run; c/C on those ask that
 run's owner to end it, as `thtui run --cancel` does."""
@@ -21,6 +26,7 @@ from thtui.tui.state import JobView
 from thtui.tui.widgets.fit_table import set_columns
 from thtui.tui.widgets.gpu_panel import GpuPanel, HostPanel
 from thtui.tui.widgets.log_view import LogView
+from thtui.tui.widgets.node_panels import GPU_COLUMN_MAX, node_panel_count, sync_node_panels, with_gpu_width
 from thtui.tui.workers import job_log_key
 
 STATE_STYLE = {
@@ -86,6 +92,8 @@ class MonitorScreen(ThtuiScreen):
         # are not the user's choice (several refreshes can be in flight during a burst of job events).
         self._moved_to: Counter[str] = Counter()
         self._followed_job: str | None = None  # whose log the pane shows (its buffer may not exist yet)
+        # The gpu columns: wider once a cluster node's `node:index` shows there (the longest seen)
+        self._gpu_need = self._built_gpu_width = 3
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="gpu-note")
@@ -118,6 +126,7 @@ class MonitorScreen(ThtuiScreen):
         self.tapp.sampled.subscribe(self, self._on_sample)
         self.tapp.jobs_changed.subscribe(self, lambda _key: self._refresh_queue())
         self.tapp.logs_changed.subscribe(self, self._logs_changed)
+        self.tapp.nodes_sampled.subscribe(self, lambda _key: self._show_nodes())
         self.set_interval(1.0, self._tick_elapsed)
         self.set_class(self.app.size.height >= 40, "-tall")
         self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
@@ -126,6 +135,7 @@ class MonitorScreen(ThtuiScreen):
             self._on_sample(self.tapp.latest_snapshot)
         else:
             self.query_one("#gpu-note", Static).update("waiting for the first reading…")
+        self._show_nodes()
         queue.focus()
 
     def on_resize(self) -> None:
@@ -134,10 +144,31 @@ class MonitorScreen(ThtuiScreen):
         self.call_after_refresh(self._build_tables)
 
     def _build_tables(self) -> None:
-        set_columns(self.query_one("#queue", DataTable), QUEUE_COLUMNS, flex="job", max_flex=32)
-        set_columns(self.query_one("#procs", DataTable), PROC_COLUMNS, flex="owner", max_flex=32)
+        width = self._gpu_column_width()
+        queue_columns = with_gpu_width(QUEUE_COLUMNS, width)
+        set_columns(self.query_one("#queue", DataTable), queue_columns, flex="job", max_flex=32)
+        set_columns(self.query_one("#procs", DataTable), with_gpu_width(PROC_COLUMNS, width), flex="owner",
+                    max_flex=32)  # fmt: skip
+        self._built_gpu_width = width
         self._refresh_queue()
         self._show_processes(self.tapp.latest_processes)
+
+    def _gpu_column_width(self) -> int:
+        cap = GPU_COLUMN_MAX[0] if self.app.size.width < NARROW_WIDTH else GPU_COLUMN_MAX[1]
+        return min(cap, self._gpu_need)
+
+    def _fit_gpu_column(self, labels: list[str]) -> bool:
+        """Widen both gpu columns for the longest label seen (up to GPU_COLUMN_MAX). True when they were
+        rebuilt (and filled again): the caller leaves the filling to the rebuild."""
+        self._gpu_need = max(self._gpu_need, *(len(label) for label in labels), 3)
+        if self._gpu_column_width() == self._built_gpu_width:
+            return False
+        self._build_tables()
+        return True
+
+    def _gpu_cell(self, label: str) -> str:
+        width = self._built_gpu_width
+        return fmt.ellipsize(label, width) if len(label) > width else label
 
     def on_screen_resume(self) -> None:
         self.query_one("#job-log", LogView).pull()  # lines that came while another screen was shown
@@ -166,7 +197,21 @@ class MonitorScreen(ThtuiScreen):
             self._show_gpu(panel, reading)
         host_note = "" if snapshot.pids_visible else "GPU pids not visible (container): VRAM by device delta"
         self.query_one(HostPanel).show(snapshot.host, history.cpu, history.ram, note=host_note)
-        panels.styles.grid_size_columns = min(len(snapshot.gpus) + 1, max(1, self.size.width // 40))
+        self._fit_grid()
+        self._show_processes(self.tapp.latest_processes)
+
+    def _fit_grid(self) -> None:
+        """As many panel columns as there are panels, at least 40 cells each."""
+        snapshot = self.tapp.latest_snapshot
+        count = len(snapshot.gpus) if snapshot is not None else 0
+        count += node_panel_count(self.tapp.node_gpus) + 1  # + the host
+        self.query_one("#panels", Grid).styles.grid_size_columns = min(count, max(1, self.size.width // 40))
+
+    def _show_nodes(self) -> None:
+        """A panel per GPU of each node of a cluster run, after this machine's; lost nodes say so."""
+        running = {j.job_id for j in self.tapp.runs.jobs.values() if j.state == "running"}
+        sync_node_panels(self.query_one("#panels", Grid), self.tapp.node_gpus, running, job_label)
+        self._fit_grid()
         self._show_processes(self.tapp.latest_processes)
 
     def _show_gpu(self, panel: GpuPanel, reading) -> None:
@@ -175,12 +220,18 @@ class MonitorScreen(ThtuiScreen):
             panel.show(reading, tuple(series.util), tuple(series.mem))
 
     def _show_processes(self, rows) -> None:
+        node_rows = self.tapp.node_gpus.process_rows()
+        if self._fit_gpu_column([r.gpu for r in node_rows]):
+            return  # the rebuilt table was filled
         table = self.query_one("#procs", DataTable)
         table.clear()
         for row in rows:
             owner = job_label(row.job_id) if row.job_id else Text(fmt.ellipsize(row.command, 40), style="dim")
             table.add_row(str(row.pid), str(row.gpu), fmt.size_bytes(row.used_bytes), owner)
-        if not rows:
+        for row in node_rows:  # a node's process: its job of the run, as the node named it
+            owner = job_label(row.job_id) if row.job_id else Text("not this run's", style="dim")
+            table.add_row(str(row.pid), self._gpu_cell(row.gpu), fmt.size_bytes(row.used_bytes), owner)
+        if not rows and not node_rows:
             table.add_row(Text("none", style="dim"), "", "", "")
 
     # ---- queue -------------------------------------------------------------------------------------
@@ -219,6 +270,16 @@ class MonitorScreen(ThtuiScreen):
         # Rows are updated in place, never rebuilt: a rebuilt table puts its cursor on the first row and
         # announces that as a highlight, indistinguishable from the user's choice.
         several_runs = len({j.run_id for j in jobs}) > 1
+        board = self.tapp.node_gpus
+        gpu_cells = {  # multi-GPU: all; a job of a cluster run: node:GPU
+            j.job_id: "—" if j.gpu is None else ",".join(map(str, j.gpus or (j.gpu,))) for j in jobs
+        }
+        on_nodes = {
+            j: self._gpu_cell(board.gpu_label(j, cell)) for j, cell in gpu_cells.items() if j in board.placed
+        }
+        if self._fit_gpu_column([board.gpu_label(j, "") for j in on_nodes]):
+            return  # the rebuilt table was filled
+        gpu_cells.update(on_nodes)
         for job in jobs:
             state = job.state
             if job.state == "running" and job.progress is not None:
@@ -226,7 +287,7 @@ class MonitorScreen(ThtuiScreen):
             cells = (
                 queue_label(job.job_id, several_runs, self._foreign_mark(job.job_id)),
                 Text(state, style=STATE_STYLE.get(job.state, "")),
-                "—" if job.gpu is None else ",".join(map(str, job.gpus or (job.gpu,))),  # multi-GPU: all
+                gpu_cells[job.job_id],
                 fmt.duration(job.elapsed(now)),
             )
             if job.job_id in table.rows:

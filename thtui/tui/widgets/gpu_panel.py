@@ -45,17 +45,23 @@ class MetricRow(Horizontal):
 
 
 class GpuPanel(Vertical):
+    """A GPU of this machine (`GPU 0`), or of a cluster node (`title` = `node:index`, the job on it in the
+    bottom border; `show_lost` when the node left: no numbers, never its last ones)."""
+
     DEFAULT_CSS = """
     GpuPanel { height: auto; border: round $panel; padding: 0 1; }
     GpuPanel > .panel-title { height: 1; text-style: bold; }
+    GpuPanel.-lost { border: round $error; }
+    GpuPanel.-lost > .panel-title { color: $error; }
     """
 
-    def __init__(self, index: int, *, id: str | None = None):
+    def __init__(self, index: int, *, title: str | None = None, id: str | None = None):
         super().__init__(id=id, classes="gpu-panel")
         self.index = index
+        self.title = title
         self._pending: tuple | None = None
         self._ready = False
-        self.border_title = f"GPU {index}"
+        self.border_title = title or f"GPU {index}"
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="panel-title")
@@ -65,21 +71,35 @@ class GpuPanel(Vertical):
     def on_mount(self) -> None:
         self._ready = True
         if self._pending is not None:
-            self.show(*self._pending)
+            show, args = self._pending
+            show(*args)
 
-    def show(self, reading, util: Sequence[float | None], mem: Sequence[float | None]) -> None:
+    def show(self, reading, util: Sequence[float | None], mem: Sequence[float | None], job: str = "") -> None:
         if not self._ready:  # the first reading can arrive before the panel has its rows
-            self._pending = (reading, util, mem)
+            self._pending = (self.show, (reading, util, mem, job))
             return
         temp = f"{reading.temp_c:.0f}°C" if reading.temp_c is not None else "temp n/a"
         power = f"{reading.power_w:.0f} W" if reading.power_w is not None else "power n/a"
-        self.border_title = f"GPU {reading.index}"
+        self.remove_class("-lost")
+        self.border_title = self.title or f"GPU {reading.index}"
+        self.border_subtitle = job
         self.query_one(".panel-title", Static).update(f"{reading.name}  {temp}  {power}")
         self.query_one("#util", MetricRow).show(f"{fmt.percent(reading.util_pct):>4}", util)
         total = reading.mem_total
         used = fmt.size_bytes(reading.mem_used) if reading.mem_used is not None else "n/a"
         mem_text = f"{used}/{fmt.size_bytes(total)}" if total else used
         self.query_one("#mem", MetricRow).show(mem_text, mem, upper=float(total) if total else None)
+
+    def show_lost(self, reason: str) -> None:
+        """The GPU's node left the cluster: say so, and show no reading (its last ones are not current)."""
+        if not self._ready:
+            self._pending = (self.show_lost, (reason,))
+            return
+        self.add_class("-lost")
+        self.border_subtitle = ""
+        self.query_one(".panel-title", Static).update(f"node lost: {reason}")
+        self.query_one("#util", MetricRow).show("   —", ())
+        self.query_one("#mem", MetricRow).show("—", ())
 
 
 class HostPanel(Vertical):
