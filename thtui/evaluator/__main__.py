@@ -101,6 +101,7 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     from . import media, mfcc, refscores, syncnet
 
     t0 = time.monotonic()
+    pin = _i3d_pin(args)
     device = _device(args.device)
     out: dict[str, Any] = {k: None for k in SCORES}
     missing: dict[str, str] = {"lmd": "needs facial landmarks: thtui fills it from its own dlib pass"}
@@ -131,12 +132,7 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
             info["csim_faces"] = cutter.how()
     if args.reference:
         from . import perceptual
-        from .fvd import parse_pin
 
-        try:
-            pin = parse_pin(args.i3d_pin) if args.i3d_pin else None
-        except ValueError as exc:
-            raise Unusable(str(exc)) from None
         nets, absent, methods = perceptual.open_models(args.weights, args.random_weights, device, pin)
         missing.update(absent)
         info.update(methods)
@@ -163,6 +159,16 @@ def score(args: argparse.Namespace) -> dict[str, Any]:
     for k in nan:
         out[k], missing[k] = None, "not a finite number"
     return {**out, "missing": {k: v for k, v in missing.items() if out.get(k) is None}, **info}
+
+
+def _i3d_pin(args: argparse.Namespace) -> tuple[int, str] | None:
+    """--i3d-pin SIZE:SHA256 (checked before torch starts: a bad pin is a usage error, exit 2)."""
+    from .fvd import parse_pin
+
+    try:
+        return parse_pin(args.i3d_pin) if args.i3d_pin else None
+    except ValueError as exc:
+        raise Unusable(str(exc)) from None
 
 
 def _roundtrip(args: argparse.Namespace, crops: Any, info: dict) -> Any:
