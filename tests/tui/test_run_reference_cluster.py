@@ -115,7 +115,7 @@ async def _checked(pilot, screen: RunScreen) -> None:
 
 
 async def test_a_reference_run_from_the_form_is_scored_against_its_video(
-    lab: TuiLab, refs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    lab: TuiLab, refs: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("THTUI_NO_SCORE")  # tests/conftest.py turns scoring off for the other tests
     app = lab.app()
@@ -151,6 +151,20 @@ async def test_a_reference_run_from_the_form_is_scored_against_its_video(
     scores = json.loads((Path(job.job_dir) / "scores.json").read_text(encoding="utf-8"))
     assert scores["reference"] == str(refs["clip"].resolve())
     assert 10.0 < scores["psnr"] < 60.0 and scores["ssim"] is not None  # a still portrait vs its jaw-flap
+
+    # the store (what Results and reports read) has them, and the report gets its paper-style table
+    from thtui.cli import main
+    from thtui.core.scores.stored import run_scores
+    from thtui.core.store import Store
+
+    store = Store(lab.settings.db_path)
+    try:
+        assert run_scores(store, run.run_id)[job.job_id]["psnr"] == scores["psnr"]
+    finally:
+        store.close()
+    assert main(["report", run.run_id, "--thumbs", "0"]) == 0
+    report = capsys.readouterr().out
+    assert "## Paper-style table" in report and f"{scores['psnr']:.2f} (n=1)" in report
 
 
 async def test_a_reference_without_audio_is_flagged_in_the_clis_words_and_nothing_starts(
@@ -335,24 +349,79 @@ async def test_a_cluster_without_the_solution_refuses_the_run_naming_it(
     assert _run_folders(lab.settings) == []
 
 
-async def test_a_cluster_that_has_the_solution_gets_the_run(
+async def test_a_cluster_run_may_use_systems_installed_only_on_its_nodes(
     lab: TuiLab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The form's check passes and the run goes to the App with the address in its spec (the core then runs
-    it on the cluster; with the stand-in `ray` it stops at the executor, which needs the real one)."""
-    node = {"NodeID": "n1", "NodeName": "cpu-box", "NodeManagerAddress": "10.0.0.7", "Alive": True,
-            "Resources": {"CPU": 8.0, "thtui_sol_static": 1000.0}}  # fmt: skip
+    """The stand-in is not installed here: with a cluster address it is selectable (the nodes' installs count),
+    the form's check passes, and the run goes to the App with the address in its spec (the core then runs it
+    on the cluster; with the stand-in `ray` it would stop at the executor, which needs the real one)."""
+    node = {"NodeID": "n1", "NodeName": "gpu-box", "NodeManagerAddress": "10.0.0.7", "Alive": True,
+            "Resources": {"CPU": 8.0, "GPU": 1.0, "thtui_sol_static": 1000.0, "thtui_sol_standin": 1.0}}  # fmt: skip
     monkeypatch.setitem(sys.modules, "ray", _stand_in_ray([node]))
     app = lab.app()
     started = []
     monkeypatch.setattr(app, "start_run", lambda spec: started.append(spec) or "run-1")
     async with app.run_test(size=(110, 44)) as pilot:
         screen = await _open(pilot, app)
-        await _start_on(pilot, screen, "10.0.0.5:6379")
+        selections = screen.query_one(SelectionList)
+
+        def standin():
+            options = [selections.get_option_at_index(i) for i in range(selections.option_count)]
+            return next(o for o in options if o.value == "standin")
+
+        def standin_enabled() -> bool:
+            return not standin().disabled
+
+        assert not standin_enabled()  # not installed on this box
+        screen.query_one("#cluster", Input).value = "10.0.0.5:6379"
+        await wait_for(pilot, standin_enabled, 5, "the stand-in selectable for a cluster run")
+        assert "not here: on a node" in str(standin().prompt)
+        assert "what the nodes have ready counts" in str(
+            screen.query_one("#solutions-label", Static).render()
+        )
+        selections.select("standin")
+        await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: started, 10, "run handed to the App")
         (spec,) = started
-        assert spec.cluster == "10.0.0.5:6379" and spec.solutions == ("static",)
+        assert spec.cluster == "10.0.0.5:6379" and spec.solutions == ("static", "standin")
         assert _line(screen, "#cluster-error") == ""
+
+        screen.query_one("#cluster", Input).value = ""  # this box again: the stand-in cannot run here
+        await wait_for(pilot, lambda: not standin_enabled(), 5, "the stand-in not selectable here")
+        assert list(selections.selected) == ["static"]
+
+
+def test_ray_can_turn_on_its_fault_handler_under_textual() -> None:
+    """`ray.init` runs `if not faulthandler.is_enabled(): faulthandler.enable(all_threads=False)`, on sys.stderr;
+    under Textual that is a capture whose fileno() is -1, and the connect failed ("file.fileno() is not a valid
+    file descriptor"; seen against a real local cluster). A fresh interpreter: pytest turns faulthandler on."""
+    code = """
+import asyncio, faulthandler, sys
+from textual.app import App
+from thtui.tui.services import _fault_handler_on_the_real_stderr
+
+def rays_step():
+    try:
+        if not faulthandler.is_enabled():
+            faulthandler.enable(all_threads=False)
+        return "ok"
+    except Exception as exc:  # RuntimeError on this Python
+        return f"{type(exc).__name__}: {exc}"
+
+async def main():
+    async with App().run_test() as pilot:
+        before = rays_step()
+        faulthandler.disable()
+        _fault_handler_on_the_real_stderr()
+        print(sys.stderr.fileno(), "|", before, "|", rays_step())
+
+asyncio.run(main())
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == (
+        "-1 | RuntimeError: file.fileno() is not a valid file descriptor | ok"
+    ), proc.stdout
 
 
 def test_opening_and_filling_the_form_does_not_import_ray(settings: Settings) -> None:

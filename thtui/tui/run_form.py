@@ -111,7 +111,8 @@ def check_form(values: FormValues, ready: set[str], gpu_count: int | None) -> di
             errors["prompt"] = f"prompt: {exc} (leave it empty for the default)"
     if not values.solutions:
         errors["solutions"] = "select at least one ready solution"
-    elif not_ready := [s for s in values.solutions if s not in ready]:
+    elif not values.cluster.strip() and (not_ready := [s for s in values.solutions if s not in ready]):
+        # (a cluster run: the nodes' installs count, which Start checks when it reaches the cluster)
         errors["solutions"] = f"not ready: {', '.join(not_ready)}"
     try:
         if int(values.repeat) < 1:

@@ -160,8 +160,26 @@ def cluster_run_problem(settings: Settings, catalog: Catalog, spec) -> str | Non
     from thtui.core.cluster.head import cluster_preflight
     from thtui.core.jobs.spec import RunError
 
+    _fault_handler_on_the_real_stderr()
     try:
         cluster_preflight(settings, catalog, spec)
     except RunError as exc:
         return str(exc)
     return None
+
+
+def _fault_handler_on_the_real_stderr() -> None:
+    """`ray.init` turns on faulthandler with sys.stderr, which under Textual is a capture whose fileno() is -1:
+    faulthandler raises RuntimeError (Ray catches only UnsupportedOperation) and the connect fails with "file.
+    fileno() is not a valid file descriptor". Turned on here first, on the terminal's own stderr, Ray leaves it."""
+    import faulthandler
+    import sys
+
+    if faulthandler.is_enabled():
+        return
+    real = sys.__stderr__
+    try:
+        if real is not None and real.fileno() >= 0:
+            faulthandler.enable(file=real, all_threads=False)
+    except (OSError, ValueError, RuntimeError):  # no usable stderr at all: Ray's own attempt will say so
+        pass

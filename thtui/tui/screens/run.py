@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, RadioSet, Select, SelectionList, Static
-from textual.widgets.selection_list import Selection
 
 from thtui.tui import format as fmt
 from thtui.tui.run_form import (
@@ -27,6 +26,7 @@ from thtui.tui.run_form import (
 )
 from thtui.tui.screens.base import ThtuiScreen, deliver
 from thtui.tui.screens.run_cluster import ClusterStart, cluster_rows
+from thtui.tui.screens.run_solutions import fill_solutions
 from thtui.tui.screens.run_source import SourceFields, prompt_rows, reference_rows, video_rows
 from thtui.tui.services import solution_rows, tts_options
 from thtui.tui.widgets.file_picker import AUDIO_SUFFIXES, IMAGE_SUFFIXES
@@ -35,6 +35,8 @@ from thtui.tui.widgets.toggles import PlainCheckbox, PlainRadioButton, PlainSele
 FIELDS = ("images", "videos", "audios", "references", "text", "tts", "solutions", "prompt", "repeat", "gpus",
           "timeout", "cluster")  # fmt: skip
 MODES = {"mode-audio": "audio", "mode-text": "text", "mode-reference": "reference"}
+SOLUTIONS_HERE = "Solutions (only ready ones run)"
+SOLUTIONS_ON_NODES = "Solutions (a cluster run: what the nodes have ready counts)"
 
 
 class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
@@ -59,6 +61,8 @@ class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
         self.file_errors: dict[str, str] = {}
         self.voices: dict[str, list[str]] = {}
         self._listed = False
+        self._rows: list = []  # the last install-status rows (relisted when the cluster field fills or empties)
+        self._listed_for_cluster = False
         # Set once Start (or Preview) showed problems: from then on every edit re-checks the form, so a
         # fixed problem's message goes away instead of staying until the next Start.
         self._checked = False
@@ -92,7 +96,7 @@ class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
                 yield Select([], id="voice", allow_blank=True, prompt="default voice", compact=True)
                 yield Button("Preview", id="preview-tts", compact=True)
             yield Static("", id="tts-error", classes="error text-only")
-            yield Label("Solutions (only ready ones run)", classes="section")
+            yield Label(SOLUTIONS_HERE, classes="section", id="solutions-label")
             yield PlainSelectionList(id="solutions")
             yield Static("", id="solutions-error", classes="error")
             yield from prompt_rows()  # shown while a chosen system takes a text prompt
@@ -161,39 +165,12 @@ class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
     ) -> None:
         selections = self.query_one("#solutions", SelectionList)
         chosen = set(selections.selected) if selections.option_count else set()
-        highlighted = selections.highlighted
         self.ready = {r.name for r in rows if r.status.state == "ready"}
         if not self._listed and "static" in self.ready:
             chosen = {"static"}  # the cheap baseline is ticked on first show; GPU systems are opt-in
         self._listed = True
-        # Ready systems first (catalog order within each group): with 16 systems, the runnable ones would
-        # otherwise sit below a screenful of not-installed rows.
-        rows = sorted(rows, key=lambda r: r.name not in self.ready)
-        selections.clear_options()
-        for row in rows:
-            loaded = self.tapp.catalog.get(row.name)
-            ready = row.name in self.ready
-            if ready:
-                need = (
-                    "CPU"
-                    if not loaded.solution.needs_gpu
-                    else f"~{loaded.solution.estimates.vram_gb:g} GB VRAM"
-                )
-                prompt = Text.assemble((row.name, "bold"), f"  {loaded.solution.title} · {need}")
-            else:
-                why = row.status.state + (f" ({row.status.detail})" if row.status.detail else "")
-                prompt = Text.assemble(
-                    (row.name, "bold"), (f"  {why}: install it on Solutions (1, i)", "dim")
-                )
-            selections.add_option(
-                Selection(prompt, row.name, ready and row.name in chosen, disabled=not ready)
-            )
-        # Keep a visible cursor for keyboard users: where it was, else on the first runnable system.
-        runnable = [i for i, row in enumerate(rows) if row.name in self.ready]
-        if highlighted is not None and highlighted < len(rows):
-            selections.highlighted = highlighted
-        elif runnable:
-            selections.highlighted = runnable[0]
+        self._rows = rows
+        self._list_solutions(rows, chosen)
         if voices != self.voices:
             self.voices = voices
             tts = self.query_one("#tts", Select)
@@ -416,6 +393,22 @@ class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
 
     def _recheck(self) -> None:
         self._show_check(self.form_errors())
+
+    def cluster_set(self) -> bool:
+        return bool(self.query_one("#cluster", Input).value.strip())
+
+    @on(Input.Changed, "#cluster")
+    def _cluster_changed(self) -> None:
+        """A cluster run may use systems not installed here (the nodes' installs count): relist them."""
+        if self._listed and self.cluster_set() != self._listed_for_cluster:
+            self._list_solutions(self._rows, set(self.query_one("#solutions", SelectionList).selected))
+            self.show_prompt_field()
+
+    def _list_solutions(self, rows: list, chosen: set[str]) -> None:
+        self._listed_for_cluster = cluster = self.cluster_set()
+        self.query_one("#solutions-label", Label).update(SOLUTIONS_ON_NODES if cluster else SOLUTIONS_HERE)
+        selections = self.query_one("#solutions", SelectionList)
+        fill_solutions(selections, self.tapp.catalog, rows, self.ready, chosen, cluster)
 
     @on(Input.Changed)
     @on(SelectionList.SelectedChanged)
