@@ -25,9 +25,9 @@ from thtui.tui.run_form import (
     sample_inputs,
 )
 from thtui.tui.screens.base import ThtuiScreen, deliver
-from thtui.tui.screens.run_cluster import ClusterStart, cluster_rows
-from thtui.tui.screens.run_solutions import fill_solutions
+from thtui.tui.screens.run_cluster import SOLUTIONS_HERE, ClusterStart, cluster_rows
 from thtui.tui.screens.run_source import SourceFields, prompt_rows, reference_rows, video_rows
+from thtui.tui.screens.run_tts import TtsPreview
 from thtui.tui.services import solution_rows, tts_options
 from thtui.tui.widgets.file_picker import AUDIO_SUFFIXES, IMAGE_SUFFIXES
 from thtui.tui.widgets.toggles import PlainCheckbox, PlainRadioButton, PlainSelectionList
@@ -35,11 +35,9 @@ from thtui.tui.widgets.toggles import PlainCheckbox, PlainRadioButton, PlainSele
 FIELDS = ("images", "videos", "audios", "references", "text", "tts", "solutions", "prompt", "repeat", "gpus",
           "timeout", "cluster")  # fmt: skip
 MODES = {"mode-audio": "audio", "mode-text": "text", "mode-reference": "reference"}
-SOLUTIONS_HERE = "Solutions (only ready ones run)"
-SOLUTIONS_ON_NODES = "Solutions (a cluster run: what the nodes have ready counts)"
 
 
-class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
+class RunScreen(SourceFields, ClusterStart, TtsPreview, ThtuiScreen):
     MODE = "run"
     BINDINGS = [
         Binding("ctrl+r", "start", "Start run"),
@@ -200,13 +198,6 @@ class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
     def _tts_changed(self, event: Select.Changed) -> None:
         self._fill_voices(str(event.value) if event.value is not Select.NULL else "")
 
-    def _fill_voices(self, backend: str) -> None:
-        voice = self.query_one("#voice", Select)
-        options = self.voices.get(backend, [])
-        voice.set_options([(v, v) for v in options])
-        if options:
-            voice.value = options[0]
-
     def _show_files(self) -> None:
         bases = [self.tapp.settings.outputs_dir]
         for field_name, paths in (("images", self.values.images), ("audios", self.values.audios),
@@ -339,44 +330,6 @@ class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
     def _preview_pressed(self) -> None:
         self.action_preview_tts()
 
-    def action_preview_tts(self) -> None:
-        v = self.collect()
-        if v.mode != "text":
-            self.query_one("#mode-text", PlainRadioButton).value = True
-            self._set_mode("text")
-        if not v.text.strip():
-            self._checked = True
-            self.show_errors({"text": "type the words to speak"})
-            self.query_one("#text", Input).focus()
-            return
-        self._set_error("#tts-error", Text(f"synthesising with {v.tts}…", style="italic"))
-        self._synthesize(v.text, v.tts, v.voice)
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="tts-preview",
-        description="Synthesising speech",
-    )
-    def _synthesize(self, text: str, backend: str, voice: str | None) -> None:
-        from thtui.core.tts import synthesize
-
-        try:
-            result = synthesize(self.tapp.settings, text, backend=backend, voice=voice)
-        except Exception as exc:
-            deliver(self, self._tts_done, Text(f"✗ {exc}", style="bold red"))
-            return
-        cached = " (cached)" if getattr(result, "cached", False) else ""
-        msg = f"✓ {result.duration_s:.1f} s of speech by {result.backend}/{result.voice}{cached}"
-        if getattr(result, "rtf", None):
-            msg += f", RTF {result.rtf:.2f}"
-        msg += f"\n  WAV: {result.path}"  # what the run will use; also playable on its own
-        deliver(self, self._tts_done, Text(msg, style="green"))
-
-    def _tts_done(self, text: Text) -> None:
-        self._set_error("#tts-error", text)
-
     # ---- start -------------------------------------------------------------------------------------
     @on(Button.Pressed, "#start")
     def _start_pressed(self) -> None:
@@ -394,21 +347,12 @@ class RunScreen(SourceFields, ClusterStart, ThtuiScreen):
     def _recheck(self) -> None:
         self._show_check(self.form_errors())
 
-    def cluster_set(self) -> bool:
-        return bool(self.query_one("#cluster", Input).value.strip())
-
     @on(Input.Changed, "#cluster")
     def _cluster_changed(self) -> None:
         """A cluster run may use systems not installed here (the nodes' installs count): relist them."""
         if self._listed and self.cluster_set() != self._listed_for_cluster:
             self._list_solutions(self._rows, set(self.query_one("#solutions", SelectionList).selected))
             self.show_prompt_field()
-
-    def _list_solutions(self, rows: list, chosen: set[str]) -> None:
-        self._listed_for_cluster = cluster = self.cluster_set()
-        self.query_one("#solutions-label", Label).update(SOLUTIONS_ON_NODES if cluster else SOLUTIONS_HERE)
-        selections = self.query_one("#solutions", SelectionList)
-        fill_solutions(selections, self.tapp.catalog, rows, self.ready, chosen, cluster)
 
     @on(Input.Changed)
     @on(SelectionList.SelectedChanged)

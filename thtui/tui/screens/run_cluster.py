@@ -16,9 +16,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, SelectionList, Static
 
 from thtui.tui.screens.base import deliver
+from thtui.tui.screens.run_solutions import fill_solutions
+
+SOLUTIONS_HERE = "Solutions (only ready ones run)"
+SOLUTIONS_ON_NODES = "Solutions (a cluster run: what the nodes have ready counts)"
 
 
 def cluster_rows() -> ComposeResult:
@@ -43,6 +47,15 @@ class ClusterStart:
     """Mixed into RunScreen: Start of a cluster run reaches the cluster in a worker first."""
 
     _cluster_pending = False
+
+    def cluster_set(self) -> bool:
+        return bool(self.query_one("#cluster", Input).value.strip())
+
+    def _list_solutions(self, rows: list, chosen: set[str]) -> None:
+        self._listed_for_cluster = cluster = self.cluster_set()
+        self.query_one("#solutions-label", Label).update(SOLUTIONS_ON_NODES if cluster else SOLUTIONS_HERE)
+        selections = self.query_one("#solutions", SelectionList)
+        fill_solutions(selections, self.tapp.catalog, rows, self.ready, chosen, cluster)
 
     def start_on_cluster(self, spec: Any) -> None:
         if self._cluster_pending:
