@@ -17,6 +17,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import types
 import wave
 from pathlib import Path
@@ -31,6 +32,7 @@ from tuilab import FROZEN_NOW, TuiLab, screen_text, wait_for
 from thtui.core import tools
 from thtui.core.config import Settings
 from thtui.tui.run_form import CLUSTER_SYNTAX, FormValues, build_spec, cluster_address_problem, form_problems
+from thtui.tui.screens import run_source
 from thtui.tui.screens.file_picker import FilePickerScreen
 from thtui.tui.screens.monitor import MonitorScreen
 from thtui.tui.screens.run import RunScreen
@@ -126,14 +128,22 @@ async def test_a_reference_run_from_the_form_is_scored_against_its_video(
         await wait_for(pilot, lambda: "choose a reference video, or a folder of them" in screen_text(app), 5)
         assert app.runs.runs == {}
 
+        # The check (a face search) is held until Start is pressed: Start waits for it, then starts.
+        go = threading.Event()
+        real_check = run_source.check_references
+        monkeypatch.setattr(run_source, "check_references", lambda paths: go.wait(30) and real_check(paths))
         await _pick(pilot, app, refs["clip"])
-        await _checked(pilot, screen)
-        assert screen.values.references == [refs["clip"]] and "references" not in screen.file_errors
+        assert screen.values.references == [refs["clip"]] and screen._refs_pending
         await wait_for(pilot, lambda: "interview clip.mp4" in screen_text(app), 5, "reference shown")
         assert list(screen.query_one(SelectionList).selected) == ["static"]
-
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), 10, "switch to Monitor")
+        await wait_for(
+            pilot, lambda: "checking the reference videos first" in _line(screen, "#start-status"), 5
+        )
+        assert app.runs.runs == {}
+        go.set()
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), 30, "switch to Monitor")
+        assert "references" not in screen.file_errors
         await wait_for(pilot, lambda: app.runs.runs and not app.runs.active_runs, 120, "run finished")
         (run,) = app.runs.runs.values()
         (job,) = app.runs.jobs.values()
@@ -181,13 +191,12 @@ async def test_a_reference_without_audio_is_flagged_in_the_clis_words_and_nothin
         screen = await _open(pilot, app)
         await _reference_mode(pilot, screen)
         await _pick(pilot, app, refs["no_audio"])
+        await pilot.press("ctrl+r")  # at once, as above: the pending check's answer refuses it
         await _checked(pilot, screen)
         assert screen.file_errors["references"] == cli_line  # the same sentence as `thtui run --reference`
         await wait_for(pilot, lambda: "has no audio track" in _line(screen, "#references-error"), 5)
-
-        await pilot.press("ctrl+r")
-        await pilot.pause(0.1)
-        assert app.runs.runs == {} and "fix 1 problem above" in screen_text(app)
+        await wait_for(pilot, lambda: "fix 1 problem above" in screen_text(app), 5)
+        assert app.runs.runs == {}
         assert app.screen is screen and screen.focused is screen.query_one("#pick-references")
 
         # a folder with no video in it, picked with ctrl+d from the typed path
