@@ -90,6 +90,7 @@ async def _reference_mode(pilot, screen: RunScreen) -> None:
     await pilot.press("right", "right", "space")  # audio files -> text -> reference videos
     await wait_for(pilot, lambda: screen.values.mode == "reference", 5, "reference mode")
     assert _shown(screen, "#pick-references")
+    assert "^o References" in screen_text(screen.app).splitlines()[-1]  # the key bar: ctrl+o picks them now
     assert not any(
         _shown(screen, f"#{name}") for name in ("pick-images", "pick-videos", "pick-audio", "text")
     )

@@ -42,11 +42,17 @@ class RunScreen(SourceFields, ClusterStart, TtsPreview, ThtuiScreen):
     BINDINGS = [
         Binding("ctrl+r", "start", "Start run"),
         Binding("ctrl+o", "pick_images", "Images"),
+        Binding("ctrl+o", "pick_references", "References"),  # in its mode, instead (check_action)
         Binding("ctrl+g", "pick_audio", "Audio"),
         Binding("ctrl+t", "preview_tts", "Preview TTS"),
         # A form: a stray "q" typed while a button has focus must not end the app (ctrl+q still does).
         Binding("q", "quit_hint", "", show=False),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pick_images", "pick_references"):  # ctrl+o picks the source of the chosen mode
+            return (action == "pick_references") == (self.values.mode == "reference")
+        return True
 
     def action_quit_hint(self) -> None:
         self.notify("q does not quit on the Run form (a letter typed off the text field); ctrl+q quits")
@@ -189,6 +195,7 @@ class RunScreen(SourceFields, ClusterStart, TtsPreview, ThtuiScreen):
         self.values.mode = mode
         for each in MODES.values():
             self.set_class(mode == each, f"-mode-{each}")
+        self.refresh_bindings()  # ctrl+o: images or references
 
     @on(RadioSet.Changed, "#mode")
     def _mode_changed(self, event: RadioSet.Changed) -> None:
@@ -252,9 +259,6 @@ class RunScreen(SourceFields, ClusterStart, TtsPreview, ThtuiScreen):
 
     # ---- file picking --------------------------------------------------------------------------------
     def action_pick_images(self) -> None:
-        if self.values.mode == "reference":  # ctrl+o picks this mode's source
-            self.action_pick_references()  # thtui.tui.screens.run_source
-            return
         self._pick("images", IMAGE_SUFFIXES, "Choose image(s)")
 
     def action_pick_audio(self) -> None:

@@ -28,7 +28,7 @@ from thtui.tui.screens.base import deliver
 PLACEHOLDER_CHARS = 60  # of the default prompt shown in the empty field
 
 
-NO_REFERENCE = "(none chosen: a video with a face and speech, or a folder of them)"
+NO_REFERENCE = "(none: a video with a face and speech, or a folder)"
 
 
 def video_rows() -> ComposeResult:
