@@ -30,7 +30,7 @@ def scores_table(labels: list[tuple[str, str]], scores: dict[str, dict[str, Any]
     if not rows:
         return None
     t = Table(title="automatic scores (↑ higher better · ↓ lower · →0 nearer zero)", title_justify="left",
-              box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
+              box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)  # fmt: skip
     t.add_column("job", no_wrap=True)
     for c in ss.COLUMNS:
         t.add_column(ss.header(c, short=True), justify="right")
