@@ -228,6 +228,26 @@ async def test_a_reference_without_audio_is_flagged_in_the_clis_words_and_nothin
     assert _run_folders(lab.settings) == []
 
 
+async def test_a_check_that_breaks_is_said_and_start_does_not_wait_for_it(
+    lab: TuiLab, refs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(paths):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(run_source, "check_references", broken)
+    app = lab.app()
+    async with app.run_test(size=(110, 44)) as pilot:
+        screen = await _open(pilot, app)
+        await _reference_mode(pilot, screen)
+        await _pick(pilot, app, refs["clip"])
+        await pilot.press("ctrl+r")
+        await _checked(pilot, screen)
+        said = "cannot check interview clip.mp4: OSError: [Errno 5] Input/output error"
+        await wait_for(pilot, lambda: said in _line(screen, "#references-error"), 5)
+        await wait_for(pilot, lambda: "fix 1 problem above" in screen_text(app), 5)
+        assert app.runs.runs == {}
+
+
 # ---- cluster ----------------------------------------------------------------------------------------------
 def test_the_cluster_field_is_checked_for_syntax_only() -> None:
     for good in ("", "auto", "10.0.0.5:6379", "head.lan:6379", "ray://head:10001", "[::1]:6379"):

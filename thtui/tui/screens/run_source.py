@@ -131,7 +131,11 @@ class SourceFields:
         thread=True, exclusive=True, exit_on_error=False, group="run-refs", description="Checking references"
     )
     def _check_references(self, paths: list[Path]) -> None:
-        deliver(self, self._references_checked, paths, check_references(paths))
+        try:
+            problem = check_references(paths)
+        except Exception as exc:  # an OS error or a bug: said on the line, and Start is not left waiting
+            problem = f"cannot check {paths[0].name}: {type(exc).__name__}: {exc}"
+        deliver(self, self._references_checked, paths, problem)
 
     def _references_checked(self, paths: list[Path], problem: str | None) -> None:
         if paths != self.values.references:  # picked again meanwhile: that check's answer is coming
