@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from thtui.core.catalog import Catalog
-from thtui.core.cluster.connect import ClusterError, connect, list_nodes
+from thtui.core.cluster.connect import ClusterError, connect, list_nodes, resolve_address
+from thtui.core.cluster.lifeline import Lifeline
 from thtui.core.cluster.node import NodeReply, NodeRequest, run_on_node
 from thtui.core.cluster.node_gpus import NodeGpuWatch
 from thtui.core.cluster.relay import Pump, Relay
@@ -40,6 +41,7 @@ from thtui.core.wording import plural
 MAX_ATTEMPTS = 3  # a job whose node died goes to another node this many times in all
 CANCEL_GRACE_S = 30.0  # after the job's own grace: a node that has not answered a cancel is forced
 SERVABLE_CHECK_S = 2.0
+LOST_CLUSTER = "the head lost the Ray cluster"  # its jobs stop as "cancelled by the run": resume runs them
 
 
 def cluster_preflight(settings: Settings, catalog: Catalog, spec: RunSpec) -> None:
@@ -98,13 +100,25 @@ class ClusterExecutor:
         self.slots = max(1, sum(n.gpus for n in nodes), len(nodes))
         self.pump = Pump(ray, self.relay, self._from_nodes)
         self.gpus = NodeGpuWatch(ray, self.run_id, self.sink).start()  # every node's GPUs, live
+        self.lifeline = Lifeline(resolve_address(self.address), self._lost_cluster).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.gpus.close()
-        self.pump.close()
-        with contextlib.suppress(Exception):  # the cluster is gone: nothing to clean up there
-            self.ray.kill(self.relay)
+        self.lifeline.close()
+        lost = self.lifeline.lost.is_set()
+        self.gpus.close(lost)
+        self.pump.close(flush=not lost)
+        if not lost:  # with the GCS gone every Ray call blocks; the nodes end what this run left there
+            with contextlib.suppress(Exception):  # the cluster is gone: nothing to clean up there
+                self.ray.kill(self.relay)
+
+    def _lost_cluster(self) -> None:
+        """The head node's GCS is gone: stop the run now (it is recorded as interrupted, resumable), rather
+        than wait in Ray's calls until Ray ends this process. Each node's raylet ends its workers, and the
+        jobs' watchdogs their trees, when it loses the GCS in turn."""
+        self.sink(RunStage(self.run_id, "cluster", f"{LOST_CLUSTER} at {self.address or 'RAY_ADDRESS'} (its "
+                           "head node is gone): stopping the run; finished jobs are stored", level="warning"))  # fmt: skip
+        self.run_cancel.set()
 
     def _from_nodes(self, event: Any) -> None:
         """A node's event: to the run's sink; a finished log line also to the head's log.txt, so followers of
@@ -118,6 +132,8 @@ class ClusterExecutor:
     # ---- one job ---------------------------------------------------------------------------------------
     def __call__(self, jctx: JobContext) -> JobOutcome:
         job = jctx.job
+        if self.lifeline.lost.is_set():
+            return self._unserved(jctx, LOST_CLUSTER, [])
         job_dir = Path(job.job_dir)
         if job_dir.exists():  # a resumed job never shows a previous attempt's files
             shutil.rmtree(job_dir)
@@ -147,6 +163,8 @@ class ClusterExecutor:
         cancel_sent: float | None = None
         next_check = time.monotonic() + SERVABLE_CHECK_S
         while True:
+            if self.lifeline.lost.is_set():
+                return LOST_CLUSTER
             ready, _ = ray.wait([ref], timeout=0.25)
             if ready:
                 try:
@@ -174,13 +192,15 @@ class ClusterExecutor:
     def _servable(self, jctx: JobContext) -> bool:
         name = resource_name(jctx.job.solution)
         try:
-            return any(n["Alive"] and (n.get("Resources") or {}).get(name, 0) > 0 for n in self.ray.nodes())
+            nodes = self.lifeline.call(self.ray.nodes, ())
         except Exception:
             return True  # cannot tell: keep waiting
+        return not nodes or any(n["Alive"] and (n.get("Resources") or {}).get(name, 0) > 0 for n in nodes)
 
     def _where(self, job_id: str, attempt: int) -> dict[str, Any]:
         try:
-            return self.ray.get(self.relay.where.remote(job_id, attempt), timeout=10) or {}
+            where = self.relay.where.remote(job_id, attempt)
+            return self.lifeline.call(lambda: self.ray.get(where, timeout=10), {}) or {}
         except Exception:
             return {}
 
@@ -233,7 +253,8 @@ class ClusterExecutor:
         """No attempt finished: cancelled by the user (or the run), no node left, or lost too often."""
         from thtui.core.jobs.runner import _write_files
 
-        self.pump.flush()
+        if not self.lifeline.lost.is_set():
+            self.pump.flush()
         self._logs.pop(jctx.job.job_id, None)
         source = getattr(jctx.cancel, "source", None)
         by = source() if source and jctx.cancel.is_set() else "run"  # "run": resume runs it again

@@ -84,6 +84,7 @@ def run_on_node(request: NodeRequest) -> NodeReply:
     from thtui.core import tools
     from thtui.core.catalog import Catalog
     from thtui.core.cluster import watchdog
+    from thtui.core.cluster.lifeline import Lifeline
     from thtui.core.cluster.relay import NodeLink
     from thtui.core.config import load_settings
     from thtui.core.jobs.matrix import Case, PlannedJob, plan_for
@@ -140,6 +141,9 @@ def run_on_node(request: NodeRequest) -> NodeReply:
             link.send(event)
 
     guard = watchdog.start(token)
+    # The head's GCS gone (its machine died): nobody will take this job's result, so it stops now rather
+    # than when this node's raylet gives up on the GCS a minute later (the head stops the run the same way).
+    lifeline = Lifeline(ctx.gcs_address, cancel.set).start()
     ended = False
     try:
         jctx = JobContext(job=info, plan=plan, loaded=loaded, gpu=gpu_set,
@@ -149,8 +153,9 @@ def run_on_node(request: NodeRequest) -> NodeReply:
         outcome = run_job(jctx)
         ended = True
     finally:
+        lifeline.close()
         watchdog.stop(guard, ended)  # not ended (the task was interrupted): the watchdog ends the tree
-        link.close()
+        link.close(wait=not lifeline.lost.is_set())
     files = {n: (scratch / n).read_bytes() for n in SHIPPED if (scratch / n).is_file()}
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.rmtree(plan.scratch, ignore_errors=True)

@@ -189,11 +189,14 @@ class NodeGpuWatch:
         if not self._stop.is_set():
             self.sink(NodeGpusLost(name, node_id, reason))
 
-    def close(self) -> None:
-        """Stop polling and end every sampler (the run is over, cancelled or failed)."""
+    def close(self, lost: bool = False) -> None:
+        """Stop polling and end every sampler (the run is over, cancelled or failed). `lost`: the cluster is
+        gone; nothing is asked of it (its calls would block), the samplers end with their nodes' raylets."""
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=0.5 if lost else 10)
+        if lost:
+            return
         for _, actor in self._actors.values():
             with contextlib.suppress(Exception):  # the cluster is gone: nothing to end there
                 self.ray.kill(actor)

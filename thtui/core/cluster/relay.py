@@ -69,11 +69,13 @@ class NodeLink:
         while not self._stop.wait(PUSH_S):
             self._flush()
 
-    def close(self) -> None:
-        """The last events reach the relay before the task returns, so the head sees them before the end."""
+    def close(self, wait: bool = True) -> None:
+        """The last events reach the relay before the task returns, so the head sees them before the end.
+        `wait=False`: the head is gone; its relay with it."""
         self._stop.set()
-        self._thread.join(timeout=15)
-        self._flush()
+        self._thread.join(timeout=15 if wait else 0.5)
+        if wait:
+            self._flush()
 
 
 class Pump:
@@ -99,7 +101,9 @@ class Pump:
         while not self._stop.wait(PUSH_S):
             self.flush()
 
-    def close(self) -> None:
+    def close(self, flush: bool = True) -> None:
+        """`flush=False`: the cluster is gone; do not wait on it."""
         self._stop.set()
-        self._thread.join(timeout=15)
-        self.flush()
+        self._thread.join(timeout=15 if flush else 0.5)
+        if flush:
+            self.flush()
