@@ -188,3 +188,42 @@ def _rendered(state) -> str:
     out = Console(width=160, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     out.print(state.render())
     return out.export_text()
+
+
+async def test_the_tui_monitor_shows_the_nodes_of_a_run_it_started(
+    cluster: ClusterLab, live_node: str
+) -> None:
+    """The TUI started the cluster run: its Monitor gets a panel per node GPU, the job on its node's GPU,
+    and loses them when the run ends (cancelled here: the job runs for a minute)."""
+    from thtui.tui.app import ThtuiApp
+    from thtui.tui.screens.monitor import MonitorScreen
+    from thtui.tui.widgets.gpu_panel import GpuPanel
+
+    app = ThtuiApp(cluster.head, cluster.catalog, gpu_backend_factory=FakeGpuBackend)
+    spec = RunSpec(solutions=("standin_live",), images=(cluster.image,), audios=(cluster.audio,),
+                   cluster=cluster.address, score=False, grace_s=2.0)  # fmt: skip
+
+    def panels() -> dict[str, GpuPanel]:
+        return {str(p.border_title): p for p in app.screen.query(GpuPanel)}
+
+    async def until(what: Callable[[], object], timeout: float, why: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not what():
+            assert time.monotonic() < deadline, why
+            await pilot.pause(0.1)
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await until(lambda: isinstance(app.screen, MonitorScreen), 10, "the Monitor")
+        key = app.start_run(spec)
+        job = f"{live_node}:0"
+        await until(lambda: job in panels() and str(panels()[job].border_subtitle) == "standin_live", 90,
+                    f"the job on {job}'s panel")  # fmt: skip
+        assert {f"{live_node}:1", "GPU 0"} <= set(panels())  # the node's idle GPU; this machine's fake GPU
+        assert any(t.startswith("node-a:0") for t in panels()) and any(
+            t.startswith("node-b:0") for t in panels()
+        )
+        app.cancel_run(key)
+        await until(lambda: not app.runs.active_runs, 90, "the run's end")
+        await until(lambda: set(panels()) == {"GPU 0"}, 10, "the nodes' panels gone with the run")
+    _no_samplers_left()
