@@ -52,3 +52,11 @@ def test_no_face_in_the_portrait_leaves_cpbd_portrait_absent(controls, tmp_path)
     s = score_video(controls["synced"], make_no_face_image(tmp_path / "landscape.png"))
     assert s.cpbd_portrait is None and "no face found in the portrait" in s.missing["cpbd_portrait"]
     assert s.cpbd is not None  # the video's own CPBD does not need the portrait
+
+
+def test_a_larger_portrait_is_measured_at_the_video_face_size(controls, scored) -> None:
+    # The 448-px portrait against the 288-px video: its face is resized to the video's before CPBD.
+    s = score_video(controls["synced"], controls["roll_portrait"])
+    assert "portrait resized x0.6" in s.sampling["cpbd_portrait"]
+    assert s.cpbd_portrait == pytest.approx(scored("synced").cpbd_portrait, abs=0.15)
+    assert "own size: within 2 %" in scored("synced").sampling["cpbd_portrait"]

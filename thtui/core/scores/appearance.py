@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 CROP_WIDTH = 128
+RESIZE_TOLERANCE = 0.02  # face_cpbd leaves a picture this close to scale 1 as it is: a resize only blurs
 PATCH = (64, 40)  # upper-face patch (w, h); eye centres land at (16, 24) and (48, 24)
 
 
@@ -84,7 +85,7 @@ def face_cpbd(rgb: np.ndarray, points: np.ndarray, scale: float = 1.0) -> float 
     from thtui.core.scores.cpbd import cpbd
 
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    if abs(scale - 1.0) > 0.02:  # a near-1 resize would only add an interpolation blur
+    if abs(scale - 1.0) > RESIZE_TOLERANCE:
         h, w = grey.shape
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)

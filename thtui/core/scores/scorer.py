@@ -144,14 +144,18 @@ def _portrait_cpbd(scores: VideoScores, p: Any, face: _PortraitFace) -> None:
     frames); at the portrait's own size when the video has no face to take the scale from."""
     import numpy as np
 
-    from thtui.core.scores.appearance import face_cpbd, face_width
+    from thtui.core.scores.appearance import RESIZE_TOLERANCE, face_cpbd, face_width
 
     if face.rgb is None or face.points is None:
         return
     portrait_width = face_width(face.points)
     if p.face_widths and portrait_width > 0:
-        scale = float(np.median(p.face_widths)) / portrait_width
-        how = f"portrait resized x{scale:.2f} to the video's median face width ({np.median(p.face_widths):.0f} px)"
+        video_width = float(np.median(p.face_widths))
+        scale = video_width / portrait_width
+        if abs(scale - 1.0) > RESIZE_TOLERANCE:
+            how = f"portrait resized x{scale:.2f} to the video's median face width ({video_width:.0f} px)"
+        else:
+            how = f"portrait at its own size: within 2 % of the video's median face width ({video_width:.0f} px)"
     else:
         scale, how = 1.0, "portrait at its own size (no face in the video to take the scale from)"
     scores.cpbd_portrait = face_cpbd(face.rgb, face.points, scale)
