@@ -36,10 +36,11 @@ VARIANTS = {
     # leaves the stand-in's lock file behind (as SadTalker leaves its temp files), so each test that kills
     # jobs of a solution needs a solution of its own
     "standin_joined": {},  # only on the node that `thtui cluster join` starts for real
-    # Long jobs that announce fake VRAM (on the node's fake GPU 0), for the live GPU view; two, as each
-    # test that kills jobs of a solution needs its own (above)
+    # Long jobs that announce fake VRAM (on the node's fake GPU 0), for the live GPU view; one per
+    # test that kills jobs of a solution (above)
     "standin_live": {"STANDIN_MODE": "vram", "STANDIN_DELAY": "60"},
     "standin_live2": {"STANDIN_MODE": "vram", "STANDIN_DELAY": "60"},
+    "standin_live3": {"STANDIN_MODE": "vram", "STANDIN_DELAY": "60"},
     "ghost": {},
 }
 FAST = {

@@ -21,13 +21,21 @@ from thtui.core.store import Store
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(240)]
 
 LIVE_NODE = "node-c"  # two fake GPUs; the only node with the live stand-ins (long jobs announcing VRAM)
+# Each test that stops a live stand-in mid-job has its own (a killed job leaves its clone's lock file);
+# the test that kills node-c comes last of those that use it.
 
 
 @pytest.fixture
 def live_node(cluster: ClusterLab) -> str:
-    if LIVE_NODE not in cluster.nodes:
-        cluster.add_node(LIVE_NODE, ("standin_live", "standin_live2"), gpus=2)
-    return LIVE_NODE
+    """node-c while it lives; once a test killed it, a fresh one (tests may run in any order under xdist)."""
+    for n in range(1, 10):
+        name = LIVE_NODE if n == 1 else f"{LIVE_NODE}{n}"
+        if name in cluster.nodes:
+            return name
+        if not (cluster.root / "nodes" / name).exists():
+            cluster.add_node(name, ("standin_live", "standin_live2", "standin_live3"), gpus=2)
+            return name
+    raise AssertionError("no live node left")
 
 
 def _start(
@@ -120,6 +128,45 @@ def test_every_nodes_gpus_reach_the_head_named_and_attributed(cluster: ClusterLa
     assert any(line.startswith("node-a:0") for line in lines)
 
 
+async def test_the_tui_monitor_shows_the_nodes_of_a_run_it_started(
+    cluster: ClusterLab, live_node: str
+) -> None:
+    """The TUI started the cluster run: its Monitor gets a panel per node GPU, the job on its node's GPU,
+    and loses them when the run ends (cancelled here: the job runs for a minute)."""
+    from thtui.tui.app import ThtuiApp
+    from thtui.tui.screens.monitor import MonitorScreen
+    from thtui.tui.widgets.gpu_panel import GpuPanel
+
+    app = ThtuiApp(cluster.head, cluster.catalog, gpu_backend_factory=FakeGpuBackend)
+    spec = RunSpec(solutions=("standin_live3",), images=(cluster.image,), audios=(cluster.audio,),
+                   cluster=cluster.address, score=False, grace_s=2.0)  # fmt: skip
+
+    def panels() -> dict[str, GpuPanel]:
+        return {str(p.border_title): p for p in app.screen.query(GpuPanel)}
+
+    async def until(what: Callable[[], object], timeout: float, why: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not what():
+            assert time.monotonic() < deadline, why
+            await pilot.pause(0.1)
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        await until(lambda: isinstance(app.screen, MonitorScreen), 10, "the Monitor")
+        key = app.start_run(spec)
+        job = f"{live_node}:0"
+        await until(lambda: job in panels() and str(panels()[job].border_subtitle) == "standin_live3", 90,
+                    f"the job on {job}'s panel")  # fmt: skip
+        assert {f"{live_node}:1", "GPU 0"} <= set(panels())  # the node's idle GPU; this machine's fake GPU
+        assert any(t.startswith("node-a:0") for t in panels()) and any(
+            t.startswith("node-b:0") for t in panels()
+        )
+        app.cancel_run(key)
+        await until(lambda: not app.runs.active_runs, 90, "the run's end")
+        await until(lambda: set(panels()) == {"GPU 0"}, 10, "the nodes' panels gone with the run")
+    _no_samplers_left()
+
+
 def test_a_node_that_dies_leaves_the_view(cluster: ClusterLab, live_node: str) -> None:
     cancel = threading.Event()
     worker, events, box = _start(cluster, "standin_live2", cancel)
@@ -188,42 +235,3 @@ def _rendered(state) -> str:
     out = Console(width=160, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     out.print(state.render())
     return out.export_text()
-
-
-async def test_the_tui_monitor_shows_the_nodes_of_a_run_it_started(
-    cluster: ClusterLab, live_node: str
-) -> None:
-    """The TUI started the cluster run: its Monitor gets a panel per node GPU, the job on its node's GPU,
-    and loses them when the run ends (cancelled here: the job runs for a minute)."""
-    from thtui.tui.app import ThtuiApp
-    from thtui.tui.screens.monitor import MonitorScreen
-    from thtui.tui.widgets.gpu_panel import GpuPanel
-
-    app = ThtuiApp(cluster.head, cluster.catalog, gpu_backend_factory=FakeGpuBackend)
-    spec = RunSpec(solutions=("standin_live",), images=(cluster.image,), audios=(cluster.audio,),
-                   cluster=cluster.address, score=False, grace_s=2.0)  # fmt: skip
-
-    def panels() -> dict[str, GpuPanel]:
-        return {str(p.border_title): p for p in app.screen.query(GpuPanel)}
-
-    async def until(what: Callable[[], object], timeout: float, why: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not what():
-            assert time.monotonic() < deadline, why
-            await pilot.pause(0.1)
-
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.press("3")
-        await until(lambda: isinstance(app.screen, MonitorScreen), 10, "the Monitor")
-        key = app.start_run(spec)
-        job = f"{live_node}:0"
-        await until(lambda: job in panels() and str(panels()[job].border_subtitle) == "standin_live", 90,
-                    f"the job on {job}'s panel")  # fmt: skip
-        assert {f"{live_node}:1", "GPU 0"} <= set(panels())  # the node's idle GPU; this machine's fake GPU
-        assert any(t.startswith("node-a:0") for t in panels()) and any(
-            t.startswith("node-b:0") for t in panels()
-        )
-        app.cancel_run(key)
-        await until(lambda: not app.runs.active_runs, 90, "the run's end")
-        await until(lambda: set(panels()) == {"GPU 0"}, 10, "the nodes' panels gone with the run")
-    _no_samplers_left()
