@@ -36,8 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--paper",
         action="store_true",
-        help="paper scores instead (LSE-C/D, AV offset, CSIM; PSNR/SSIM with --reference) from the "
-        "evaluator env; installs it on first use",
+        help="paper scores instead (LSE-C/D, AV offset, CSIM; with --reference also PSNR, SSIM, LMD, LPIPS, "
+        "FID, FVD) from the evaluator env, installed on first use",
     )
     p.add_argument(
         "--device", choices=["auto", "cpu", "cuda"], default="auto", help="--paper: where the evaluator runs"
