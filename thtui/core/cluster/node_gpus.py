@@ -116,6 +116,7 @@ class NodeGpuWatch:
         self._actors: dict[str, tuple[str, Any]] = {}  # node id -> (node name, actor handle)
         self._pending: dict[str, Any] = {}  # node id -> the ref of its sample in flight
         self._gone: set[str] = set()  # nodes that left the view: never sampled again in this run
+        self._sampler: Any = None  # NodeSampler as a Ray actor class, made once
         self._next_refresh = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="thtui-node-gpus", daemon=True)
@@ -154,10 +155,8 @@ class NodeGpuWatch:
                 self._lost(node_id, f"its sampler died ({type(exc).__name__})")
                 continue
             if not self._stop.is_set() and node_id in self._actors:
-                self._actors[node_id] = (
-                    event.node,
-                    self._actors[node_id][1],
-                )  # its own name, for NodeGpusLost
+                _, actor = self._actors[node_id]
+                self._actors[node_id] = (event.node, actor)  # the name its jobs go by, for NodeGpusLost
                 self.sink(event)
 
     def _refresh_nodes(self) -> None:
@@ -170,11 +169,12 @@ class NodeGpuWatch:
             node = nodes.get(node_id)
             if node is None or not node.alive:
                 self._lost(node_id, "left the cluster")
-        cls = self.ray.remote(num_cpus=0, max_restarts=0)(NodeSampler)
         for node in nodes.values():
             if not node.alive or node.gpus <= 0 or node.node_id in self._actors or node.node_id in self._gone:
                 continue
-            actor = cls.options(
+            if self._sampler is None:
+                self._sampler = self.ray.remote(num_cpus=0, max_restarts=0)(NodeSampler)
+            actor = self._sampler.options(
                 name=sampler_name(self.run_id, node.node_id),
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
             ).remote(self.run_id, node.node_id, node.gpus, node.node_id == self.here)
@@ -197,7 +197,7 @@ class NodeGpuWatch:
             self._thread.join(timeout=0.5 if lost else 10)
         if lost:
             return
-        for _, actor in self._actors.values():
+        for _, actor in list(self._actors.values()):
             with contextlib.suppress(Exception):  # the cluster is gone: nothing to end there
                 self.ray.kill(actor)
         self._actors.clear()
