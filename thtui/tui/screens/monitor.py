@@ -26,7 +26,7 @@ from thtui.tui.state import JobView
 from thtui.tui.widgets.fit_table import set_columns
 from thtui.tui.widgets.gpu_panel import GpuPanel, HostPanel
 from thtui.tui.widgets.log_view import LogView
-from thtui.tui.widgets.node_panels import GPU_COLUMN_MAX, node_panel_count, sync_node_panels, with_gpu_width
+from thtui.tui.widgets.node_panels import GpuColumn, node_panel_count, sync_node_panels
 from thtui.tui.workers import job_log_key
 
 STATE_STYLE = {
@@ -92,8 +92,7 @@ class MonitorScreen(ThtuiScreen):
         # are not the user's choice (several refreshes can be in flight during a burst of job events).
         self._moved_to: Counter[str] = Counter()
         self._followed_job: str | None = None  # whose log the pane shows (its buffer may not exist yet)
-        # The gpu columns: wider once a cluster node's `node:index` shows there (the longest seen)
-        self._gpu_need = self._built_gpu_width = 3
+        self._gpu_column = GpuColumn()  # wider once a cluster node's `node:index` shows there
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="gpu-note")
@@ -144,31 +143,22 @@ class MonitorScreen(ThtuiScreen):
         self.call_after_refresh(self._build_tables)
 
     def _build_tables(self) -> None:
-        width = self._gpu_column_width()
-        queue_columns = with_gpu_width(QUEUE_COLUMNS, width)
-        set_columns(self.query_one("#queue", DataTable), queue_columns, flex="job", max_flex=32)
-        set_columns(self.query_one("#procs", DataTable), with_gpu_width(PROC_COLUMNS, width), flex="owner",
-                    max_flex=32)  # fmt: skip
-        self._built_gpu_width = width
+        narrow, gpu = self.app.size.width < NARROW_WIDTH, self._gpu_column
+        set_columns(
+            self.query_one("#queue", DataTable), gpu.columns(QUEUE_COLUMNS, narrow), flex="job", max_flex=32
+        )
+        set_columns(
+            self.query_one("#procs", DataTable), gpu.columns(PROC_COLUMNS, narrow), flex="owner", max_flex=32
+        )
         self._refresh_queue()
         self._show_processes(self.tapp.latest_processes)
 
-    def _gpu_column_width(self) -> int:
-        cap = GPU_COLUMN_MAX[0] if self.app.size.width < NARROW_WIDTH else GPU_COLUMN_MAX[1]
-        return min(cap, self._gpu_need)
-
     def _fit_gpu_column(self, labels: list[str]) -> bool:
-        """Widen both gpu columns for the longest label seen (up to GPU_COLUMN_MAX). True when they were
-        rebuilt (and filled again): the caller leaves the filling to the rebuild."""
-        self._gpu_need = max(self._gpu_need, *(len(label) for label in labels), 3)
-        if self._gpu_column_width() == self._built_gpu_width:
+        """True when the tables were rebuilt (and filled) for a wider gpu column: the caller stops there."""
+        if not self._gpu_column.grows(labels, self.app.size.width < NARROW_WIDTH):
             return False
         self._build_tables()
         return True
-
-    def _gpu_cell(self, label: str) -> str:
-        width = self._built_gpu_width
-        return fmt.ellipsize(label, width) if len(label) > width else label
 
     def on_screen_resume(self) -> None:
         self.query_one("#job-log", LogView).pull()  # lines that came while another screen was shown
@@ -230,7 +220,7 @@ class MonitorScreen(ThtuiScreen):
             table.add_row(str(row.pid), str(row.gpu), fmt.size_bytes(row.used_bytes), owner)
         for row in node_rows:  # a node's process: its job of the run, as the node named it
             owner = job_label(row.job_id) if row.job_id else Text("not this run's", style="dim")
-            table.add_row(str(row.pid), self._gpu_cell(row.gpu), fmt.size_bytes(row.used_bytes), owner)
+            table.add_row(str(row.pid), self._gpu_column.cell(row.gpu), fmt.size_bytes(row.used_bytes), owner)
         if not rows and not node_rows:
             table.add_row(Text("none", style="dim"), "", "", "")
 
@@ -275,7 +265,9 @@ class MonitorScreen(ThtuiScreen):
             j.job_id: "—" if j.gpu is None else ",".join(map(str, j.gpus or (j.gpu,))) for j in jobs
         }
         on_nodes = {
-            j: self._gpu_cell(board.gpu_label(j, cell)) for j, cell in gpu_cells.items() if j in board.placed
+            j: self._gpu_column.cell(board.gpu_label(j, cell))
+            for j, cell in gpu_cells.items()
+            if j in board.placed
         }
         if self._fit_gpu_column([board.gpu_label(j, "") for j in on_nodes]):
             return  # the rebuilt table was filled

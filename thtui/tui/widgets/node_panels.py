@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from textual.containers import Grid
 
+from thtui.tui import format as fmt
 from thtui.tui.node_gpus import NodeBoard
 from thtui.tui.widgets.gpu_panel import GpuPanel
 
@@ -22,6 +23,29 @@ def with_gpu_width(columns: tuple, width: int) -> tuple:
         (label, key, width if key == "gpu" else max(5, w - grown) if i == len(columns) - 1 else w)
         for i, (label, key, w) in enumerate(columns)
     )
+
+
+class GpuColumn:
+    """The width of the Monitor tables' gpu columns: 3 cells, wider once a node's `node:index` shows there
+    (the longest seen, up to GPU_COLUMN_MAX for the terminal's width)."""
+
+    def __init__(self) -> None:
+        self.need = self.built = 3
+
+    def width(self, narrow: bool) -> int:
+        return min(GPU_COLUMN_MAX[0] if narrow else GPU_COLUMN_MAX[1], self.need)
+
+    def grows(self, labels: list[str], narrow: bool) -> bool:
+        """Note `labels`; True when the columns must be rebuilt wider (or narrower: the terminal shrank)."""
+        self.need = max(self.need, *(len(label) for label in labels), 3)
+        return self.width(narrow) != self.built
+
+    def columns(self, columns: tuple, narrow: bool) -> tuple:
+        self.built = self.width(narrow)
+        return with_gpu_width(columns, self.built)
+
+    def cell(self, label: str) -> str:
+        return fmt.ellipsize(label, self.built)
 
 
 def node_panel_count(board: NodeBoard) -> int:
