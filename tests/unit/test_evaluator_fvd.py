@@ -5,9 +5,13 @@ ddof) and of its wiring in thtui (the manifest's pin, the argv, the method text)
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import io
 import json
 import sys
+import types
 from contextlib import redirect_stdout
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,7 +45,7 @@ def test_a_file_off_the_pin_is_refused_before_torch_is_even_imported(tmp_path: P
     path = tmp_path / fvd.FILE
     path.write_bytes(b"not the network" * 10)
     size, digest = 150, hashlib.sha256(path.read_bytes()).hexdigest()
-    fvd.check_pinned(str(path), size, digest)  # its own pin passes
+    assert fvd.read_pinned(str(path), size, digest) == path.read_bytes()  # its own pin passes
     with pytest.raises(ValueError, match="150 bytes, the pin says 151"):
         fvd.load_model(str(path), "cpu", (151, digest))
     with pytest.raises(ValueError, match=r"sha256 [0-9a-f]{12}…, the pin says 000000000000…"):
@@ -49,6 +53,56 @@ def test_a_file_off_the_pin_is_refused_before_torch_is_even_imported(tmp_path: P
     with pytest.raises(ValueError, match="the pin says 51235320"):  # no pin given: the released file's
         fvd.load_model(str(path), "cpu")
     assert "torch" not in sys.modules
+
+
+def test_torch_jit_load_gets_the_checked_bytes_not_the_path(tmp_path: Path, monkeypatch) -> None:
+    """The pin check and the load read the file once: what torch.jit.load gets is the bytes that were
+    hashed (a BytesIO), so a file swapped between the check and the load cannot be loaded. A stand-in
+    `torch` records what jit.load was handed; the file is swapped for other bytes as torch is imported
+    (between the check and the load), which a load by path would then read."""
+    path = tmp_path / fvd.FILE
+    pinned = b"the pinned network" * 20
+    path.write_bytes(pinned)
+    handed: list[object] = []
+
+    class Model:
+        def eval(self) -> Model:
+            return self
+
+        def to(self, device: str) -> Model:
+            return self
+
+    def jit_load(f: object, map_location: str | None = None) -> Model:
+        assert isinstance(f, io.BytesIO), f"jit.load was handed {f!r}, not the checked bytes"
+        handed.append(f.getvalue())
+        return Model()
+
+    class SwapOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        """`import torch` inside load_model comes after the check: the moment to swap the file."""
+
+        def find_spec(self, name: str, *_: object) -> importlib.machinery.ModuleSpec | None:
+            return importlib.util.spec_from_loader(name, self) if name == "torch" else None
+
+        def exec_module(self, module: types.ModuleType) -> None:
+            path.write_bytes(b"other code!" * 33 + b"x" * (len(pinned) - 363))
+            module.jit = SimpleNamespace(load=jit_load)
+
+    real_torch = sys.modules.pop("torch", None)  # thtui's interpreter has none; restored below either way
+    monkeypatch.setattr(sys, "meta_path", [SwapOnImport(), *sys.meta_path])
+    opened: list[str] = []
+    real_open = open
+    monkeypatch.setattr(
+        fvd, "open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k), raising=False
+    )
+    try:
+        fvd.load_model(str(path), "cpu", (len(pinned), hashlib.sha256(pinned).hexdigest()))
+    finally:
+        sys.modules.pop("torch", None)
+        if real_torch is not None:
+            sys.modules["torch"] = real_torch
+    assert path.read_bytes() != pinned  # the file was swapped after the check
+    assert handed == [pinned]  # yet the loader got the checked bytes
+    assert opened == [str(path)]  # read once
 
 
 def _styleganv(x: np.ndarray, y: np.ndarray) -> float:

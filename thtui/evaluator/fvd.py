@@ -20,8 +20,9 @@ clips in 400 dimensions is very noisy (a rank-deficient covariance): the number 
 run-level FVD over all clips of all cases of a system, computed from the features this pass saves.
 
 The file is TorchScript, i.e. code as well as weights: it is loaded with torch.jit.load only after its
-size and sha256 equal the pinned ones (the manifest's pin, passed as --i3d-pin), checked here right
-before loading, on top of the setup engine's own check when it downloaded the file.
+size and sha256 equal the pinned ones (the manifest's pin, passed as --i3d-pin), on top of the setup
+engine's own check when it downloaded the file. The file is read once: its bytes are checked, and those
+bytes (not the path, which could be swapped in between) are what torch.jit.load gets.
 """
 
 from __future__ import annotations
@@ -57,31 +58,38 @@ def parse_pin(text: str) -> tuple[int, str]:
     return int(size), digest
 
 
-def check_pinned(path: str, size: int, sha256: str) -> None:
-    """Raise ValueError unless the file has exactly the pinned size and sha256 (size first: cheap)."""
+def read_pinned(path: str, size: int, sha256: str) -> bytes:
+    """The file's bytes, read once; ValueError unless they have exactly the pinned size and sha256 (size
+    first: cheap). The caller loads these very bytes, never the path again: a file swapped after the check
+    cannot reach torch.jit.load."""
     import hashlib
     import os
 
-    got = os.path.getsize(path)
-    if got != size:
-        raise ValueError(f"{path}: {got} bytes, the pin says {size}: not the pinned I3D (not loaded)")
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    if h.hexdigest() != sha256:
+        got = os.fstat(f.fileno()).st_size
+        if got != size:
+            raise ValueError(f"{path}: {got} bytes, the pin says {size}: not the pinned I3D (not loaded)")
+        data = f.read(size + 1)  # one byte over: a file that grew since fstat is off the pin too
+    if len(data) != size:
+        raise ValueError(f"{path}: {len(data)} bytes, the pin says {size}: not the pinned I3D (not loaded)")
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
         raise ValueError(
-            f"{path}: sha256 {h.hexdigest()[:12]}…, the pin says {sha256[:12]}…: not the pinned I3D (not loaded)"
+            f"{path}: sha256 {digest[:12]}…, the pin says {sha256[:12]}…: not the pinned I3D (not loaded)"
         )
+    return data
 
 
 def load_model(path: str, device: str, pin: tuple[int, str] = (SIZE, SHA256)) -> Any:
     """The TorchScript I3D, on `device`, in eval mode. Pinned bytes: torch.jit.load runs the TorchScript
-    code inside the file, so it only ever sees a file whose size and sha256 are the pinned ones."""
-    check_pinned(path, *pin)
+    code inside the file, so it only ever sees bytes whose size and sha256 are the pinned ones (the bytes
+    that were checked, from memory: the file is opened once)."""
+    import io
+
+    data = read_pinned(path, *pin)
     import torch
 
-    return torch.jit.load(path, map_location="cpu").eval().to(device)
+    return torch.jit.load(io.BytesIO(data), map_location="cpu").eval().to(device)
 
 
 def features(model: Any, clips: Any, device: str) -> Any:
