@@ -192,3 +192,24 @@ def test_score_paper_hands_the_pin_to_the_evaluator_and_keeps_its_fvd(tmp_path: 
     assert argv[argv.index("--i3d-pin") + 1] == RELEASED
     assert status == "ok" and data["fvd"] == 123.0 and data["directions"]["fvd"] == DOWN
     assert data["evaluator"]["fvd_clips"] == 6
+
+
+def test_an_unreadable_i3d_file_leaves_fvd_absent_and_the_other_scores_standing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A PermissionError reading the I3D (root reads anything, so the refusal is fvd's own `open`) is FVD's
+    reason, not an evaluator crash that loses LSE/CSIM/PSNR of the whole video."""
+    (tmp_path / fvd.FILE).write_bytes(b"the network")
+
+    def refuse(path: str, *_: object, **__: object) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(fvd, "open", refuse, raising=False)
+    nets, missing, info = perceptual.open_models(str(tmp_path), False, "cpu", (11, "0" * 64))
+    assert nets.clips is None and "fvd_method" not in info
+    assert missing["fvd"].startswith("cannot read the I3D file: [Errno 13] Permission denied")
+    assert "LPIPS weights not installed" in missing["lpips"]  # the rest goes on as without the file
+    frame = np.zeros((8, 8, 3), np.uint8)
+    nets.add(frame, frame)
+    found, why = nets.result()
+    assert found["fvd"] is None and why == {}

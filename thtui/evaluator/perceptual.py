@@ -177,6 +177,8 @@ def _open_i3d(
         model = fvd.load_model(path, device, pin or (fvd.SIZE, fvd.SHA256))
     except (ValueError, RuntimeError) as exc:  # a pin mismatch (never loaded) or a file torch refuses
         return None, {"fvd": f"FVD I3D refused: {_one_line(exc)}"}
+    except OSError as exc:  # e.g. no permission: FVD absent, LSE/CSIM/PSNR/... of this video still stand
+        return None, {"fvd": f"cannot read the I3D file: {_one_line(exc)}"}
     return fvd.Clips(model, device), {}
 
 
