@@ -213,3 +213,22 @@ def test_an_unreadable_i3d_file_leaves_fvd_absent_and_the_other_scores_standing(
     nets.add(frame, frame)
     found, why = nets.result()
     assert found["fvd"] is None and why == {}
+
+
+def test_a_non_finite_pooled_value_is_absent_not_nan(tmp_path: Path) -> None:
+    """max(nan, 0.0) is nan: NaN features would put NaN in the table's pooled cell."""
+    rng = np.random.default_rng(1)
+    frames = {"generated": rng.normal(size=(30, 8)), "reference": rng.normal(size=(30, 8))}
+    bad_clips = rng.normal(size=(3, 400))
+    bad_clips[1, 5] = np.nan
+    path = _npz(
+        tmp_path / "a.npz", **frames, fvd_generated=bad_clips, fvd_reference=rng.normal(size=(3, 400))
+    )
+    assert np.isnan(fvd.distance(bad_clips, bad_clips[::-1]))  # NaN, not "SVD did not converge"
+    pooled = perceptual.set_scores([path])
+    assert pooled["fvd"] is None and pooled["missing"] == {"fvd": "not a finite number"}
+    assert pooled["fid"] > 0  # the FID of the same jobs stands
+    assert json.loads(json.dumps(pooled))["fvd"] is None  # no NaN in the evaluator's JSON
+    nan_frames = {k: np.full((30, 8), np.nan) for k in frames}
+    with pytest.raises(Unusable, match="not a finite number"):
+        perceptual.set_scores([_npz(tmp_path / "b.npz", **nan_frames)])

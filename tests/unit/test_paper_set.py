@@ -36,6 +36,8 @@ if any("broken" in f for f in files):
 n = len(files)
 fvd = {{"fvd": 150.0 * n, "fvd_clips": 6 * n, "fvd_reference_clips": 6 * n}}
 missing = {{}}
+if any("nanfvd" in f for f in files):  # an evaluator that let a NaN through (JSON writes NaN)
+    fvd = {{"fvd": float("nan"), "fvd_clips": 6, "fvd_reference_clips": 6}}
 if any("nofvd" in f for f in files):  # features saved without the I3D
     fvd, missing = {{"fvd": None}}, {{"fvd": "FVD needs at least 2 16-frame clips in each set, got 0 and 0"}}
 print(json.dumps({{"fid": 12.5 * n, "frames": 100 * n, "reference_frames": 100 * n, "cases": n, **fvd,
@@ -126,3 +128,15 @@ def test_a_job_with_a_ground_truth_saves_its_features_for_the_pool(tmp_path: Pat
     assert "--features-out" not in without
     # `thtui score --paper --video` has no job dir: nothing is saved in the current directory
     assert "--features-out" not in ad_hoc
+
+
+def test_a_nan_pooled_value_never_reaches_the_table(tmp_path: Path, monkeypatch) -> None:
+    env, run_dir = _env(tmp_path, monkeypatch), tmp_path / "run"
+    scores = compute_set_scores(env, run_dir, {"nanfvd": [_job(run_dir, "nanfvd/0")]})
+    assert scores["fvd"]["nanfvd"] == {"fvd": None, "why": "set-level FVD not computed: not a finite number"}
+    assert scores["fid"]["nanfvd"]["fid"] == 12.5
+    assert set_fvd(run_dir, "nanfvd") is None
+    (tmp_path / SET_JSON).write_text('{"fvd": {"sadtalker": {"fvd": NaN, "fvd_clips": 4, "cases": 2}}}')
+    assert set_fvd(tmp_path, "sadtalker") is None  # a file written before the check: still no NaN cell
+    per_video = Cell(40.0, 3, 3)
+    assert _set_level("fvd", per_video, tmp_path, "sadtalker").mean == 40.0

@@ -50,7 +50,7 @@ def frechet_distance(mu1: Any, s1: Any, mu2: Any, s2: Any) -> float:
 
     diff = np.asarray(mu1, np.float64) - np.asarray(mu2, np.float64)
     d = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * trace_sqrt_product(s1, s2))
-    return max(d, 0.0)  # round-off can leave -1e-10 for equal sets
+    return 0.0 if d < 0 else d  # round-off can leave -1e-10 for equal sets; a NaN stays NaN (see fid)
 
 
 def fid_few(generated: Any, reference: Any, ddof: int = 1) -> float:
@@ -71,15 +71,21 @@ def fid_few(generated: Any, reference: Any, ddof: int = 1) -> float:
     cross = np.linalg.svd(c1 @ c2.T, compute_uv=False).sum() / np.sqrt(k1 * k2)
     diff = mu1 - mu2
     d = diff @ diff + (c1 * c1).sum() / k1 + (c2 * c2).sum() / k2 - 2 * cross
-    return max(float(d), 0.0)
+    return 0.0 if d < 0 else float(d)
 
 
 def fid(generated: Any, reference: Any, ddof: int = 1) -> float:
     """The Fréchet distance of two feature sets (N x D arrays): the row form for fewer rows than dimensions,
-    else the covariance form. FID with the default `ddof` 1; FVD passes 0 (StyleGAN-V's covariances)."""
+    else the covariance form. FID with the default `ddof` 1; FVD passes 0 (StyleGAN-V's covariances).
+    NaN when the features are not all finite: the evaluator's entry and set_scores turn a non-finite value
+    into an absent score ("not a finite number")."""
     import numpy as np
 
     g, r = np.asarray(generated), np.asarray(reference)
+    if not (np.isfinite(g).all() and np.isfinite(r).all()):
+        return float(
+            "nan"
+        )  # NaN/inf features (the SVD would not converge): callers report "not a finite number"
     if g.ndim == 2 and r.ndim == 2 and min(len(g), len(r)) <= g.shape[1]:
         return fid_few(g, r, ddof)
     return frechet_distance(*stats(g, ddof), *stats(r, ddof))

@@ -212,6 +212,9 @@ def set_scores(paths: list[str]) -> dict[str, Any]:
         missing["fvd"] = (
             f"FVD needs at least 2 {fvd.CLIP}-frame clips in each set, got {len(vg)} and {len(vr)}"
         )
+    for key in ("fid", "fvd"):  # NaN features (or round-off) give a NaN: max(nan, 0.0) keeps it
+        if out[key] is not None and not np.isfinite(out[key]):
+            out[key], missing[key] = None, "not a finite number"
     if out["fid"] is None and out["fvd"] is None:
         from .__main__ import Unusable
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -61,10 +62,12 @@ def compute_set_scores(
         run = run_paper(argv, timeout=900, cancel=cancel)
         missing = run.data.get("missing") if run.ok else None
         for key, keep in _KEEP.items():
-            if run.ok and isinstance(run.data.get(key), (int, float)):
+            if run.ok and _finite(run.data.get(key)):
                 out[key][solution] = {k: run.data.get(k) for k in keep}
                 continue
             why = (missing or {}).get(key) if isinstance(missing, dict) else None
+            if run.ok and isinstance(run.data.get(key), float):  # NaN or inf: no number to show
+                why = "not a finite number"
             why = why or (run.error if not run.ok else "the evaluator gave none")
             out[key][solution] = {key: None, "why": f"set-level {key.upper()} not computed: {why}"}
     if any(out.values()):
@@ -88,7 +91,12 @@ def load_set_scores(run_dir: str | Path | None) -> dict[str, Any]:
 def pooled(run_dir: str | Path | None, solution: str, key: str) -> dict[str, Any] | None:
     """The pooled `key` ("fid" | "fvd") entry of one system of a run, None when absent."""
     entry = (load_set_scores(run_dir).get(key) or {}).get(solution)
-    return entry if isinstance(entry, dict) and isinstance(entry.get(key), (int, float)) else None
+    return entry if isinstance(entry, dict) and _finite(entry.get(key)) else None
+
+
+def _finite(value: Any) -> bool:
+    """A number the table can show: JSON carries NaN and Infinity through, and neither is a score."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def set_fid(run_dir: str | Path | None, solution: str) -> dict[str, Any] | None:
