@@ -35,6 +35,7 @@ from thtui.tui.widgets.toggles import PlainCheckbox, PlainRadioButton, PlainSele
 FIELDS = ("images", "videos", "audios", "references", "text", "tts", "solutions", "prompt", "repeat", "gpus",
           "timeout", "cluster")  # fmt: skip
 MODES = {"mode-audio": "audio", "mode-text": "text", "mode-reference": "reference"}
+WAITING_FOR_REFERENCES = Text("checking the reference videos first… (then it starts)", style="italic")
 
 
 class RunScreen(SourceFields, ClusterStart, TtsPreview, ThtuiScreen):
@@ -346,6 +347,8 @@ class RunScreen(SourceFields, ClusterStart, TtsPreview, ThtuiScreen):
         self.show_errors(errors)
         n = len(errors)
         status = Text(f"fix {n} problem{'s' if n != 1 else ''} above", style="bold red") if n else ""
+        if not n and self._start_when_checked:  # a re-check on an edit must not hide that Start is waiting
+            status = WAITING_FOR_REFERENCES
         self.query_one("#start-status", Static).update(status)
 
     def _recheck(self) -> None:
@@ -376,9 +379,7 @@ class RunScreen(SourceFields, ClusterStart, TtsPreview, ThtuiScreen):
             return
         if values.mode == "reference" and self._refs_pending:  # its answer may refuse the run: wait for it
             self._start_when_checked = True
-            self.query_one("#start-status", Static).update(
-                Text("checking the reference videos first…", style="italic")
-            )
+            self.query_one("#start-status", Static).update(WAITING_FOR_REFERENCES)
             return
         self._checked = False
         try:
