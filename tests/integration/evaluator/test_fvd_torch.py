@@ -7,6 +7,8 @@ flags on). The released i3d_torchscript.pt cannot be downloaded here.
   downloads from the local Hub stand-in, resumes after a kill, is linked, and the pin the evaluator gets
   from the manifest loads it; a tampered file is then refused;
 - the pin is checked before torch.jit.load ever sees the file;
+- the network sees [B, 3, 16, H, W] in that order and RGB: the stand-in puts dims 3 and 4 and each channel's
+  mean in its first features, read back for a 64x48 pure red video;
 - FVD of a video against itself is 0, grows with blur (sigma 1 < 2 < 4) and is > 0 for a shifted copy;
 - through the evaluator's entry: per-job FVD with its clip count, absent with the reason for a video shorter
   than one 16-frame clip, and the run-level FVD over the saved clip features (`fid --features`).
@@ -64,10 +66,17 @@ class StandInI3D(torch.nn.Module):
         assert x.dtype == torch.uint8, "the protocol feeds uint8 0..255"
         assert x.dim() == 5 and x.shape[1] == 3 and x.shape[2] == 16, "the protocol feeds [B, 3, 16, H, W]"
         assert rescale and resize and return_features, "the protocol passes rescale, resize, return_features"
-        h = x.float() / 127.5 - 1.0
+        seen = x.float()
+        h = seen / 127.5 - 1.0
         h = F.interpolate(h, size=(h.shape[2], 224, 224), mode="trilinear", align_corners=False)
         h = F.relu(self.conv2(F.relu(self.conv1(h))))
-        return self.fc(torch.cat([h.mean(dim=(2, 3, 4)), h.std(dim=(2, 3, 4))], dim=1))
+        out = self.fc(torch.cat([h.mean(dim=(2, 3, 4)), h.std(dim=(2, 3, 4))], dim=1))
+        # what the network was fed, in its first features (the tests read them back): dims 3 and 4 of the
+        # input and each input channel's mean, so that swapped H/W or BGR frames show; scaled by 1e-6 so
+        # that they do not move the FVDs the other tests compare
+        b = x.shape[0]
+        size = torch.tensor([float(x.shape[3]), float(x.shape[4])]).repeat(b, 1)
+        return torch.cat([torch.cat([size, seen.mean(dim=(2, 3, 4))], dim=1) * 1e-6, out[:, 5:]], dim=1)
 
 
 torch.jit.save(torch.jit.script(StandInI3D(int(sys.argv[3]))), sys.argv[2] + "/i3d_torchscript.pt")
@@ -177,6 +186,37 @@ def test_the_pin_is_checked_before_torch_jit_load_sees_the_file(torch_python: st
         got["handed"] == ["BytesIO"]
     )  # the checked bytes, not the path (which could be swapped meanwhile)  # uint8 [1, 3, 16, 64, 48] -> 400 features
     assert got["float_refused"]
+
+
+FEED = """
+from thtui_evaluator import fvd, media
+path, pin, video = sys.argv[2], fvd.parse_pin(sys.argv[3]), sys.argv[4]
+model = fvd.load_model(path, 'cpu', pin)
+out = {}
+for decoder in (sys.argv[5], 'none'):  # ffmpeg, and OpenCV (BGR by nature) where there is none
+    clips = fvd.Clips(model, 'cpu')
+    for g in media.frames(decoder, video, media.frame_size(decoder, video)):
+        clips.add(g, g)
+    gen, _ = clips.features()
+    out[decoder] = gen[:, :5].tolist()
+print(json.dumps(out))
+"""
+
+
+def test_the_network_is_fed_h_then_w_and_rgb(torch_python: str, weights: Path, tmp_path: Path) -> None:
+    """A 64 px wide, 48 px high, pure red video: the protocol's [B, 3, T, H, W] puts 48 in dim 3 and 64 in
+    dim 4, and channel 0 (R) is the bright one. The stand-in returns what it saw in its first features."""
+    ffmpeg = str(tools.ffmpeg().path)
+    video = tmp_path / "red.mp4"
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=64x48:r=25:d=1",
+                    "-pix_fmt", "yuv444p", "-c:v", "libx264", "-qp", "0", str(video)], check=True)  # fmt: skip
+    path = weights / "i3d_torchscript.pt"
+    got = _inside(torch_python, FEED, str(path), _pin(path), str(video), ffmpeg)
+    for decoder, feats in got.items():
+        assert len(feats) == 1, decoder  # 25 frames: one whole 16-frame clip
+        h, w, r, g, b = (v * 1e6 for v in feats[0])  # the stand-in scales what it saw by 1e-6
+        assert (h, w) == (pytest.approx(48), pytest.approx(64)), decoder
+        assert r > 200 and g < 60 and b < 60, (decoder, r, g, b)
 
 
 DAMAGE = """
