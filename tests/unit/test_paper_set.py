@@ -75,8 +75,11 @@ def test_each_system_is_pooled_in_one_call_and_stored_for_the_table(tmp_path: Pa
     }
     scores = compute_set_scores(env, run_dir, groups)
     out, fvd = scores["fid"], scores["fvd"]
-    assert out["sadtalker"] == {"fid": 25.0, "frames": 200, "reference_frames": 200, "cases": 2}
-    assert fvd["sadtalker"] == {"fvd": 300.0, "fvd_clips": 12, "fvd_reference_clips": 12, "cases": 2}
+    pooled_dirs = [str(run_dir / "sadtalker" / "0"), str(run_dir / "sadtalker" / "1")]
+    assert out["sadtalker"] == {"fid": 25.0, "frames": 200, "reference_frames": 200, "cases": 2,
+                                "job_dirs": pooled_dirs}  # fmt: skip
+    assert fvd["sadtalker"] == {"fvd": 300.0, "fvd_clips": 12, "fvd_reference_clips": 12, "cases": 2,
+                                "job_dirs": pooled_dirs}  # fmt: skip
     assert "static" not in out and "static" not in fvd
     assert out["broken"]["fid"] is None and "at least 2 frames" in out["broken"]["why"]
     assert fvd["broken"]["fvd"] is None and "at least 2 frames" in fvd["broken"]["why"]  # the run's error
@@ -94,22 +97,47 @@ def test_each_system_is_pooled_in_one_call_and_stored_for_the_table(tmp_path: Pa
     assert set_fvd(run_dir, "nofvd") is None and set_fid(run_dir, "nofvd") is not None
 
 
-def test_the_table_cell_takes_the_pooled_value(tmp_path: Path, monkeypatch) -> None:
+def test_the_table_cell_takes_the_pooled_value_and_says_so(tmp_path: Path, monkeypatch) -> None:
     per_video = Cell(40.0, 3, 3)
-    assert _set_level("fid", per_video, tmp_path, "sadtalker") is per_video  # nothing pooled: the mean
+    nothing = _set_level("fid", per_video, tmp_path, "sadtalker")  # nothing pooled: the mean, with why
+    assert nothing == Cell(40.0, 3, 3, note="the mean of per-video values, not pooled: the run has no pooled "
+                           "value (no saved features, or the run-level pass did not run)")  # fmt: skip
     (tmp_path / SET_JSON).write_text(
         json.dumps(
             {
                 "fid": {"sadtalker": {"fid": 21.5, "frames": 750, "cases": 3}},
-                "fvd": {"sadtalker": {"fvd": 310.0, "fvd_clips": 45, "cases": 3}, "wav2lip": {"fvd": None}},
+                "fvd": {
+                    "sadtalker": {"fvd": 310.0, "fvd_clips": 45, "cases": 3},
+                    "wav2lip": {"fvd": None, "why": "set-level FVD not computed: FVD needs at least 2 clips"},
+                },
             }
         )
     )
-    assert _set_level("fid", per_video, tmp_path, "sadtalker") == Cell(21.5, 3, 3)
-    assert _set_level("fvd", per_video, tmp_path, "sadtalker") == Cell(310.0, 3, 3)
-    assert _set_level("fid", per_video, tmp_path, "wav2lip") is per_video
-    assert _set_level("fvd", per_video, tmp_path, "wav2lip") is per_video  # pooled FVD absent
+    assert _set_level("fid", per_video, tmp_path, "sadtalker") == Cell(21.5, 3, 3, pooled="750 frames")
+    assert _set_level("fvd", per_video, tmp_path, "sadtalker") == Cell(310.0, 3, 3, pooled="45 clips")
+    assert _set_level("fvd", per_video, tmp_path, "wav2lip") == Cell(  # pooled FVD absent: its stored reason
+        40.0, 3, 3, note="the mean of per-video values, not pooled: set-level FVD not computed: FVD needs at "
+        "least 2 clips"
+    )  # fmt: skip
+    absent = Cell(None, 0, 3, "no reference")
+    assert _set_level("fvd", absent, tmp_path, "wav2lip") is absent  # no mean: no note either
     assert load_set_scores(tmp_path / "missing") == {} and load_set_scores(None) == {}
+
+
+def test_a_pooled_cell_counts_distinct_cases_not_jobs(tmp_path: Path, monkeypatch) -> None:
+    """--repeat 3 over 2 cases: 6 jobs pooled, n = 2 cases (the evaluator's "cases" counts its 6 files)."""
+    env, run_dir = _env(tmp_path, monkeypatch), tmp_path / "run"
+    jobs = [SimpleNamespace(job_id=f"r/sadtalker/{k}", case_index=k // 3, ok=True,
+                            job_dir=Path(_job(run_dir, f"sadtalker/{k}"))) for k in range(6)]  # fmt: skip
+    scores = compute_set_scores(env, run_dir, {"sadtalker": [str(j.job_dir) for j in jobs]})
+    assert scores["fvd"]["sadtalker"]["cases"] == 6  # what the evaluator says: its feature files
+    per_video = Cell(500.0, 2, 2)
+    assert _set_level("fvd", per_video, run_dir, "sadtalker", jobs) == Cell(900.0, 2, 2, pooled="36 clips")
+    assert _set_level("fid", per_video, run_dir, "sadtalker", jobs).n == 2
+    stored = json.loads((run_dir / SET_JSON).read_text())  # a file from before job_dirs were stored
+    del stored["fvd"]["sadtalker"]["job_dirs"]
+    (run_dir / SET_JSON).write_text(json.dumps(stored))
+    assert _set_level("fvd", per_video, run_dir, "sadtalker", jobs).n == 2  # from the jobs' feature files
 
 
 def test_a_job_with_a_ground_truth_saves_its_features_for_the_pool(tmp_path: Path, monkeypatch) -> None:

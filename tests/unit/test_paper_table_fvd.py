@@ -42,18 +42,25 @@ def test_fvd_column_pooled_value_published_range_and_reason(tmp_path: Path) -> N
     )
     report = _report(tmp_path, jobs, paper)
     sad, w2l, static = pt.build_paper_table(report).rows
-    assert sad.cells["fvd"] == pt.Cell(287.25, 2, 2)  # the pooled value, not the mean 500 of per-video FVDs
-    assert w2l.cells["fvd"] == pt.Cell(350.0, 1, 1)  # nothing pooled: the per-case mean
+    assert sad.cells["fvd"] == pt.Cell(287.25, 2, 2, pooled="30 clips")  # not the mean 500 of per-video FVDs
+    fallback = "the mean of per-video values, not pooled: the run has no pooled value"
+    assert w2l.cells["fvd"].mean == 350.0 and w2l.cells["fvd"].note.startswith(fallback)  # the per-case mean
     assert static.cells["fvd"].mean is None and static.cells["fvd"].why == SHORT
     md = "\n".join(pt.markdown(report))
     header = next(line for line in md.splitlines() if line.startswith("| System"))
     assert "| FID ↓ | FVD ↓ |" in header
     fvd_col = [m.key for m in pt.METRICS].index("fvd") + 1
     ours = next(line for line in md.splitlines() if line.startswith("| **sadtalker (ours)**"))
-    assert ours.split(" | ")[fvd_col] == "287.2 (n=2)"
+    assert ours.split(" | ")[fvd_col] == "287.2 (pooled, 30 clips, n=2)"
+    w2l_line = next(line for line in md.splitlines() if line.startswith("| **wav2lip (ours)**"))
+    assert w2l_line.split(" | ")[fvd_col] == "350.0 (n=1)"  # a mean: no "pooled"
+    assert f"wav2lip: FVD is {fallback}" in md  # and the notes say so, with why
     published = next(line for line in md.splitlines() if line.startswith("| ↳ SadTalker (published"))
     assert published.split(" | ")[fvd_col] == "233.7"  # anchors.md §2.1: the Teller table's SadTalker FVD
     assert f"static: FVD absent: {SHORT}" in md
-    assert "FID and FVD are set metrics" in md and "16-frame clips (FVD)" in md
+    assert "FID and FVD are set metrics" in md and "16-frame clips (FVD)" in md and 'marked "pooled"' in md
     data = pt.json_section(report)
     assert data["systems"][0]["values"]["fvd"]["mean"] == 287.25
+    assert data["systems"][0]["values"]["fvd"]["pooled"] == "30 clips"
+    assert any(n.startswith("wav2lip: FVD is the mean of per-video values") for n in data["notes"])
+    assert f"wav2lip: FVD is {fallback}" in pt.html_section(report)

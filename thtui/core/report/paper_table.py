@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from thtui.core.report.paper_pooled import SET_NOTE, Cell
+from thtui.core.report.paper_pooled import set_level as _set_level
+
 ANCHORS = Path(__file__).with_name("anchors.yaml")
 
 
@@ -53,20 +56,6 @@ ALIGNMENT = (
     "t = 0 over the shorter of the two, the reference scaled to the generated video's size. Each case's "
     "portrait is its reference's first frame with a face, its speech the reference's own audio track."
 )
-
-SET_NOTE = (
-    "FID and FVD are set metrics: the table pools all frames (FID) and all 16-frame clips (FVD) of all of a "
-    "system's cases into one value when the run has it (per-video values, noisy over a clip's few hundred "
-    "frames or a handful of clips, are in each job's paper scores)."
-)
-
-
-@dataclass(frozen=True)
-class Cell:
-    mean: float | None
-    n: int  # cases with a value (a case's repeats are averaged first)
-    cases: int  # cases of this system (successful or not)
-    why: str | None = None  # why absent (mean is None)
 
 
 @dataclass(frozen=True)
@@ -191,16 +180,6 @@ def _cell(
     return Cell(None, 0, cases, why)
 
 
-def _set_level(key: str, per_case: Cell, run_dir: Any, solution: str) -> Cell:
-    """FID and FVD are set metrics: the value pooled over all frames / clips of the system's cases
-    (paper_set.py) replaces the mean of per-video values when the run has it; n is then the number of
-    pooled cases."""
-    from thtui.core.scores.paper_set import pooled
-
-    found = pooled(run_dir, solution, key)
-    return Cell(float(found[key]), int(found.get("cases") or 0), per_case.cases) if found else per_case
-
-
 def build_paper_table(report: Any) -> PaperTable | None:
     """The table for a --reference run, or None for any other run."""
     refs = reference_run(report)
@@ -220,7 +199,7 @@ def build_paper_table(report: Any) -> PaperTable | None:
         shown.update(str(p["method"]) for p in mine)
         cells = {m.key: _cell(m, jobs, scores, paper) for m in METRICS}
         for key in ("fid", "fvd"):
-            cells[key] = _set_level(key, cells[key], getattr(report.run, "dir", None), sol)
+            cells[key] = _set_level(key, cells[key], getattr(report.run, "dir", None), sol, jobs)
         rows.append(SystemRow(sol, cells, method, _ranges(mine)))
     real = [p for p in published if p.get("method") == "Real video"]
     others: dict[str, list[dict[str, Any]]] = {}
@@ -244,6 +223,8 @@ def build_paper_table(report: Any) -> PaperTable | None:
 def fmt_cell(metric: PaperMetric, cell: Cell) -> str:
     if cell.mean is None:
         return "—"
+    if cell.pooled:
+        return f"{cell.mean:.{metric.digits}f} (pooled, {cell.pooled}, n={cell.n})"
     return f"{cell.mean:.{metric.digits}f} (n={cell.n})"
 
 
@@ -262,6 +243,9 @@ def _absent_notes(table: PaperTable) -> list[str]:
             if c.mean is None and c.why:
                 reasons.setdefault(c.why, []).append(m.label)
         out += [f"{row.solution}: {', '.join(labels)} absent: {why}" for why, labels in reasons.items()]
+        out += [
+            f"{row.solution}: {m.label} is {row.cells[m.key].note}" for m in METRICS if row.cells[m.key].note
+        ]
     return out
 
 
@@ -373,6 +357,7 @@ def json_section(report: Any) -> dict[str, Any] | None:
         "published_real_video": ranges(table.real_video),
         "published_other_methods": {m: ranges(rs) for m, rs in table.others.items()},
         "alignment": ALIGNMENT,
+        "notes": _notes(table),
         "caveats": table.caveats,
         "published_source": table.source_doc,
     }

@@ -48,7 +48,8 @@ def compute_set_scores(
     env: Any, run_dir: str | Path, groups: dict[str, list[str]], cancel: threading.Event | None = None
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """`groups`: solution -> its jobs' dirs. Runs the evaluator env once per solution; never raises.
-    -> {"fid": {solution: {"fid", "frames", "cases"} | {"fid": None, "why"}}, "fvd": {... "fvd", "fvd_clips"}}"""
+    -> {"fid": {solution: {"fid", "frames", "cases", "job_dirs"} | {"fid": None, "why"}}, "fvd": {... "fvd",
+    "fvd_clips"}}; "cases" is the number of feature files (jobs), "job_dirs" the jobs pooled."""
     from thtui.core.scores.paper_run import BOOT, PACKAGE_DIR, run_paper
 
     out: dict[str, dict[str, dict[str, Any]]] = {"fid": {}, "fvd": {}}
@@ -63,7 +64,10 @@ def compute_set_scores(
         missing = run.data.get("missing") if run.ok else None
         for key, keep in _KEEP.items():
             if run.ok and _finite(run.data.get(key)):
-                out[key][solution] = {k: run.data.get(k) for k in keep}
+                # the pooled jobs' dirs: the table counts their distinct cases (the evaluator's "cases" is
+                # its file count, so a case's repeats would count several times)
+                job_dirs = [str(Path(f).parent) for f in files]
+                out[key][solution] = {**{k: run.data.get(k) for k in keep}, "job_dirs": job_dirs}
                 continue
             why = (missing or {}).get(key) if isinstance(missing, dict) else None
             if run.ok and isinstance(run.data.get(key), float):  # NaN or inf: no number to show
