@@ -45,3 +45,10 @@ def test_cpbd_column_reads_the_offline_scores_beside_the_published_range() -> No
     assert static.cells["cpbd"].mean is None and static.cells["cpbd"].why == "no face found in any frame"
     md = "\n".join(pt.markdown(_report(jobs, scores)))
     assert "CPBD ↑" in md and "0.330 (n=2)" in md
+    # ours is the face region, the published 0.335 whole frames: the notes say they differ
+    note = "CPBD here: the face region (the landmark box grown to whole 64-px tiles"
+    assert f"- {note}" in md and "whole grey frames. Not the same measurement" in md
+    assert (
+        note in pt.html_section(_report(jobs, scores))
+        and pt.CPBD_NOTE in pt.json_section(_report(jobs, scores))["notes"]
+    )

@@ -57,6 +57,12 @@ ALIGNMENT = (
     "portrait is its reference's first frame with a face, its speech the reference's own audio track."
 )
 
+CPBD_NOTE = (
+    "CPBD here: the face region (the landmark box grown to whole 64-px tiles, at the video's resolution); "
+    "published CPBD values (the papers' tables and the usual evaluation scripts): whole grey frames. Not the "
+    "same measurement: the two are not directly comparable."
+)
+
 
 @dataclass(frozen=True)
 class Range:
@@ -291,7 +297,7 @@ def _reference_line(r: dict[str, Any]) -> str:
 
 
 def _notes(table: PaperTable) -> list[str]:
-    return [ALIGNMENT, SET_NOTE, *_absent_notes(table), *(f"Caveat: {c}" for c in table.caveats)]
+    return [ALIGNMENT, SET_NOTE, CPBD_NOTE, *_absent_notes(table), *(f"Caveat: {c}" for c in table.caveats)]
 
 
 def markdown(report: Any) -> list[str]:

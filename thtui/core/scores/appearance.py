@@ -5,9 +5,11 @@
 - Sharpness: variance of the Laplacian of the grey face crop (landmark box, rescaled to 128 px wide so
   resolution does not decide), divided by the same number on the portrait. Content-dependent: an open
   mouth raises it.
-- CPBD (thtui.core.scores.cpbd, the papers' sharpness number): on the face at the video's own resolution,
-  as papers measure generated frames: the landmark box grown to whole 64-px CPBD tiles around its centre
-  (every pixel of the face falls in a tile; the reference drops partial tiles). The portrait's face is
+- CPBD (thtui.core.scores.cpbd, the metric papers report for sharpness): on the face region at the video's
+  own resolution, the landmark box grown to whole 64-px CPBD tiles around its centre (every pixel of the
+  face falls in a tile; the reference drops partial tiles). Papers' published CPBD and the usual
+  evaluation scripts measure whole grey frames instead: not the same measurement (background and hair
+  count there), so the values are not directly comparable. The portrait's face is
   first resized to the video's face width, so both are measured at the scale the video shows the face.
 - Flicker: mean absolute grey-level change between consecutive frames of the upper face (eyes, brows,
   nose bridge) after aligning it on the eye centres, so head motion does not count as flicker.
