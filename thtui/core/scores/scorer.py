@@ -161,7 +161,10 @@ def _portrait_cpbd(scores: VideoScores, p: Any, face: _PortraitFace) -> None:
     scores.cpbd_portrait = face_cpbd(face.rgb, face.points, scale)
     scores.sampling["cpbd_portrait"] = how
     if scores.cpbd_portrait is None:
-        scores.mark_missing(("cpbd_portrait",), "no edge measured on the portrait's face (or under 64 px)")
+        scores.mark_missing(
+            ("cpbd_portrait",),
+            "no edge measured on the portrait's face (a flat face region, or a portrait under 64 px at that scale)",
+        )
 
 
 def _gap(has_face: np.ndarray) -> int:
@@ -252,8 +255,12 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
             scores.sharpness_ratio = scores.sharpness / face.sharpness
     if p.cpbd:
         scores.cpbd = float(np.mean(p.cpbd))
-    else:
-        scores.mark_missing(("cpbd",), "no edge measured on the sampled faces (flat, or under 64 px)")
+    elif not p.sampled:  # faces, but none on the frames sampled for sharpness/CPBD
+        scores.mark_missing(("cpbd",), f"no face on the sampled frames (one every {p.every} of {n})")
+    else:  # a face smaller than a tile is padded to one: None means no edges, or a frame under 64 px
+        scores.mark_missing(
+            ("cpbd",), "no edge measured on the sampled faces (a flat face region, or a frame under 64 px)"
+        )
     if p.distances:
         d = np.sort(np.array(p.distances))
         scores.identity_distance = float(d.mean())
