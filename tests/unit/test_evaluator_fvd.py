@@ -10,6 +10,7 @@ import importlib.machinery
 import importlib.util
 import io
 import json
+import subprocess
 import sys
 import types
 from contextlib import redirect_stdout
@@ -232,3 +233,18 @@ def test_a_non_finite_pooled_value_is_absent_not_nan(tmp_path: Path) -> None:
     nan_frames = {k: np.full((30, 8), np.nan) for k in frames}
     with pytest.raises(Unusable, match="not a finite number"):
         perceptual.set_scores([_npz(tmp_path / "b.npz", **nan_frames)])
+
+
+def test_one_concatenate_or_empty_helper_and_one_i3d_file_name() -> None:
+    from thtui.core.scores import paper_target
+
+    assert paper_target.I3D_FILE is fvd.FILE  # imported, not repeated
+    assert frechet.rows([], fvd.DIMS).shape == (0, 400)
+    assert frechet.rows([np.ones((2, 3)), np.zeros((1, 3))], 3).tolist() == [[1, 1, 1], [1, 1, 1], [0, 0, 0]]
+    assert [f.shape for f in perceptual.Perceptual(None, None, "cpu").features()] == [(0, 2048), (0, 2048)]
+    assert [f.shape for f in fvd.Clips(None, "cpu").features()] == [(0, 400), (0, 400)]
+    done = subprocess.run(  # fvd.py's top stays standard-library only: thtui's core can import it cheaply
+        [sys.executable, "-c", "import sys, thtui.evaluator.fvd; print(sorted(m for m in sys.modules "
+         "if m.split('.')[0] in ('numpy', 'torch', 'cv2')))"], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "[]"

@@ -19,6 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def rows(blocks: list[Any], dims: int) -> Any:
+    """Feature blocks ([n_i, dims] each) as one [sum n_i, dims] array; an empty [0, dims] one for none."""
+    import numpy as np
+
+    return np.concatenate(blocks) if blocks else np.zeros((0, dims))
+
+
 def stats(feats: Any, ddof: int = 1) -> tuple[Any, Any]:
     import numpy as np
 

@@ -154,14 +154,10 @@ class Clips:
 
     def features(self) -> tuple[Any, Any]:
         """(generated, reference) clip features, [clips, 400] each; the unfinished clip is left out."""
-        import numpy as np
+        from .frechet import rows
 
         self._flush()
-        empty = np.zeros((0, DIMS))
-        return (
-            np.concatenate(self.gen_feats) if self.gen_feats else empty,
-            np.concatenate(self.ref_feats) if self.ref_feats else empty,
-        )
+        return rows(self.gen_feats, DIMS), rows(self.ref_feats, DIMS)
 
     def result(self) -> tuple[dict[str, Any], dict[str, str]]:
         """({"fvd", "fvd_clips"}, missing reason)."""

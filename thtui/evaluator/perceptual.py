@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 BATCH = 8
+FID_DIMS = 2048  # Inception pool3
 LPIPS_METHOD = (
     "LPIPS (AlexNet, v0.1 linear layers), per frame vs the ground truth at 25 fps (frame i to frame i over "
     "the shorter video, the reference scaled to the generated size), mean over frames"
@@ -61,14 +62,11 @@ class Perceptual:
             self.ref_feats.append(fid_inception.features(self.fid_model, ref, self.device))
 
     def features(self) -> tuple[Any, Any]:
-        import numpy as np
+        """(generated, reference) Inception pool3 features of the frames, [frames, 2048] each."""
+        from .frechet import rows
 
         self._flush()
-        empty = np.zeros((0, 2048))
-        return (
-            np.concatenate(self.gen_feats) if self.gen_feats else empty,
-            np.concatenate(self.ref_feats) if self.ref_feats else empty,
-        )
+        return rows(self.gen_feats, FID_DIMS), rows(self.ref_feats, FID_DIMS)
 
     def result(self, features_out: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
         """({"lpips", "fid", "fvd", "lpips_frames", "fid_frames", "fvd_clips"}, missing reasons). With

@@ -21,6 +21,7 @@ from thtui.core.config import Settings
 from thtui.core.install_status import InstallStatus, target_status
 from thtui.core.setup.coqui import ToolEnvManifest
 from thtui.core.setup.target import SetupTarget
+from thtui.evaluator.fvd import FILE as I3D_FILE  # fvd.py's top imports the standard library only
 
 EVALUATOR = "evaluator"
 MANIFEST_NAME = "evaluator.yaml"
@@ -69,9 +70,6 @@ def evaluator_target(settings: Settings) -> SetupTarget:
         manifest=path,
         digest=hashlib.sha256(blob).hexdigest()[:16],
     )
-
-
-I3D_FILE = "i3d_torchscript.pt"
 
 
 @dataclass(frozen=True)
