@@ -104,7 +104,7 @@ class ScorePlot(Widget):
         series = data.get("series") or {}
         width = max(10, self.size.width - 10)
         ascii_only = getattr(self.app, "ascii_only", False)
-        parts: list[Any] = [Text(summary_line(data), no_wrap=True, overflow="ellipsis")]
+        parts: list[Any] = [Text(summary_line(data))]  # wraps: at 80 columns the CPBD part was cut
 
         def row(label: str, values: list[float | None], style: str, why: str | None) -> None:
             line = Text(f"{label:<9} ", style="bold")
