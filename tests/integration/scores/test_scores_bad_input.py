@@ -13,6 +13,15 @@ from media_factory import make_text_file, make_video
 
 from thtui.core.media.errors import InputError
 from thtui.core.scores import METRICS, score_video
+from thtui.core.scores.result import NO_REASON
+
+
+def assert_every_absent_score_says_why(s) -> None:
+    """No absent score carries the bare fallback reason: each names what was missing."""
+    bare = sorted(name for name, why in s.missing.items() if why == NO_REASON)
+    assert bare == [], f"bare '{NO_REASON}' for {bare}: {s.missing}"
+    assert {k for k, v in s.values().items() if v is None} <= set(s.missing)
+
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +36,7 @@ def test_video_without_a_face_scores_face_found_zero_and_names_the_rest_missing(
         assert s.missing[name] == "no face found in any frame"
     assert any("no face" in m for m in s.messages)
     assert set(s.missing) | {k for k, v in s.values().items() if v is not None} == set(METRICS)
+    assert_every_absent_score_says_why(s)
 
 
 def test_video_under_a_second_is_scored_partially(controls, tmp_path) -> None:
@@ -34,13 +44,20 @@ def test_video_under_a_second_is_scored_partially(controls, tmp_path) -> None:
     from score_controls import write_video
 
     rgb = cv2.cvtColor(cv2.imread(str(controls["portrait"])), cv2.COLOR_BGR2RGB)
-    video = write_video(tmp_path / "short.mp4", [rgb] * 15, controls["speech"])
+    video = write_video(tmp_path / "short.mp4", [rgb] * 13, controls["speech"])
     s = score_video(video, controls["portrait"])
-    assert s.frames == 15 and s.face_found == 1.0
+    assert s.frames == 13 and s.face_found == 1.0
     assert s.identity_distance is not None and s.identity_distance < 0.6
     assert s.lipsync_corr is None and "2 s" in s.missing["lipsync_corr"]
     assert s.blinks_per_min is None
     assert any("< 1 s" in m for m in s.messages)
+    # Each absent score says why in its own words, with the video's length and what it needs.
+    for name in ("blinks_per_min", "blink_count", "jitter", "flicker", "lipsync_corr"):
+        assert getattr(s, name) is None
+        assert s.missing[name].startswith("the video is 0.52 s: "), s.missing[name]
+    assert "blinks need at least 1 s" in s.missing["blinks_per_min"]
+    assert "jitter and flicker" in s.missing["jitter"]
+    assert_every_absent_score_says_why(s)
 
 
 def test_frame_rate_below_10_fps_refuses_timing_scores(controls, tmp_path) -> None:
@@ -54,6 +71,7 @@ def test_frame_rate_below_10_fps_refuses_timing_scores(controls, tmp_path) -> No
     for name in ("lipsync_corr", "blinks_per_min", "jitter", "flicker", "head_speed_deg_s"):
         assert getattr(s, name) is None
         assert "below 10 fps" in s.missing[name]
+    assert_every_absent_score_says_why(s)
 
 
 def test_not_a_video_is_one_clear_error(controls, tmp_path) -> None:

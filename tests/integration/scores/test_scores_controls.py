@@ -67,6 +67,7 @@ def test_video_without_audio_gets_a_partial_result_naming_what_is_missing(scored
     assert "no audio" in s.missing["lipsync_corr"]
     assert s.face_found == 1.0 and s.identity_distance is not None
     assert any("no audio" in m for m in s.messages)
+    assert not [k for k, why in s.missing.items() if why == "not computed"], s.missing
 
 
 def test_a_30_fps_copy_keeps_offset_zero(controls, tmp_path) -> None:

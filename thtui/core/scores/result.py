@@ -12,6 +12,9 @@ from thtui.core.scores.lipsync import SIGN_CONVENTION
 from thtui.core.scores.models import LICENCE_NOTE
 
 UP, DOWN, NEAR_ZERO, NEITHER = "↑", "↓", "→0", "·"  # '·': no better direction; compare with real video
+# The reason `finish` gives a score that nothing explained: every path in the scorer that leaves a score
+# absent names its own reason, so a user seeing this (and the tests) knows a reason is missing.
+NO_REASON = "not computed"
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ class VideoScores:
                 if name in ("psnr", "ssim", "lmd") and self.reference is None:
                     self.missing[name] = "no reference video given (--reference)"
                 else:
-                    self.missing[name] = "not computed"
+                    self.missing[name] = NO_REASON
         return self
 
     def to_json(self, *, with_series: bool = True) -> dict[str, Any]:

@@ -47,6 +47,7 @@ FACE_SCORES = (
 )
 LIPSYNC = ("lipsync_offset_frames", "lipsync_offset_ms", "lipsync_corr", "lipsync_confidence")
 TIMING = (*LIPSYNC, "blinks_per_min", "blink_count", "head_speed_deg_s", "jitter", "flicker")
+HEAD = ("head_roll_std_deg", "head_yaw_std_deg", "head_pitch_std_deg", "head_speed_deg_s", "head_frozen")
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ def score_video(
         scores.sampling["psnr/ssim"] = f"all {ref.frames} frame pairs (25 fps)"
         if ref.lmd is None:
             scores.mark_missing(("lmd",), "no frame where both videos show a face")
+    elif ref_src is not None:
+        scores.mark_missing(("psnr", "ssim", "lmd"), "no frames could be decoded from the video")
     return scores.finish()
 
 
@@ -204,7 +207,18 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
 
     short = n < fps * BLINK_MIN_S
     if short:
-        scores.messages.append(f"the video lasts {n / fps:.2f} s (< 1 s): timing scores are not computed")
+        scores.messages.append(
+            f"the video lasts {n / fps:.2f} s (< {BLINK_MIN_S:g} s): blinks, jitter and flicker are not computed"
+        )
+        scores.mark_missing(
+            ("blinks_per_min", "blink_count"),
+            f"the video is {n / fps:.2f} s: blinks need at least {BLINK_MIN_S:g} s (a rate per minute from "
+            "less than a second means nothing)",
+        )
+        scores.mark_missing(
+            ("jitter", "flicker"),
+            f"the video is {n / fps:.2f} s: jitter and flicker are averaged over at least {BLINK_MIN_S:g} s",
+        )
     bad_fps = src.source_fps is not None and src.source_fps < 10.0
     if src.source_fps is None:
         scores.messages.append("the video's frame rate is unknown: resampled to 25 fps as decoded")
@@ -220,7 +234,9 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
         scores.messages.append(why)
         scores.mark_missing(LIPSYNC, why)
     elif n < fps * LIPSYNC_MIN_S:
-        scores.mark_missing(LIPSYNC, f"lip-sync needs at least {LIPSYNC_MIN_S:g} s of video")
+        scores.mark_missing(
+            LIPSYNC, f"the video is {n / fps:.2f} s: lip-sync needs at least {LIPSYNC_MIN_S:g} s of video"
+        )
     elif not bad_fps:
         from thtui.core.scores.decode import load_audio
 
@@ -242,17 +258,29 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
         scores.series["roll_deg"] = [float(v) for v in head.roll]
         if not bad_fps:
             scores.head_speed_deg_s = head.speed_deg_s
+            scores.mark_missing(("head_speed_deg_s",), "no two neighbouring frames with a smoothed head pose")
+    else:
+        scores.mark_missing(HEAD, "a head pose was found on fewer than 2 frames: no spread to measure")
     if not short and not bad_fps:
         blinks = motion.count_blinks(motion.eye_aspect_ratio(p.points))
         scores.blink_count = blinks
         scores.blinks_per_min = blinks / (n / fps / 60)
         scores.jitter = motion.jitter(p.points)
+        scores.mark_missing(("jitter",), "no three frames in a row with a face (jitter is a 2nd difference)")
         scores.flicker = float(np.mean(p.flicker)) if p.flicker else None
+        scores.mark_missing(("flicker",), "no two frames in a row with a face")
 
     if p.sharpness:
         scores.sharpness = float(np.median(p.sharpness))
         if face.sharpness:
             scores.sharpness_ratio = scores.sharpness / face.sharpness
+    else:
+        scores.mark_missing(
+            ("sharpness", "sharpness_ratio"), f"no face on the sampled frames (one every {p.every} of {n})"
+        )
+    scores.mark_missing(("sharpness_ratio",), "the portrait's face sharpness is zero or was not measured")
+    if not face.sharpness:
+        scores.mark_missing(("sharpness_portrait",), "the portrait's face sharpness could not be measured")
     if p.cpbd:
         scores.cpbd = float(np.mean(p.cpbd))
     elif not p.sampled:  # faces, but none on the frames sampled for sharpness/CPBD
@@ -267,6 +295,11 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
         worst = d[-max(1, math.ceil(len(d) * 0.05)) :]
         scores.identity_distance_worst5 = float(worst.mean())
         scores.series["identity_distance"] = [p.distance_at.get(i) for i in range(n)]
+    else:
+        scores.mark_missing(
+            ("identity_distance", "identity_distance_worst5"),
+            f"no face on the frames sampled for identity (one every {p.every * 3} of {n})",
+        )
     scores.sampling["sharpness"] = f"{len(p.sampled)} frames with a face, one every {p.every} (of {n})"
     scores.sampling["cpbd"] = (
         f"{len(p.cpbd)} of the {len(p.sampled)} sharpness frames (face box grown to 64-px tiles, native size)"
