@@ -63,7 +63,7 @@ def test_a_measured_cpbd_has_no_reason() -> None:
     assert scores.cpbd == pytest.approx(0.3) and "cpbd" not in scores.missing
 
 
-def test_a_portrait_face_without_edges_says_flat_or_too_small_at_that_scale() -> None:
+def test_a_portrait_face_without_edges_says_flat_or_too_small() -> None:
     from thtui.core.scores.scorer import _portrait_cpbd
 
     scores = VideoScores(video="/v.mp4", portrait="/p.png", audio=None)
@@ -72,5 +72,5 @@ def test_a_portrait_face_without_edges_says_flat_or_too_small_at_that_scale() ->
     _portrait_cpbd(scores, PassResult(_points(1, [0]), every=1), face)
     assert scores.cpbd_portrait is None
     assert scores.missing["cpbd_portrait"] == (
-        "no edge measured on the portrait's face (a flat face region, or a portrait under 64 px at that scale)"
+        "no edge measured on the portrait's face (a flat face region, or a portrait under 64 px)"
     )

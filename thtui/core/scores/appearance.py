@@ -10,7 +10,7 @@
   face falls in a tile; the reference drops partial tiles). Papers' published CPBD and the usual
   evaluation scripts measure whole grey frames instead: not the same measurement (background and hair
   count there), so the values are not directly comparable. The portrait's face is
-  first resized to the video's face width, so both are measured at the scale the video shows the face.
+  measured at its own resolution: resizing it to the video's face width blurred edges by itself.
 - Flicker: mean absolute grey-level change between consecutive frames of the upper face (eyes, brows,
   nose bridge) after aligning it on the eye centres, so head motion does not count as flicker.
 """
