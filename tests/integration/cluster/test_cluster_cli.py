@@ -40,6 +40,23 @@ def test_cluster_status_lists_nodes_gpus_and_ready_solutions(head_env: ClusterLa
     assert "node-a" in table and "node-b" in table and "standin" in table
 
 
+def test_rays_cluster_error_messages_go_to_a_file_not_over_the_live_view(
+    head_env: ClusterLab, capsys
+) -> None:
+    # A dead node's message comes with its raylet's last log lines, printed on stdout by a thread of Ray's
+    # driver (the error channel, pid "raylet") whatever log_to_driver says: ~90 lines over the live view.
+    from ray._private import worker as ray_worker
+
+    assert main(["cluster", "status", "--cluster", head_env.address, "--json"]) == 0
+    capsys.readouterr()
+    line = "(raylet) Raylet is terminated. [state-dump] NodeManager: test line"
+    ray_worker.print_to_stdstream({"lines": [line], "pid": "raylet", "is_err": False}, ignore_prefix=False)
+    out = capsys.readouterr()
+    assert "state-dump" not in out.out and "state-dump" not in out.err
+    log = ray_worker.print_to_stdstream.thtui_log
+    assert line in log.read_text()
+
+
 def test_run_with_cluster_from_the_cli_stores_on_the_head(head_env: ClusterLab, capsys, monkeypatch) -> None:
     monkeypatch.setenv("RAY_ADDRESS", head_env.address)  # `--cluster` alone takes RAY_ADDRESS
     argv = ["run", "standin", "--image", str(head_env.image), "--audio", str(head_env.audio), "--cluster",

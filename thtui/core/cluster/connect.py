@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from thtui.core.cluster.resources import solutions_in
@@ -34,6 +36,7 @@ def connect(address: str | None) -> Any:
     """The `ray` module, connected to the cluster at `address` (reused when this process already is)."""
     ray = ray_module()
     if ray.is_initialized():
+        divert_ray_errors()
         return ray
     address = resolve_address(address)
     _probe(address)  # Ray itself would retry an unreachable address for minutes
@@ -43,7 +46,50 @@ def connect(address: str | None) -> Any:
         ray.init(address=address, namespace="thtui", logging_level="ERROR", log_to_driver=False)
     except Exception as exc:  # ConnectionError, ValueError (bad address), RuntimeError (no local raylet)
         raise ClusterError(f"cannot reach the Ray cluster at {address}: {_first_line(exc)}") from None
+    divert_ray_errors()
     return ray
+
+
+RAY_ERRORS_LOG = "ray-errors.log"  # in Ray's session log folder on this machine
+
+
+def divert_ray_errors() -> Path | None:
+    """Ray's driver prints every cluster error it hears of on stdout, from a thread of its own, whatever
+    `log_to_driver` says: a dead node comes with its raylet's last log lines (~90 lines over the CLI's live
+    view, or drawn over the TUI). thtui says what matters itself (the node lost, the job retried), so those
+    messages go to a file instead. Ray has no switch for this: its module-level printer is wrapped (it is
+    looked up at each call), and left alone if a Ray version lacks it. Returns the file."""
+    try:
+        from ray._private import worker as ray_worker
+    except ImportError:
+        return None
+    original = getattr(ray_worker, "print_to_stdstream", None)
+    if original is None:
+        return None
+    if getattr(original, "thtui_log", None) is not None:
+        return original.thtui_log
+    log = _errors_log(ray_worker)
+
+    def divert(data: dict[str, Any], ignore_prefix: bool) -> None:
+        if data.get("pid") != "raylet":  # only the error channel uses this name; anything else as Ray does
+            return original(data, ignore_prefix)
+        with contextlib.suppress(OSError), log.open("a", encoding="utf-8") as f:
+            f.write("".join(f"{line}\n" for line in data.get("lines") or ()))
+        return None
+
+    divert.thtui_log = log  # type: ignore[attr-defined]
+    ray_worker.print_to_stdstream = divert
+    return log
+
+
+def _errors_log(ray_worker: Any) -> Path:
+    import tempfile
+
+    try:
+        folder = Path(ray_worker.global_worker.node.get_logs_dir_path())
+    except Exception:  # a Ray without that attribute: a file of our own in the temp folder
+        folder = Path(tempfile.gettempdir())
+    return folder / RAY_ERRORS_LOG
 
 
 def _probe(address: str, timeout: float = 5.0) -> None:
