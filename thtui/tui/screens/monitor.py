@@ -170,7 +170,12 @@ class MonitorScreen(ThtuiScreen):
         if snapshot.gpu_error or not snapshot.gpus:
             note.update(
                 Text(
-                    f"{NO_GPU_HELP}: {snapshot.gpu_error or 'none found'} — host panels only",
+                    f"{NO_GPU_HELP}: {snapshot.gpu_error or 'none found'} — "
+                    + (
+                        "this machine's host panel, then the nodes' GPUs"
+                        if node_panel_count(self.tapp.node_gpus)
+                        else "host panels only"
+                    ),  # fmt: skip
                     style="bold yellow",
                 )
             )

@@ -29,8 +29,14 @@ POLL_S = 3.0  # runs started by the CLI in another terminal appear within this
 
 def run_summary(run: RunRecord) -> str:
     spec = run.spec
+    solutions = ", ".join(spec.get("solutions") or [])
+    if spec.get("references"):  # the papers' protocol: each reference video is its own image and audio
+        return f"{solutions} · {len(spec['references'])} reference"
+    faces = f"{len(spec.get('images') or [])} image"
+    if spec.get("videos"):
+        faces += f" · {len(spec['videos'])} video"
     what = f"text via {spec.get('tts')}" if spec.get("text") else f"{len(spec.get('audios') or [])} audio"
-    return f"{', '.join(spec.get('solutions') or [])} · {len(spec.get('images') or [])} image · {what}"
+    return f"{solutions} · {faces} · {what}"
 
 
 class ResultsScreen(ThtuiScreen):

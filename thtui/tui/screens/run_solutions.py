@@ -29,7 +29,9 @@ def fill_solutions(
             prompt = Text.assemble((row.name, "bold"), f"  {solution.title} · {need}")
         elif cluster:
             prompt = Text.assemble(
-                (row.name, "bold"), f"  {solution.title}", ("  · not here: on a node", "dim")
+                (row.name, "bold"),
+                f"  {solution.title}",
+                ("  · not installed here: a node must have it", "dim"),
             )
         else:
             why = row.status.state + (f" ({row.status.detail})" if row.status.detail else "")
