@@ -92,7 +92,7 @@ async def test_an_unreachable_head_is_one_line_while_the_ui_keeps_answering(lab:
         async with app.run_test(size=(110, 44)) as pilot:
             screen = await open_run_form(pilot, app)
             await _start_on(pilot, screen, f"127.0.0.1:{port}")
-            await wait_for(pilot, lambda: "reaching the Ray cluster at" in line(screen, "#start-status"), 5)
+            await wait_for(pilot, lambda: "reaching the Ray cluster at" in line(screen, "#start-status"), 20)
             # the connect waits (up to 5 s) in a worker: the form still takes keys meanwhile
             timeout = screen.query_one("#timeout", Input)
             timeout.focus()
