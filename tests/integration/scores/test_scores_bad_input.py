@@ -48,7 +48,7 @@ def test_video_under_a_second_is_scored_partially(controls, tmp_path) -> None:
     s = score_video(video, controls["portrait"])
     assert s.frames == 13 and s.face_found == 1.0
     assert s.identity_distance is not None and s.identity_distance < 0.6
-    assert s.lipsync_corr is None and "2 s" in s.missing["lipsync_corr"]
+    assert s.lipsync_corr is None and "needs at least 1.48 s (37 frames" in s.missing["lipsync_corr"]
     assert s.blinks_per_min is None
     assert any("< 1 s" in m for m in s.messages)
     # Each absent score says why in its own words, with the video's length and what it needs.

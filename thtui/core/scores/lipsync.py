@@ -4,6 +4,10 @@ Mouth opening per frame = inner-lip gap (68-point landmarks 62 <-> 66) / inter-o
 frame = log energy of the 150-4000 Hz band (where speech energy lives; hum and hiss left out) in the 40 ms
 slot of that frame. Pearson r is taken for every lag from -15 to +15 frames; the best lag is the offset.
 Sign: offset L pairs mouth[t] with loudness[t + L], so audio delayed by d seconds gives +d x fps frames.
+Short clips: every lag needs MIN_PAIRS overlapping frames, so a clip under 40 frames (1.6 s) cannot search
++-15; the range shrinks to what it can search, down to +-MIN_LAG (37 frames, 1.48 s), and the confidence is
+scaled down by the range searched. On the jawflap control and its 0.4 s-shifted copies cut to 1.5 s (three
+start points each) this still found 0, +10 and -10 within a frame; under 1.48 s +-10 cannot be searched.
 Real speech couples mouth and loudness far less tightly than a jaw-warp: compare systems, do not threshold.
 """
 
@@ -17,6 +21,8 @@ if TYPE_CHECKING:
 
 MAX_LAG = 15
 MIN_PAIRS = 25  # fewer valid (face, audio) frame pairs at a lag and r means little
+MIN_LAG = 12  # the narrowest search a short clip gets: a 0.4 s (10-frame) shift and 2 frames to see its peak
+MIN_FRAMES = MIN_PAIRS + MIN_LAG  # 37 frames (1.48 s at 25 fps): the shortest clip with lip-sync
 BAND_HZ = (150.0, 4000.0)
 SIGN_CONVENTION = "audio delayed by d seconds gives an offset of +d x fps frames"
 
@@ -26,8 +32,9 @@ class LipSync:
     offset_frames: int
     offset_ms: float
     corr: float  # Pearson r at the best lag
-    confidence: float  # peak r minus median r over all lags
+    confidence: float  # peak r minus median r over the lags searched, x max_lag / MAX_LAG when narrowed
     corr_by_lag: dict[int, float]
+    max_lag: int = MAX_LAG  # the lags searched: -max_lag..+max_lag (narrower on a short clip)
 
 
 def inter_ocular(points: np.ndarray) -> np.ndarray:
@@ -94,8 +101,19 @@ def lipsync(mouth: np.ndarray, loudness: np.ndarray, fps: int, max_lag: int = MA
             r = _pearson(mouth[-lag:], loudness[: n + lag])
         if r is not None:
             corr[lag] = r
-    if len(corr) < 2 * max_lag + 1:
-        return f"fewer than {MIN_PAIRS} frames with both a face and audio at some lag (video too short?)"
+    # The widest symmetric range where every lag has its r (enough pairs): a short clip searches fewer lags.
+    searched = 0
+    while searched < max_lag and searched + 1 in corr and -(searched + 1) in corr:
+        searched += 1
+    narrowest = min(MIN_LAG, max_lag)
+    if 0 not in corr or searched < narrowest:
+        return (
+            f"fewer than {MIN_PAIRS} frames with both a face and audio at a lag of ±{narrowest} frames "
+            f"(lip-sync needs at least {MIN_PAIRS + narrowest} such frames)"
+        )
+    corr = {lag: r for lag, r in corr.items() if abs(lag) <= searched}
     best = max(corr, key=lambda k: corr[k])
     median = float(np.median(list(corr.values())))
-    return LipSync(best, best * 1000.0 / fps, corr[best], corr[best] - median, corr)
+    # Fewer lags: a peak stands out less surely (and one beyond the range is not seen): less confidence.
+    confidence = (corr[best] - median) * searched / max_lag
+    return LipSync(best, best * 1000.0 / fps, corr[best], confidence, corr, searched)

@@ -29,7 +29,9 @@ METRICS: dict[str, MetricInfo] = {
     "face_gap_frames": MetricInfo(DOWN, "frames", "longest run of frames without a face"),
     "face_gap_s": MetricInfo(DOWN, "s", "longest run without a face, in seconds"),
     "lipsync_offset_frames": MetricInfo(
-        NEAR_ZERO, "frames", f"lag of best mouth/loudness correlation, -15..+15; {SIGN_CONVENTION}"
+        NEAR_ZERO,
+        "frames",
+        f"lag of best mouth/loudness correlation, -15..+15 (narrowed to +-12..14 when fewer than 25 frames overlap at larger lags: a video under 1.6 s); {SIGN_CONVENTION}",
     ),
     "lipsync_offset_ms": MetricInfo(NEAR_ZERO, "ms", "the same lag in milliseconds"),
     "lipsync_corr": MetricInfo(
@@ -37,7 +39,12 @@ METRICS: dict[str, MetricInfo] = {
         "Pearson r",
         "PROXY, not LSE: r of inner-lip gap (62-66)/inter-ocular vs 150-4000 Hz log energy per 40 ms, at the best lag",
     ),
-    "lipsync_confidence": MetricInfo(UP, "r", "peak r minus the median r over all 31 lags"),
+    "lipsync_confidence": MetricInfo(
+        UP,
+        "r",
+        "peak r minus the median r over the 31 lags; when the search is narrowed (a video under 1.6 s: "
+        "+-12..14) over those lags, scaled by the lags searched / 15",
+    ),
     "identity_distance": MetricInfo(
         DOWN,
         "dlib distance",

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 SAMPLES = 30  # frames for the expensive per-frame scores (identity descriptor, sharpness, CPBD)
-LIPSYNC_MIN_S = 2.0  # +-15 frames of lag need well over 30 frames of overlap
+LIPSYNC_MIN_FRAMES = 37  # = lipsync.MIN_FRAMES: a +-12-frame lag search with 25 overlapping frames at each
+LIPSYNC_MIN_S = LIPSYNC_MIN_FRAMES / 25  # 1.48 s
 BLINK_MIN_S = 1.0
 
 FACE_SCORES = (
@@ -228,9 +229,11 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
         why = "the video has no audio track (give --audio)"
         scores.messages.append(why)
         scores.mark_missing(LIPSYNC, why)
-    elif n < fps * LIPSYNC_MIN_S:
+    elif n < LIPSYNC_MIN_FRAMES:
         scores.mark_missing(
-            LIPSYNC, f"the video is {n / fps:.2f} s: lip-sync needs at least {LIPSYNC_MIN_S:g} s of video"
+            LIPSYNC,
+            f"the video is {n / fps:.2f} s: lip-sync needs at least {LIPSYNC_MIN_S:.2f} s "
+            f"({LIPSYNC_MIN_FRAMES} frames: lags ±{ls.MIN_LAG} with {ls.MIN_PAIRS} overlapping frames at each)",
         )
     elif not bad_fps:
         from thtui.core.scores.decode import load_audio
@@ -245,6 +248,15 @@ def _fill(scores: VideoScores, p: Any, src: Any, audio_path: Path | None, face: 
         else:
             scores.lipsync_offset_frames, scores.lipsync_offset_ms = found.offset_frames, found.offset_ms
             scores.lipsync_corr, scores.lipsync_confidence = found.corr, found.confidence
+            scores.sampling["lipsync"] = f"lags -{found.max_lag}..+{found.max_lag} frames"
+            if found.max_lag < ls.MAX_LAG:
+                why = (
+                    f"lip-sync searched lags ±{found.max_lag} only, not ±{ls.MAX_LAG}: fewer than "
+                    f"{ls.MIN_PAIRS} frames with a face and audio overlap at larger lags (the video is "
+                    f"{n / fps:.2f} s); its confidence is scaled by {found.max_lag}/{ls.MAX_LAG}"
+                )
+                scores.messages.append(why)
+                scores.sampling["lipsync"] += f" (narrowed: confidence x {found.max_lag}/{ls.MAX_LAG})"
 
     head = motion.head_motion(p.points, src.width, src.height, fps)
     if head is not None:
