@@ -182,7 +182,7 @@ def print_line(out, e) -> None:
     elif type(e).__name__ == "JobScored":  # thtui.core.scores.pipeline (no import: light start-up)
         from thtui.cli.score_run import scored_line
 
-        out.print(scored_line(e), markup=False)
+        out.print(scored_line(e, out.width), markup=False, soft_wrap=True)
 
 
 def fmt(value: float | None, spec: str = ".2f", unit: str = "") -> str:

@@ -55,18 +55,49 @@ def print_scores(out: Any, result: Any) -> None:
     )
 
 
-def scored_line(e: Any) -> str:
-    """One plain line for a JobScored event (non-terminal output)."""
-    from thtui.core.report.scores_section import fmt
+INDENT = " " * len("scored   ")
 
+
+def scored_line(e: Any, width: int | None = None) -> str:
+    """The plain summary of a JobScored event (non-terminal output): lip-sync, identity, face, each with
+    why in a few words when absent. Given a width, it breaks between items (never inside one), the
+    continuation lines indented under the job id."""
+    from thtui.core.report.scores_section import fmt
+    from thtui.core.scores.result import brief_reason
+
+    head = f"scored   {e.job_id}:"
     if e.status != "ok":
-        return f"scored   {e.job_id}: no scores ({e.reason})"
-    v = e.values
-    return (
-        f"scored   {e.job_id}: lip-sync r {fmt('lipsync_corr', v.get('lipsync_corr'))} at "
-        f"{fmt('lipsync_offset_frames', v.get('lipsync_offset_frames'))} frames, identity "
-        f"{fmt('identity_distance', v.get('identity_distance'))}, face {fmt('face_found', v.get('face_found'))}"
+        return _wrap([head, "no scores", *f"({e.reason})".split(" ")], width)
+    v, missing = e.values, getattr(e, "missing", None) or {}
+
+    def absent(label: str, key: str) -> str:
+        return f"{label} — ({brief_reason(missing.get(key))})"
+
+    if v.get("lipsync_corr") is None:
+        sync = absent("lip-sync", "lipsync_corr")
+    else:
+        offset = fmt("lipsync_offset_frames", v.get("lipsync_offset_frames"))
+        sync = f"lip-sync r {fmt('lipsync_corr', v['lipsync_corr'])} at {offset} frames"
+    identity = v.get("identity_distance")
+    ident = (
+        absent("identity", "identity_distance")
+        if identity is None
+        else f"identity {fmt('identity_distance', identity)}"
     )
+    face = v.get("face_found")
+    found = absent("face", "face_found") if face is None else f"face {fmt('face_found', face)}"
+    return _wrap([head, f"{sync},", f"{ident},", found], width)
+
+
+def _wrap(items: list[str], width: int | None) -> str:
+    """Items joined by spaces; a new (indented) line where the next item would pass `width`."""
+    lines = [items[0]]
+    for item in items[1:]:
+        if width is not None and len(lines[-1]) + 1 + len(item) > width and lines[-1].strip():
+            lines.append(INDENT + item)
+        else:
+            lines[-1] += " " + item
+    return "\n".join(lines)
 
 
 def score_run_command(settings: Any, given: str | None, as_json: bool) -> int:
@@ -87,7 +118,9 @@ def score_run_command(settings: Any, given: str | None, as_json: bool) -> int:
             raise CliError(f"no run {run_id!r} under {settings.outputs_dir}")
     err = console(stderr=True)
     err.print(f"scoring the videos of run {run_id} on the CPU…", markup=False)
-    statuses = rescore_run(settings, run_id, sink=lambda e: err.print(scored_line(e), markup=False))
+    statuses = rescore_run(
+        settings, run_id, sink=lambda e: err.print(scored_line(e, err.width), markup=False, soft_wrap=True)
+    )
     if not statuses:
         raise CliError(f"run {run_id} has no successful job to score", code=1)
 

@@ -56,3 +56,31 @@ def test_score_of_an_unknown_run_or_of_nothing_is_one_line(settings: Settings, c
     assert main(["score"]) == 2
     err = capsys.readouterr().err
     assert "no run 'nope'" in err and "thtui score latest" in err and "Traceback" not in err
+
+
+def test_the_scored_line_at_80_columns_says_why_and_breaks_between_items(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The real CLI in a subprocess at COLUMNS=80: the static baseline's lip-sync is absent (its mouth never
+    moves) and the line says so in a few words; no line is cut inside an item such as 'identity 0.201,'."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    assert main([*RUN, "--no-score", "--json"]) == 0
+    capsys.readouterr()
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    env.pop("THTUI_NO_SCORE", None)
+    proc = subprocess.run([sys.executable, "-m", "thtui", "score", "latest"],
+                          capture_output=True, text=True, env=env, timeout=240)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("scored   "))
+    summary = lines[start : start + 2]
+    assert all(len(x) <= 80 for x in summary)
+    text = " ".join(x.strip() for x in summary)
+    assert "lip-sync — (mouth never moves)," in text
+    assert re.search(r"identity \d\.\d{3}, face 1\.00$", text)
+    # every physical line holds whole items: each continuation starts with an item's name
+    assert summary[1].startswith("         ") and summary[1].strip().split()[0] in ("identity", "face")

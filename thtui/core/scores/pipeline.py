@@ -56,6 +56,7 @@ class JobScored(Event):
     status: str  # "ok" | "missing"
     values: dict[str, Any]  # metric -> value (None when absent)
     reason: str | None = None
+    missing: dict[str, str] | None = None  # metric -> why it is absent (what the one-line summary says)
 
 
 def job_inputs(job_dir: Path | str, image: str, audio: str) -> tuple[str, str]:
@@ -162,7 +163,8 @@ class RunScorer:
         self.done[task.job_id] = status
         if self.paper is not None and status == "ok":
             self.paper.add(task, data)
-        self.sink(JobScored(task.job_id, status, {k: data.get(k) for k in _names()}, reason))
+        values = {k: data.get(k) for k in _names()}
+        self.sink(JobScored(task.job_id, status, values, reason, data.get("missing") or {}))
 
     def _work(self) -> None:
         while (task := self._queue.get()) is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -182,3 +183,34 @@ def _clean(v: Any) -> Any:
     if isinstance(v, float):
         return round(v, 4) if math.isfinite(v) else None
     return v
+
+
+# Absent-score reasons in a few words, for one-line summaries (the full reason is in `missing`).
+_BRIEF = (
+    ("no audio track", "no audio"),
+    ("below 10 fps", "under 10 fps"),
+    ("the mouth never moves", "mouth never moves"),
+    ("loudness is constant", "silent audio"),
+    ("frames with both a face and audio", "too few frames with face and audio"),
+    ("no face found in the portrait", "no face in the portrait"),
+    ("no face found in any frame", "no face in the video"),
+    ("no face on the frames sampled", "no face on sampled frames"),
+    ("no frames could be decoded", "no frames decoded"),
+    ("no reference video", "no --reference"),
+    ("not a finite number", "not a finite number"),
+)
+_SHORT_VIDEO = re.compile(r"^the video is [\d.]+ s: .*?at least ([\d.]+) s")
+BRIEF_MAX = 32
+
+
+def brief_reason(reason: str | None) -> str:
+    """'the video is 1.20 s: lip-sync needs at least 1.48 s (...)' -> 'video under 1.48 s'."""
+    if not reason:
+        return "no reason recorded"
+    if m := _SHORT_VIDEO.match(reason):
+        return f"video under {m[1]} s"
+    for needle, short in _BRIEF:
+        if needle in reason:
+            return short
+    head = re.split(r": | \(", reason, maxsplit=1)[0]
+    return head if len(head) <= BRIEF_MAX else head[: BRIEF_MAX - 1].rsplit(" ", 1)[0] + "…"
