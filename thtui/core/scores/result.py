@@ -83,7 +83,7 @@ METRICS: dict[str, MetricInfo] = {
         "video's resolution: landmark box grown to whole 64-px tiles; mean over sampled frames",
     ),
     "cpbd_portrait": MetricInfo(
-        UP, "0-1", "the same CPBD on the source portrait's face, resized to the video's face width"
+        UP, "0-1", "the same CPBD on the source portrait's face, at the portrait's own resolution"
     ),
     "jitter": MetricInfo(DOWN, "% inter-ocular", "mean |2nd difference| of 8 rigid landmarks"),
     "flicker": MetricInfo(DOWN, "grey levels", "mean |change| of the eye-aligned upper face between frames"),
