@@ -25,6 +25,13 @@ def test_videos_and_prompt_survive_run_json_and_detach_argv(tmp_path: Path) -> N
     assert _spec(parse_args(argv)) == spec
 
 
+def test_a_detached_text_run_whose_text_starts_with_a_dash_parses_back(tmp_path: Path) -> None:
+    spec = RunSpec(
+        solutions=("static",), images=((tmp_path / "p.png").resolve(),), text="-hi there", tts="piper"
+    )
+    assert _spec(parse_args(spec_argv(spec))) == spec  # was: "argument --text: expected one argument"
+
+
 def test_old_run_json_has_no_videos_or_prompt(tmp_path: Path) -> None:
     data = RunSpec(
         solutions=("static",), images=(tmp_path / "i.png",), audios=(tmp_path / "a.wav",)

@@ -40,7 +40,7 @@ def spec_argv(spec: RunSpec) -> list[str]:
         # One item, so a prompt starting with '-' is not read as a flag.
         argv.append(f"--prompt={spec.prompt}")
     if spec.text is not None:
-        argv += ["--text", spec.text, "--tts", spec.tts]
+        argv += [f"--text={spec.text}", "--tts", spec.tts]  # one item, as --prompt: "-hi" is text, not a flag
     if spec.voice:
         argv += ["--voice", spec.voice]
     argv += ["--repeat", str(spec.repeat)]

@@ -31,7 +31,7 @@ def fill_solutions(
             prompt = Text.assemble(
                 (row.name, "bold"),
                 f"  {solution.title}",
-                ("  · not installed here: a node must have it", "dim"),
+                ("  · not installed here", "dim"),
             )
         else:
             why = row.status.state + (f" ({row.status.detail})" if row.status.detail else "")
