@@ -252,3 +252,30 @@ def test_snapshot_reference_picker(
 
     app = ThtuiApp(settings, catalog, clock=lambda: FROZEN_NOW + 75, live_monitor=False, ascii_only=False)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=before)
+
+
+async def test_start_waiting_for_the_check_is_dropped_when_the_source_mode_changes(
+    lab: TuiLab, refs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Start waited for the references' check; the user then switched to audio files: the check's answer
+    # used to start a run of the other mode on its own.
+    app = lab.app()
+    async with app.run_test(size=(110, 44)) as pilot:
+        screen = await open_run_form(pilot, app)
+        await reference_mode(pilot, screen)
+        go = threading.Event()
+        real_check = run_source.check_references
+        monkeypatch.setattr(run_source, "check_references", lambda paths: go.wait(30) and real_check(paths))
+        await pick(pilot, app, refs["clip"])
+        await pilot.press("ctrl+r")
+        await wait_for(
+            pilot, lambda: "checking the reference videos first" in line(screen, "#start-status"), 5
+        )
+        await pilot.click("#mode-audio")
+        await wait_for(pilot, lambda: screen.values.mode == "audio", 5, "audio mode")
+        assert not screen._start_when_checked
+        go.set()
+        await wait_for(pilot, lambda: not screen._refs_pending, 30, "the check's answer")
+        await pilot.pause(0.3)
+        assert app.runs.runs == {} and app.screen is screen
+    assert run_folders(lab.settings) == []

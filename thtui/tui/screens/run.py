@@ -193,6 +193,8 @@ class RunScreen(SourceFields, ClusterStart, TtsPreview, ThtuiScreen):
 
     # ---- form state --------------------------------------------------------------------------------
     def _set_mode(self, mode: str) -> None:
+        if mode != self.values.mode:  # Start waiting for the references' check meant that run, not this one
+            self._start_when_checked = False
         self.values.mode = mode
         for each in MODES.values():
             self.set_class(mode == each, f"-mode-{each}")
