@@ -10,6 +10,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import threading
 import types
 
 import pytest
@@ -84,8 +85,22 @@ def _quiet_port() -> tuple[socket.socket, int, list[socket.socket]]:
     return server, port, fillers
 
 
-async def test_an_unreachable_head_is_one_line_while_the_ui_keeps_answering(lab: TuiLab) -> None:
+async def test_an_unreachable_head_is_one_line_while_the_ui_keeps_answering(
+    lab: TuiLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("ray")  # without Ray the answer is the install hint (the next test)
+    from thtui.core.cluster import connect as conn
+
+    # The probe of a firewalled head waits its 5 s (the real probe: test_cluster_cli.py); here it is held
+    # until the keys below are in, so a loaded machine cannot answer before the form is tried.
+    typed = threading.Event()
+    real_probe = conn._probe
+
+    def held_probe(address: str, timeout: float = 5.0) -> None:
+        typed.wait(30)
+        real_probe(address, timeout=0.5)
+
+    monkeypatch.setattr(conn, "_probe", held_probe)
     server, port, fillers = _quiet_port()
     app = lab.app()
     try:
@@ -93,17 +108,19 @@ async def test_an_unreachable_head_is_one_line_while_the_ui_keeps_answering(lab:
             screen = await open_run_form(pilot, app)
             await _start_on(pilot, screen, f"127.0.0.1:{port}")
             await wait_for(pilot, lambda: "reaching the Ray cluster at" in line(screen, "#start-status"), 20)
-            # the connect waits (up to 5 s) in a worker: the form still takes keys meanwhile
+            # the connect waits in a worker: the form still takes keys meanwhile
             timeout = screen.query_one("#timeout", Input)
             timeout.focus()
             await pilot.press("4", "2")
             assert timeout.value == "42" and screen._cluster_pending
+            typed.set()
             await wait_for(pilot, lambda: not screen._cluster_pending, 30, "the cluster's answer")
             said = line(screen, "#cluster-error")
-            assert f"cannot reach the Ray cluster at 127.0.0.1:{port}: no answer in 5 s" in said, said
+            assert f"cannot reach the Ray cluster at 127.0.0.1:{port}: no answer in 0.5 s" in said, said
             assert "not started" in line(screen, "#start-status")
             assert app.runs.runs == {} and app.screen is screen
     finally:
+        typed.set()
         for s in (server, *fillers):
             s.close()
     assert run_folders(lab.settings) == []

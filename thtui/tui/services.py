@@ -157,6 +157,7 @@ def cluster_run_problem(settings: Settings, catalog: Catalog, spec) -> str | Non
     """Why the cluster refuses `spec` (Ray missing, the head unreachable, a solution no live node has ready),
     in the core's words, or None. The check `thtui run --cluster` makes (thtui.cli.cluster_cmd): it imports
     Ray and connects, so it is slow: the Run form calls it from a worker."""
+    from thtui.core.cluster.connect import disconnect
     from thtui.core.cluster.head import cluster_preflight
     from thtui.core.jobs.spec import RunError
 
@@ -165,6 +166,10 @@ def cluster_run_problem(settings: Settings, catalog: Catalog, spec) -> str | Non
         cluster_preflight(settings, catalog, spec)
     except RunError as exc:
         return str(exc)
+    finally:
+        # The TUI must not stay a Ray driver between runs (Ray ends a connected process ~60 s after the
+        # head goes away): the run connects again, and its end disconnects (thtui.core.cluster.connect).
+        disconnect()
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,21 @@ def resolve_address(address: str | None) -> str:
     return address
 
 
+_state = {"ours": None, "users": 0}  # the address thtui itself connected this process to, and its runs on it
+_state_lock = threading.Lock()
+
+
 def connect(address: str | None) -> Any:
-    """The `ray` module, connected to the cluster at `address` (reused when this process already is)."""
+    """The `ray` module, connected to the cluster at `address` (reused when this process already is; a
+    connection thtui made to another address is closed first: the TUI's second Start may name another)."""
     ray = ray_module()
+    wanted = (address or os.environ.get("RAY_ADDRESS") or "").strip()
     if ray.is_initialized():
-        divert_ray_errors()
-        return ray
+        ours = _state["ours"]
+        if ours is None or not wanted or wanted == ours:
+            divert_ray_errors()
+            return ray
+        disconnect(force=True)
     address = resolve_address(address)
     _probe(address)  # Ray itself would retry an unreachable address for minutes
     try:
@@ -46,8 +56,49 @@ def connect(address: str | None) -> Any:
         ray.init(address=address, namespace="thtui", logging_level="ERROR", log_to_driver=False)
     except Exception as exc:  # ConnectionError, ValueError (bad address), RuntimeError (no local raylet)
         raise ClusterError(f"cannot reach the Ray cluster at {address}: {_first_line(exc)}") from None
+    _state["ours"] = address
     divert_ray_errors()
     return ray
+
+
+def hold() -> None:
+    """A cluster run uses the connection (see release)."""
+    with _state_lock:
+        _state["users"] += 1
+
+
+def release() -> None:
+    """A cluster run is done with the connection: the last one out closes a connection thtui made."""
+    with _state_lock:
+        _state["users"] = max(0, _state["users"] - 1)
+        idle = _state["users"] == 0
+    if idle:
+        disconnect()
+
+
+def disconnect(force: bool = False, timeout: float = 15.0) -> None:
+    """Close the connection thtui made, unless a run still uses it (`force`: regardless). A process that
+    stays connected is ended by Ray itself ~60 s after the cluster's head goes away (Ray's GCS client
+    gives up and terminates its process): the TUI outlives its cluster runs, so it must not stay a
+    driver. `ray.shutdown()` returns in ~5 s even with the head gone (measured); a thread bounds it anyway.
+    A connection thtui did not make (a script's, a test's) is left alone."""
+    import sys
+
+    with _state_lock:
+        if _state["ours"] is None or (_state["users"] and not force):
+            return
+        _state["ours"] = None
+    ray = sys.modules.get("ray")
+    if ray is None:
+        return
+
+    def shutdown() -> None:
+        with contextlib.suppress(Exception):  # a cluster already gone: nothing left to close there
+            ray.shutdown()
+
+    closing = threading.Thread(target=shutdown, name="thtui-ray-shutdown", daemon=True)
+    closing.start()
+    closing.join(timeout)
 
 
 RAY_ERRORS_LOG = "ray-errors.log"  # in Ray's session log folder on this machine

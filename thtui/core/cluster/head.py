@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from thtui.core.catalog import Catalog
-from thtui.core.cluster.connect import ClusterError, connect, list_nodes, resolve_address
+from thtui.core.cluster.connect import ClusterError, connect, hold, list_nodes, release, resolve_address
 from thtui.core.cluster.lifeline import Lifeline
 from thtui.core.cluster.node import NodeReply, NodeRequest, run_on_node
 from thtui.core.cluster.node_gpus import NodeGpuWatch
@@ -84,12 +84,20 @@ class ClusterExecutor:
         ] = {}  # job id -> the head's log.txt, appended live (runs --follow, the TUI)
 
     def __enter__(self) -> ClusterExecutor:
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
         try:
             self.ray = ray = connect(self.address)
         except ClusterError as exc:
             raise RunError(str(exc)) from None
+        hold()  # released in __exit__: the last run out closes the connection (connect.disconnect)
+        try:
+            return self._start(ray)
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _start(self, ray: Any) -> ClusterExecutor:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
         here = ray.get_runtime_context().get_node_id()  # the relay stays with the head, whatever nodes die
         actor = ray.remote(num_cpus=0, max_restarts=0)(Relay)
         self.relay = actor.options(
@@ -104,13 +112,20 @@ class ClusterExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.lifeline.close()
-        lost = self.lifeline.lost.is_set()
-        self.gpus.close(lost)
-        self.pump.close(flush=not lost)
-        if not lost:  # with the GCS gone every Ray call blocks; the nodes end what this run left there
+        """Ends what __enter__ started, as far as it got (a failure half-way calls it too)."""
+        lifeline = getattr(self, "lifeline", None)
+        if lifeline is not None:
+            lifeline.close()
+        lost = lifeline is not None and lifeline.lost.is_set()
+        if getattr(self, "gpus", None) is not None:
+            self.gpus.close(lost)
+        if getattr(self, "pump", None) is not None:
+            self.pump.close(flush=not lost)
+        if not lost and getattr(self, "relay", None) is not None:
+            # with the GCS gone every Ray call blocks; the nodes end what this run left there
             with contextlib.suppress(Exception):  # the cluster is gone: nothing to clean up there
                 self.ray.kill(self.relay)
+        release()
 
     def _lost_cluster(self) -> None:
         """The head node's GCS is gone: stop the run now (it is recorded as interrupted, resumable), rather
