@@ -3,19 +3,23 @@ there), so the run can stop as interrupted and say how to resume, instead of han
 process (Ray retries the GCS for gcs_rpc_server_reconnect_timeout_s, 60 s by default, then kills the driver
 with a line of its own and no goodbye).
 
-A plain TCP connect to the GCS port every PROBE_S; LOST_AFTER failures in a row mean it is gone. Nothing of
-Ray is called here: with the GCS down, Ray's own calls block.
+A plain TCP connect to the GCS port every PROBE_S. A refused connect is firm evidence (the machine answers,
+nothing listens: the GCS process is gone), so REFUSED_AFTER of them in a row mean lost; a connect that times
+out or finds no route may be a network blip, so only SILENT_AFTER_S of those do. Nothing of Ray is called
+here: with the GCS down, Ray's own calls block.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 PROBE_S = 1.0
-LOST_AFTER = 3  # failed probes in a row: a few seconds, well inside Ray's own 60 s
+REFUSED_AFTER = 3  # refused connects in a row: a few seconds, well inside Ray's own 60 s
+SILENT_AFTER_S = 30.0  # of timeouts/unreachable: half of Ray's own 60 s, past a blip
 
 
 def gcs_endpoint(address: str) -> tuple[str, int] | None:
@@ -27,9 +31,17 @@ def gcs_endpoint(address: str) -> tuple[str, int] | None:
 
 
 class Lifeline:
-    def __init__(self, address: str, on_lost: Callable[[], None], period: float = PROBE_S):
+    def __init__(
+        self,
+        address: str,
+        on_lost: Callable[[], None],
+        period: float = PROBE_S,
+        refused_after: int = REFUSED_AFTER,
+        silent_after_s: float = SILENT_AFTER_S,
+    ):
         self.endpoint = gcs_endpoint(address)
         self.on_lost, self.period = on_lost, period
+        self.refused_after, self.silent_after_s = refused_after, silent_after_s
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="thtui-cluster-lifeline", daemon=True)
@@ -39,18 +51,26 @@ class Lifeline:
             self._thread.start()
         return self
 
-    def _reachable(self) -> bool:
+    def _probe(self) -> str:
+        """ "ok", "refused" (nothing listens there) or "silent" (a timeout, no route, a failed lookup)."""
         try:
             socket.create_connection(self.endpoint, timeout=max(0.5, self.period * 2)).close()  # type: ignore[arg-type]
+        except ConnectionRefusedError:
+            return "refused"
         except OSError:
-            return False
-        return True
+            return "silent"
+        return "ok"
 
     def _loop(self) -> None:
-        failures = 0
+        refused, failing_since = 0, None
         while not self._stop.wait(self.period):
-            failures = 0 if self._reachable() else failures + 1
-            if failures >= LOST_AFTER:
+            answer = self._probe()
+            if answer == "ok":
+                refused, failing_since = 0, None
+                continue
+            refused = refused + 1 if answer == "refused" else 0
+            failing_since = failing_since if failing_since is not None else time.monotonic()
+            if refused >= self.refused_after or time.monotonic() - failing_since >= self.silent_after_s:
                 self.lost.set()
                 self.on_lost()
                 return

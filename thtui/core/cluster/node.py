@@ -143,7 +143,8 @@ def run_on_node(request: NodeRequest) -> NodeReply:
     guard = watchdog.start(token)
     # The head's GCS gone (its machine died): nobody will take this job's result, so it stops now rather
     # than when this node's raylet gives up on the GCS a minute later (the head stops the run the same way).
-    lifeline = Lifeline(ctx.gcs_address, cancel.set).start()
+    # Slower to give up than the head: a false alarm here cancels a job the head would have stored.
+    lifeline = Lifeline(ctx.gcs_address, cancel.set, refused_after=5, silent_after_s=45.0).start()
     ended = False
     try:
         jctx = JobContext(job=info, plan=plan, loaded=loaded, gpu=gpu_set,
