@@ -109,6 +109,12 @@ def cmd_join(args: argparse.Namespace) -> int:
         raise CliError(
             "--head starts a cluster here: give no ADDRESS (nodes join this machine's --node-ip:--port)"
         )
+    if args.node_ip and _is_loopback(args.node_ip):
+        raise CliError(
+            f"--node-ip {args.node_ip} is a loopback address: other machines cannot reach it (Ray replaces "
+            "127.0.0.1 and localhost with this machine's outward address, and listens on every interface "
+            "whatever --node-ip says); give this machine's private address (ip -4 addr), or leave it out"
+        )
     if not args.head:
         try:
             address = resolve_address(args.address)
@@ -216,3 +222,14 @@ def cmd_setup(args: argparse.Namespace) -> int:
         out.print("nodes advertise what they had when they joined: on each node that installed something, "
                   "ray stop, then thtui cluster join again", markup=False, soft_wrap=True)  # fmt: skip
     return 1 if failed else 0
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[] ")).is_loopback
+    except ValueError:  # a host name: Ray resolves it; only the literal loopback forms are rewritten
+        return False
