@@ -118,7 +118,7 @@ async def test_a_lost_node_shows_no_numbers_and_the_run_end_removes_nodes(make_a
         await wait_for(pilot, lambda: panel.has_class("-lost"), 5, "the lost mark")
         await settle(pilot)
         text = " ".join(str(w.render()) for w in panel.query("Static"))
-        assert "node lost: left the cluster" in text
+        assert "no readings: left the cluster" in text
         assert "L40S" not in text and "%" not in text.replace("—", "")  # no last numbers
         assert str(panel.border_subtitle) == ""
         procs = app.screen.query_one("#procs", DataTable)

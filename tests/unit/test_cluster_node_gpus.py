@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,31 @@ def test_a_sampler_names_its_runs_job_on_each_gpu(tmp_path: Path, monkeypatch: p
     assert sample.jobs_on(1) == (f"{RUN}/sadtalker/r2",) and sample.jobs_on(0) == ()
     assert sample.gpus[1].mem_used >= 900 * MiB
     assert again.processes == sample.processes
+
+
+def test_a_sampler_that_stops_answering_leaves_the_view_instead_of_freezing(monkeypatch) -> None:
+    # A partitioned node or a hung NVML call: its request never comes back. Its last numbers stayed on
+    # screen as if live (it was never asked again, and never said lost).
+    from types import SimpleNamespace
+
+    from thtui.core.cluster import node_gpus
+    from thtui.core.cluster.events import NodeGpusLost
+
+    never = object()
+    ray = SimpleNamespace(
+        get_runtime_context=lambda: SimpleNamespace(get_node_id=lambda: "head"),
+        wait=lambda refs, num_returns, timeout: ([], refs),  # nothing ever answers
+        kill=lambda actor: None,
+    )
+    events: list = []
+    watch = node_gpus.NodeGpuWatch(ray, "run1", events.append, period=0.01)
+    watch._next_refresh = float("inf")  # no node-table refresh: the one node below is all there is
+    watch._actors["n2"] = ("gpu-2", SimpleNamespace(sample=SimpleNamespace(remote=lambda: never)))
+    monkeypatch.setattr(node_gpus, "STALE_AFTER_S", 0.2)
+    watch.poll()
+    assert events == [] and "n2" in watch._pending
+    time.sleep(0.25)
+    watch.poll()
+    (lost,) = events
+    assert isinstance(lost, NodeGpusLost) and lost.node == "gpu-2" and "no reading for" in lost.reason
+    assert "n2" not in watch._actors

@@ -26,6 +26,7 @@ from thtui.core.cluster.events import NodeGpuProcess, NodeGpus, NodeGpusLost
 
 PERIOD_S = 1.0  # one reading per node per second: live enough for panels, nothing for the node
 NODES_REFRESH_S = 5.0  # how often the head looks for nodes that joined or died (Ray's node table)
+STALE_AFTER_S = 10.0  # a sampler that has not answered for this long: its numbers are no longer shown
 NAME_PREFIX = "thtui-gpus-"
 FAKE_GPU_DIR_ENV = "THTUI_FAKE_GPU_DIR"  # the fake backend's pid dir on a node (FakeGpuBackend.pid_dir)
 
@@ -118,6 +119,7 @@ class NodeGpuWatch:
         self._gone: set[str] = set()  # nodes that left the view: never sampled again in this run
         self._sampler: Any = None  # NodeSampler as a Ray actor class, made once
         self._next_refresh = 0.0
+        self._asked: dict[str, float] = {}  # node id -> when its pending request was sent
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="thtui-node-gpus", daemon=True)
 
@@ -139,9 +141,14 @@ class NodeGpuWatch:
         if time.monotonic() >= self._next_refresh:
             self._next_refresh = time.monotonic() + NODES_REFRESH_S
             self._refresh_nodes()
-        for node_id, (_, actor) in self._actors.items():
+        now = time.monotonic()
+        for node_id, (_, actor) in list(self._actors.items()):
             if node_id not in self._pending:  # a node that has not answered the last one is not asked again
                 self._pending[node_id] = actor.sample.remote()
+                self._asked[node_id] = now
+            elif now - self._asked.get(node_id, now) >= STALE_AFTER_S:
+                # No answer (a partitioned node, a hung NVML call): its last numbers must not pass for live.
+                self._lost(node_id, f"no reading for {STALE_AFTER_S:.0f} s")
         if not self._pending:
             return
         by_ref = {ref: node_id for node_id, ref in self._pending.items()}
@@ -183,6 +190,7 @@ class NodeGpuWatch:
     def _lost(self, node_id: str, reason: str) -> None:
         name, actor = self._actors.pop(node_id, ("?", None))
         self._pending.pop(node_id, None)
+        self._asked.pop(node_id, None)
         self._gone.add(node_id)
         with contextlib.suppress(Exception):
             self.ray.kill(actor)

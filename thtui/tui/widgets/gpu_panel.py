@@ -97,7 +97,7 @@ class GpuPanel(Vertical):
             return
         self.add_class("-lost")
         self.border_subtitle = ""
-        self.query_one(".panel-title", Static).update(f"node lost: {reason}")
+        self.query_one(".panel-title", Static).update(f"no readings: {reason}")
         self.query_one("#util", MetricRow).show("   —", ())
         self.query_one("#mem", MetricRow).show("—", ())
 
