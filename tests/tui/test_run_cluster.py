@@ -101,6 +101,9 @@ async def test_an_unreachable_head_is_one_line_while_the_ui_keeps_answering(
         real_probe(address, timeout=0.5)
 
     monkeypatch.setattr(conn, "_probe", held_probe)
+    # Not connected, whatever this test process did before (a cluster fixture in the same xdist worker
+    # leaves Ray connected, and a connection thtui did not make is reused without a probe).
+    monkeypatch.setattr(conn, "ray_module", lambda: types.SimpleNamespace(is_initialized=lambda: False))
     server, port, fillers = _quiet_port()
     app = lab.app()
     try:
