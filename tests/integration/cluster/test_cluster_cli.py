@@ -55,6 +55,9 @@ def test_rays_cluster_error_messages_go_to_a_file_not_over_the_live_view(
     assert "state-dump" not in out.out and "state-dump" not in out.err
     log = ray_worker.print_to_stdstream.thtui_log
     assert line in log.read_text()
+    from thtui.core.cluster.connect import ray_errors_log
+
+    assert ray_errors_log() == log  # named in the run's line when a node's attempt is lost
 
 
 def test_run_with_cluster_from_the_cli_stores_on_the_head(head_env: ClusterLab, capsys, monkeypatch) -> None:

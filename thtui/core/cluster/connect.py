@@ -133,6 +133,14 @@ def divert_ray_errors() -> Path | None:
     return log
 
 
+def ray_errors_log() -> Path | None:
+    """Where Ray's own cluster messages go in this process (see divert_ray_errors), or None."""
+    import sys
+
+    worker = getattr(getattr(sys.modules.get("ray"), "_private", None), "worker", None)
+    return getattr(getattr(worker, "print_to_stdstream", None), "thtui_log", None)
+
+
 def _errors_log(ray_worker: Any) -> Path:
     import tempfile
 
@@ -148,11 +156,13 @@ def _probe(address: str, timeout: float = 5.0) -> None:
     seconds, in one line. Other forms (`auto`, `local`) are left to Ray."""
     import socket
 
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not port.isdigit():
+    from thtui.core.cluster.lifeline import gcs_endpoint
+
+    endpoint = gcs_endpoint(address)
+    if endpoint is None:
         return
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        socket.create_connection(endpoint, timeout=timeout).close()
     except OSError as exc:
         why = (
             exc.strerror or type(exc).__name__

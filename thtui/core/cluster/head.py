@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from thtui.core.catalog import Catalog
-from thtui.core.cluster.connect import ClusterError, connect, hold, list_nodes, release, resolve_address
+from thtui.core.cluster.connect import (
+    ClusterError,
+    connect,
+    hold,
+    list_nodes,
+    ray_errors_log,
+    release,
+    resolve_address,
+)
 from thtui.core.cluster.lifeline import Lifeline
 from thtui.core.cluster.node import NodeReply, NodeRequest, run_on_node
 from thtui.core.cluster.node_gpus import NodeGpuWatch
@@ -170,7 +178,9 @@ class ClusterExecutor:
             note = (f"attempt {attempt} on node {where.get('node', '?')} was lost ({type(got).__name__}); "
                     + ("running it on another node" if attempt < MAX_ATTEMPTS else "giving up"))  # fmt: skip
             self.sink(JobLog(job.job_id, note, "thtui"))
-            self.sink(RunStage(self.run_id, "cluster", f"{job.job_id}: {note}", level="warning"))
+            log = ray_errors_log()  # Ray's own account of the node's end is kept there, not printed
+            self.sink(RunStage(self.run_id, "cluster", f"{job.job_id}: {note}"
+                               + (f" (Ray's messages: {log})" if log else ""), level="warning"))  # fmt: skip
         return self._unserved(jctx, f"lost on {plural(len(lost), 'node')}", lost, failed=True)
 
     def _wait(self, ref: Any, jctx: JobContext, attempt: int) -> NodeReply | str | BaseException:
