@@ -75,3 +75,21 @@ def test_a_sampler_that_stops_answering_leaves_the_view_instead_of_freezing(monk
     (lost,) = events
     assert isinstance(lost, NodeGpusLost) and lost.node == "gpu-2" and "no reading for" in lost.reason
     assert "n2" not in watch._actors
+
+
+def test_in_another_pid_namespace_no_job_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ray in a container: NVML's pids are the host's, so a pid here may be another process. The local
+    # monitor's check (no listed pid exists here) is applied; this stands in for the namespace.
+    from thtui.core.monitor import sampler as local
+
+    monkeypatch.setenv(BACKEND_ENV, "fake")
+    monkeypatch.setenv(FAKE_GPU_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(local, "_pids_visible", lambda procs: False)
+    ours = _sleeper({ATTEMPT_ENV: f"{RUN}/sadtalker/r2#1#0a1b2c3d"})
+    try:
+        (tmp_path / f"{ours.pid}.json").write_text(f'{{"bytes": {900 * MiB}, "gpu": 0, "util": 50}}')
+        sample = NodeSampler(RUN, "node-id-7", gpu_count=1).sample()
+    finally:
+        ours.kill()
+        ours.wait()
+    assert [(p.pid, p.job_id) for p in sample.processes] == [(ours.pid, None)]

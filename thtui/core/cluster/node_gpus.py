@@ -92,6 +92,8 @@ class NodeSampler:
         self.marks = JobMarks(run_id)
 
     def sample(self) -> NodeGpus:
+        from thtui.core.monitor.sampler import _pids_visible
+
         try:
             gpus = self.read_devices()
             procs = self.backend.read_processes()
@@ -99,8 +101,12 @@ class NodeSampler:
         except Exception as exc:  # a GPU that fell off the bus: say so, keep sampling
             gpus, procs, error = [], [], f"GPU read failed: {exc}"
         self.marks.forget_all_but({p.pid for p in procs})
+        # In another PID namespace (Ray in a container) NVML's pids are the host's: the same number here may
+        # be another process, so no job is named rather than a wrong one (as the local monitor does).
+        visible = _pids_visible(procs)
         rows = tuple(
-            NodeGpuProcess(p.pid, p.gpu_index, p.used_bytes, self.marks.job_of(p.pid)) for p in procs
+            NodeGpuProcess(p.pid, p.gpu_index, p.used_bytes, self.marks.job_of(p.pid) if visible else None)
+            for p in procs
         )
         return NodeGpus(self.node, self.node_id, tuple(gpus), rows, error, self.head)
 
