@@ -59,7 +59,12 @@ METRICS: dict[str, MetricInfo] = {
         NEITHER, "deg", "std of head yaw: cv2.solvePnP of 8 rigid landmarks on a generic face (rough)"
     ),
     "head_pitch_std_deg": MetricInfo(NEITHER, "deg", "std of head pitch (PnP; rougher than roll)"),
-    "head_speed_deg_s": MetricInfo(NEITHER, "deg/s", "mean angular speed of the 5-frame-smoothed pose"),
+    "head_speed_deg_s": MetricInfo(
+        NEITHER,
+        "deg/s",
+        "mean angular speed of the 5-frame-smoothed pose; includes landmark/PnP noise (a still head with a "
+        "moving jaw reads ~10 deg/s: see head_frozen)",
+    ),
     "head_frozen": MetricInfo(
         DOWN,
         "flag",
