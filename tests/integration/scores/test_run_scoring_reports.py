@@ -7,45 +7,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
+from scored_runs import static_run_scored
 
 from thtui.core.catalog import Catalog
-from thtui.core.config import Settings, repo_root
-from thtui.core.jobs import RunSpec, start_run
-from thtui.core.jobs.records import RunFiles
-from thtui.core.monitor import FakeGpuBackend, Monitor
+from thtui.core.config import Settings
 from thtui.core.report import build_report, render
 from thtui.core.report.diff import diff_runs, render_diff
 from thtui.core.scores import METRICS
-from thtui.core.scores.pipeline import store_scores, task_for
-from thtui.core.store import Store
 
-ASSETS = repo_root() / "assets"
 KNOWN = {"face_found": 0.96, "lipsync_corr": 0.4321, "lipsync_offset_frames": -2, "identity_distance": 0.3456}
 
 
 def _static_run(settings: Settings, catalog: Catalog, corr: float) -> str:
-    monitor = Monitor(FakeGpuBackend([]), rate_hz=4.0)
-    spec = RunSpec(solutions=("static",), images=(ASSETS / "portrait.jpg",), audios=(ASSETS / "speech.wav",),
-                   score=False)  # fmt: skip
-    try:
-        result = start_run(settings, catalog, spec, monitor=monitor, fingerprint=False)
-    finally:
-        monitor.close()
-    job = result.jobs[0].job
     data = {k: None for k in METRICS} | KNOWN | {"lipsync_corr": corr}
     data["missing"] = {"blinks_per_min": "the video lasts 0.50 s (< 1 s): timing scores are not computed"}
-    store = Store(settings.db_path)
-    try:
-        task = task_for(
-            result.run_id, job.job_id, job.job_dir, result.jobs[0].result_path, job.image, job.audio
-        )
-        store_scores(task, "ok", data, store, RunFiles.load(Path(result.run_dir)))
-    finally:
-        store.close()
-    return result.run_id
+    return static_run_scored(settings, catalog, data)[0]
 
 
 @pytest.fixture

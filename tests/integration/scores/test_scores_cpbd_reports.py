@@ -7,45 +7,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
+from scored_runs import static_run_scored
 
 from thtui.core.catalog import Catalog
-from thtui.core.config import Settings, repo_root
-from thtui.core.jobs import RunSpec, start_run
-from thtui.core.jobs.records import RunFiles, read_results
-from thtui.core.monitor import FakeGpuBackend, Monitor
+from thtui.core.config import Settings
+from thtui.core.jobs.records import read_results
 from thtui.core.report import build_report, render
 from thtui.core.report.diff import diff_runs, render_diff
 from thtui.core.scores import METRICS
-from thtui.core.scores.pipeline import store_scores, task_for
 from thtui.core.scores.stored import job_scores
 from thtui.core.store import Store
 
-ASSETS = repo_root() / "assets"
-
 
 def _static_run(settings: Settings, catalog: Catalog, cpbd: float | None) -> tuple[str, str]:
-    monitor = Monitor(FakeGpuBackend([]), rate_hz=4.0)
-    spec = RunSpec(solutions=("static",), images=(ASSETS / "portrait.jpg",), audios=(ASSETS / "speech.wav",),
-                   score=False)  # fmt: skip
-    try:
-        result = start_run(settings, catalog, spec, monitor=monitor, fingerprint=False)
-    finally:
-        monitor.close()
-    job = result.jobs[0].job
     data = {k: None for k in METRICS} | {"face_found": 1.0, "cpbd": cpbd, "cpbd_portrait": 0.4199}
     data["missing"] = {} if cpbd is not None else {"cpbd": "no face found in any frame"}
-    store = Store(settings.db_path)
-    try:
-        task = task_for(
-            result.run_id, job.job_id, job.job_dir, result.jobs[0].result_path, job.image, job.audio
-        )
-        store_scores(task, "ok", data, store, RunFiles.load(Path(result.run_dir)))
-    finally:
-        store.close()
-    return result.run_id, job.job_id
+    return static_run_scored(settings, catalog, data)
 
 
 @pytest.fixture
