@@ -23,10 +23,17 @@ class AudioLevels:
     rms_dbfs: float
 
 
-def decode_mono(path: Path | str, rate: int = ANALYSIS_RATE, max_seconds: float | None = None) -> np.ndarray:
-    """The first audio stream as mono int16 samples at `rate` (ffmpeg resamples and downmixes)."""
+def decode_mono(
+    path: Path | str, rate: int = ANALYSIS_RATE, max_seconds: float | None = None, timeline: bool = False
+) -> np.ndarray:
+    """The first audio stream as mono int16 samples at `rate` (ffmpeg resamples and downmixes).
+
+    `timeline`: on the file's timeline, as a player plays it: a stream that starts late (`-itsoffset`, a
+    muxed-in delay) is padded with silence from t = 0 and samples before 0 are trimmed. Without it decoding
+    starts at the first sample (a 0.4 s delay read as 2 frames of lip-sync offset instead of 10)."""
     inp = ffmpeg_python.input(ff_path(path), **({"t": f"{max_seconds:.3f}"} if max_seconds else {}))
-    out = inp["a:0"].output("pipe:", format="s16le", acodec="pcm_s16le", ac=1, ar=rate)
+    pad = {"af": "aresample=async=1:first_pts=0"} if timeline else {}
+    out = inp["a:0"].output("pipe:", format="s16le", acodec="pcm_s16le", ac=1, ar=rate, **pad)
     raw = run_stream(out, stdout=True, what=f"decoding {Path(path).name}")
     return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
 

@@ -87,21 +87,7 @@ def load_audio(path: Path | str, rate: int = 16000) -> np.ndarray:
     """Mono float samples in [-1, 1] of the first audio stream of `path` (a WAV or a video)."""
     import numpy as np
 
-    argv = [
-        ffmpeg_exe(),
-        *("-hide_banner", "-nostdin", "-loglevel", "error"),
-        *("-i", ff_path(path), "-map", "0:a:0", "-vn", "-sn"),
-        # On the file's timeline: an audio stream that starts late (`-itsoffset`, a muxed-in delay) is
-        # padded with silence from t = 0 (and samples before 0 trimmed), as a player would play it. Plain
-        # decoding starts at the first sample and read a 0.4 s delay as 2 frames instead of 10.
-        *("-af", "aresample=async=1:first_pts=0"),
-        *("-ac", "1", "-ar", str(rate), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:"),
-    ]
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True)
-    if proc.returncode != 0:
-        raise MediaError(
-            f"decoding the audio of {Path(path).name}: ffmpeg exited with code {proc.returncode}: "
-            f"{stderr_tail(proc.stderr)}"
-        )
-    raw = proc.stdout
-    return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0
+    from thtui.core.media.audio import decode_mono
+
+    # On the file's timeline: a delay carried by the streams' start times is read as the delay it plays as.
+    return decode_mono(path, rate=rate, timeline=True).astype(np.float32) / 32768.0
