@@ -121,11 +121,10 @@ class NodeGpuWatch:
         self.ray, self.run_id, self.sink, self.period = ray, run_id, sink, period
         self.here = ray.get_runtime_context().get_node_id()
         self._actors: dict[str, tuple[str, Any]] = {}  # node id -> (node name, actor handle)
-        self._pending: dict[str, Any] = {}  # node id -> the ref of its sample in flight
+        self._pending: dict[str, tuple[Any, float]] = {}  # node id -> (its sample in flight, when asked)
         self._gone: set[str] = set()  # nodes that left the view: never sampled again in this run
         self._sampler: Any = None  # NodeSampler as a Ray actor class, made once
         self._next_refresh = 0.0
-        self._asked: dict[str, float] = {}  # node id -> when its pending request was sent
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="thtui-node-gpus", daemon=True)
 
@@ -150,14 +149,13 @@ class NodeGpuWatch:
         now = time.monotonic()
         for node_id, (_, actor) in list(self._actors.items()):
             if node_id not in self._pending:  # a node that has not answered the last one is not asked again
-                self._pending[node_id] = actor.sample.remote()
-                self._asked[node_id] = now
-            elif now - self._asked.get(node_id, now) >= STALE_AFTER_S:
+                self._pending[node_id] = (actor.sample.remote(), now)
+            elif now - self._pending[node_id][1] >= STALE_AFTER_S:
                 # No answer (a partitioned node, a hung NVML call): its last numbers must not pass for live.
                 self._lost(node_id, f"no reading for {STALE_AFTER_S:.0f} s")
         if not self._pending:
             return
-        by_ref = {ref: node_id for node_id, ref in self._pending.items()}
+        by_ref = {ref: node_id for node_id, (ref, _asked) in self._pending.items()}
         ready, _ = ray.wait(list(by_ref), num_returns=len(by_ref), timeout=self.period * 0.8)
         for ref in ready:
             node_id = by_ref[ref]
@@ -196,7 +194,6 @@ class NodeGpuWatch:
     def _lost(self, node_id: str, reason: str) -> None:
         name, actor = self._actors.pop(node_id, ("?", None))
         self._pending.pop(node_id, None)
-        self._asked.pop(node_id, None)
         self._gone.add(node_id)
         with contextlib.suppress(Exception):
             self.ray.kill(actor)
