@@ -19,12 +19,10 @@ Skipped without an interpreter with torch (THTUI_TORCH_PYTHON), as the other eva
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +39,6 @@ from thtui.core.setup import install
 
 pytestmark = pytest.mark.slow  # each case starts torch in a child interpreter
 
-SKIP = "no interpreter with torch: set THTUI_TORCH_PYTHON (e.g. <envs>/evaluator/bin/python)"
 PAD = 2_000_000  # bytes of padding in the stand-in, so that a throttled download can be killed halfway
 
 STANDIN = '''
@@ -84,16 +81,6 @@ from thtui_evaluator import syncnet
 torch.save(syncnet.build_model().state_dict(), sys.argv[2] + "/syncnet_v2.model")  # random, for the entry
 print("{}")
 '''
-
-
-@pytest.fixture(scope="module")
-def torch_python() -> str:
-    given = os.environ.get("THTUI_TORCH_PYTHON")
-    if given:
-        return given
-    if importlib.util.find_spec("torch") is not None:
-        return sys.executable
-    pytest.skip(SKIP)
 
 
 def _inside(python: str, code: str, *args: str) -> dict:

@@ -9,11 +9,8 @@ Skipped without an interpreter with torch (THTUI_TORCH_PYTHON), as the SyncNet t
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,18 +20,6 @@ from thtui.core.config import repo_root
 from thtui.core.scores.paper_run import BOOT, PACKAGE_DIR, paper_argv, run_paper
 
 pytestmark = pytest.mark.slow  # each case starts torch in a child interpreter
-
-SKIP = "no interpreter with torch: set THTUI_TORCH_PYTHON (e.g. <envs>/evaluator/bin/python)"
-
-
-@pytest.fixture(scope="module")
-def torch_python() -> str:
-    given = os.environ.get("THTUI_TORCH_PYTHON")
-    if given:
-        return given
-    if importlib.util.find_spec("torch") is not None:
-        return sys.executable
-    pytest.skip(SKIP)
 
 
 def _inside(python: str, code: str, *args: str) -> dict:
